@@ -1,0 +1,35 @@
+# Cody Batch — see README.md. Every target installs dependencies first when needed.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?= true
+NODE_MODULES_STAMP := node_modules/.install-stamp
+
+.PHONY: help install run test typecheck build dev synth deploy destroy sbom bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
+
+# Installs when node_modules is missing or older than package.json / package-lock.json.
+$(NODE_MODULES_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(NODE_MODULES_STAMP) ## install dependencies (npm ci)
+
+run: $(NODE_MODULES_STAMP) ## run one batch job end to end on the embedded stack (REPOS, PROMPT, SCRIPT, PR=1)
+	node scripts/cody.mjs demo
+
+typecheck: $(NODE_MODULES_STAMP) ## type-check everything
+	npx tsc --noEmit -p tsconfig.json
+
+test: $(NODE_MODULES_STAMP) typecheck ## type-check and run every test suite offline
+	npx vitest run
+
+build: $(NODE_MODULES_STAMP) ## bundle dist/bot.js and dist/runner.js with esbuild
+	node scripts/build.mjs
+
+dev: $(NODE_MODULES_STAMP) ## embedded stack + the bot's HTTP server on PORT (default 3000)
+	node scripts/cody.mjs dev
+
+clean: ## remove build output and the embedded stack's data
+	rm -rf dist .cody terraform/cdktf.out

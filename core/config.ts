@@ -1,0 +1,208 @@
+/**
+ * Configuration: the environment of DESIGN.md section 3, read once, validated with zod, typed.
+ * `loadConfig` is the only place `process.env` is interpreted; entry points call it.
+ */
+import { z } from "zod";
+import { parseAllowlist, type AllowPattern } from "./repo-spec.ts";
+
+/** Thrown when a variable is missing or malformed; the message names the variable. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
+
+const url = (name: string) =>
+  optionalString.refine((v) => v === undefined || /^(https?|file):\/\//.test(v), {
+    message: `${name} must be an http(s):// or file:// URL`,
+  });
+
+const positiveInt = (fallback: number) =>
+  optionalString.transform((v, ctx) => {
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) {
+      ctx.addIssue({ code: "custom", message: `must be a positive whole number, got ${JSON.stringify(v)}` });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+const schema = z.object({
+  DYNAMODB_JOBS_TABLE: optionalString.default("cody-batch-local-jobs"),
+  DYNAMODB_REPOSITORIES_TABLE: optionalString.default("cody-batch-local-repositories"),
+  DYNAMODB_ENDPOINT: url("DYNAMODB_ENDPOINT"),
+  S3_ENDPOINT: url("S3_ENDPOINT"),
+  AWS_REGION: optionalString,
+  ARTIFACTS_BUCKET: optionalString.default("cody-batch-local-artifacts"),
+  PRESIGN_TTL_SECONDS: positiveInt(7 * 24 * 3600).refine((n) => n <= 7 * 24 * 3600, {
+    message: "must be at most 604800 (7 days, S3's limit)",
+  }),
+  LAUNCHER: optionalString.pipe(z.enum(["batch", "local"]).optional()),
+  LOCAL_CONCURRENCY: positiveInt(4),
+  AWS_BATCH_JOB_QUEUE: optionalString,
+  AWS_BATCH_JOB_DEFINITION: optionalString,
+  CODY_ENV: optionalString.default("local"),
+  SLACK_BOT_TOKEN: optionalString,
+  SLACK_SIGNING_SECRET: optionalString,
+  SLACK_APP_TOKEN: optionalString,
+  SLACK_API_URL: url("SLACK_API_URL"),
+  GITHUB_TOKEN: optionalString,
+  GITHUB_API_URL: url("GITHUB_API_URL"),
+  GITHUB_APP_ID: optionalString,
+  GITHUB_APP_PRIVATE_KEY: optionalString,
+  GITHUB_APP_INSTALLATION_ID: optionalString,
+  GIT_BASE_URL: url("GIT_BASE_URL"),
+  ANTHROPIC_API_KEY: optionalString,
+  CLAUDE_API_KEY: optionalString,
+  ANTHROPIC_BASE_URL: url("ANTHROPIC_BASE_URL"),
+  CLAUDE_MODEL: optionalString,
+  ALLOWED_REPOSITORIES: optionalString,
+  ALLOWED_SLACK_USERS: optionalString,
+  LOG_LEVEL: optionalString.pipe(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional()),
+  JOB_ID: optionalString,
+  AWS_BATCH_JOB_ARRAY_INDEX: optionalString.transform((v, ctx) => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) {
+      ctx.addIssue({ code: "custom", message: `must be a whole number ≥ 0, got ${JSON.stringify(v)}` });
+      return z.NEVER;
+    }
+    return n;
+  }),
+  SCRIPT_TIMEOUT_SECONDS: positiveInt(600),
+  MAX_ATTEMPTS: positiveInt(3),
+  HEARTBEAT_SECONDS: positiveInt(30),
+  WORK_DIR: optionalString,
+});
+
+/** The validated configuration every program shares. Secrets are plain strings here: never log this object. */
+export type Config = {
+  jobsTable: string;
+  reposTable: string;
+  dynamodbEndpoint?: string;
+  s3Endpoint?: string;
+  region: string;
+  artifactsBucket: string;
+  presignTtlSeconds: number;
+  launcher: "batch" | "local";
+  localConcurrency: number;
+  batchJobQueue?: string;
+  batchJobDefinition?: string;
+  env: string;
+  slack: { botToken?: string; signingSecret?: string; appToken?: string; apiUrl?: string };
+  github: {
+    token?: string;
+    apiUrl?: string;
+    app?: { appId: string; privateKey: string; installationId?: string };
+  };
+  /** Where `owner/name` is cloned from: `${gitBaseUrl}/owner/name.git`. */
+  gitBaseUrl: string;
+  anthropic: { apiKey?: string; baseUrl?: string; model?: string };
+  allowlist: AllowPattern[];
+  allowedSlackUsers: string[];
+  logLevel: string;
+  jobId?: string;
+  arrayIndex?: number;
+  scriptTimeoutSeconds: number;
+  maxAttempts: number;
+  heartbeatSeconds: number;
+  workDir?: string;
+};
+
+/**
+ * Reads and validates the environment. Throws {@link ConfigError} naming the first bad variable.
+ * Defaults suit the embedded local stack.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? "environment");
+    throw new ConfigError(`${name}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  const allow = parseAllowlist(e.ALLOWED_REPOSITORIES ?? "");
+  if (allow.kind === "invalid") throw new ConfigError(`ALLOWED_REPOSITORIES: ${allow.reason}`);
+  if ((e.GITHUB_APP_ID === undefined) !== (e.GITHUB_APP_PRIVATE_KEY === undefined)) {
+    throw new ConfigError("GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY go together: set both or neither");
+  }
+  const launcher = e.LAUNCHER ?? "local";
+  if (launcher === "batch" && (!e.AWS_BATCH_JOB_QUEUE || !e.AWS_BATCH_JOB_DEFINITION)) {
+    throw new ConfigError("AWS_BATCH_JOB_QUEUE: LAUNCHER=batch needs AWS_BATCH_JOB_QUEUE and AWS_BATCH_JOB_DEFINITION");
+  }
+  return {
+    jobsTable: e.DYNAMODB_JOBS_TABLE,
+    reposTable: e.DYNAMODB_REPOSITORIES_TABLE,
+    dynamodbEndpoint: e.DYNAMODB_ENDPOINT,
+    s3Endpoint: e.S3_ENDPOINT,
+    region: e.AWS_REGION ?? "us-east-1",
+    artifactsBucket: e.ARTIFACTS_BUCKET,
+    presignTtlSeconds: e.PRESIGN_TTL_SECONDS,
+    launcher,
+    localConcurrency: e.LOCAL_CONCURRENCY,
+    batchJobQueue: e.AWS_BATCH_JOB_QUEUE,
+    batchJobDefinition: e.AWS_BATCH_JOB_DEFINITION,
+    env: e.CODY_ENV,
+    slack: {
+      botToken: e.SLACK_BOT_TOKEN,
+      signingSecret: e.SLACK_SIGNING_SECRET,
+      appToken: e.SLACK_APP_TOKEN,
+      apiUrl: e.SLACK_API_URL,
+    },
+    github: {
+      token: e.GITHUB_TOKEN,
+      apiUrl: e.GITHUB_API_URL,
+      ...(e.GITHUB_APP_ID && e.GITHUB_APP_PRIVATE_KEY
+        ? {
+            app: {
+              appId: e.GITHUB_APP_ID,
+              privateKey: e.GITHUB_APP_PRIVATE_KEY.replace(/\\n/g, "\n"),
+              installationId: e.GITHUB_APP_INSTALLATION_ID,
+            },
+          }
+        : {}),
+    },
+    gitBaseUrl: (e.GIT_BASE_URL ?? gitBaseFromApi(e.GITHUB_API_URL)).replace(/\/+$/, ""),
+    anthropic: {
+      apiKey: e.ANTHROPIC_API_KEY ?? e.CLAUDE_API_KEY,
+      baseUrl: e.ANTHROPIC_BASE_URL,
+      model: e.CLAUDE_MODEL,
+    },
+    allowlist: allow.patterns,
+    allowedSlackUsers: (e.ALLOWED_SLACK_USERS ?? "").split(/[,\s]+/).filter(Boolean),
+    logLevel: e.LOG_LEVEL ?? "info",
+    jobId: e.JOB_ID,
+    arrayIndex: e.AWS_BATCH_JOB_ARRAY_INDEX,
+    scriptTimeoutSeconds: e.SCRIPT_TIMEOUT_SECONDS,
+    maxAttempts: e.MAX_ATTEMPTS,
+    heartbeatSeconds: e.HEARTBEAT_SECONDS,
+    workDir: e.WORK_DIR,
+  };
+}
+
+/**
+ * Where to clone from when `GIT_BASE_URL` is not set: github.com for the public API, and the
+ * API's host for GitHub Enterprise Server (`https://ghe.example.com/api/v3` → `https://ghe.example.com`).
+ */
+export function gitBaseFromApi(apiUrl: string | undefined): string {
+  if (!apiUrl) return "https://github.com";
+  const u = new URL(apiUrl);
+  if (u.hostname === "api.github.com") return "https://github.com";
+  return `${u.protocol}//${u.host}`;
+}
+
+/** Secret values of a config, for redaction in logs and artifacts. */
+export function secretValues(c: Config): string[] {
+  return [
+    c.slack.botToken,
+    c.slack.signingSecret,
+    c.slack.appToken,
+    c.github.token,
+    c.github.app?.privateKey,
+    c.anthropic.apiKey,
+  ].filter((v): v is string => typeof v === "string" && v.length >= 8);
+}

@@ -1,0 +1,379 @@
+/**
+ * The job model: types, the two status state machines, and job-request validation.
+ * Pure: no I/O. Everything that crosses a boundary (store rows, CLI input, modal input) is
+ * described here once.
+ */
+import { z } from "zod";
+import { parseRepoSpec, matchesAllowlist, type AllowPattern } from "./repo-spec.ts";
+
+/** Job types: `code-pattern-update` drives Claude, `script` runs a shell script. */
+export type JobType = "code-pattern-update" | "script";
+
+export const JOB_STATUSES = ["PENDING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+export const REPO_STATUSES = [
+  "PENDING",
+  "CLONING",
+  "RUNNING",
+  "PUSHING",
+  "COMPLETED",
+  "NO_CHANGES",
+  "FAILED",
+  "CANCELLED",
+] as const;
+export type RepoStatus = (typeof REPO_STATUSES)[number];
+
+/** Legal job transitions. A terminal status has no way out. */
+export const JOB_TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
+  PENDING: ["RUNNING", "COMPLETED", "FAILED", "CANCELLED"],
+  RUNNING: ["COMPLETED", "FAILED", "CANCELLED"],
+  COMPLETED: [],
+  FAILED: [],
+  CANCELLED: [],
+};
+
+/**
+ * Legal repository transitions. FAILED and CANCELLED are reachable from every live status
+ * (a crash, a timeout or a cancel can happen at any step); terminal statuses never move except
+ * through an explicit retry, which is not a transition but a reset done by the store.
+ */
+export const REPO_TRANSITIONS: Readonly<Record<RepoStatus, readonly RepoStatus[]>> = {
+  PENDING: ["CLONING", "FAILED", "CANCELLED"],
+  CLONING: ["RUNNING", "NO_CHANGES", "FAILED", "CANCELLED"],
+  RUNNING: ["PUSHING", "COMPLETED", "NO_CHANGES", "FAILED", "CANCELLED"],
+  PUSHING: ["COMPLETED", "NO_CHANGES", "FAILED", "CANCELLED"],
+  COMPLETED: [],
+  NO_CHANGES: [],
+  FAILED: [],
+  CANCELLED: [],
+};
+
+/** True when `from → to` is a legal job transition. */
+export function canMoveJob(from: JobStatus, to: JobStatus): boolean {
+  return JOB_TRANSITIONS[from].includes(to);
+}
+
+/** True when `from → to` is a legal repository transition. */
+export function canMoveRepo(from: RepoStatus, to: RepoStatus): boolean {
+  return REPO_TRANSITIONS[from].includes(to);
+}
+
+/** Repository statuses from which a runner may still be working. */
+export const LIVE_REPO_STATUSES: readonly RepoStatus[] = ["CLONING", "RUNNING", "PUSHING"];
+
+/** True for COMPLETED, NO_CHANGES, FAILED, CANCELLED. */
+export function isTerminalRepo(status: RepoStatus): boolean {
+  return REPO_TRANSITIONS[status].length === 0;
+}
+
+/** True for COMPLETED, FAILED, CANCELLED. */
+export function isTerminalJob(status: JobStatus): boolean {
+  return JOB_TRANSITIONS[status].length === 0;
+}
+
+export type Counters = {
+  total: number;
+  completed: number;
+  noChanges: number;
+  failed: number;
+  cancelled: number;
+};
+
+/** The counter a terminal repository status adds one to. */
+export function counterFor(status: RepoStatus): keyof Omit<Counters, "total"> {
+  switch (status) {
+    case "COMPLETED":
+      return "completed";
+    case "NO_CHANGES":
+      return "noChanges";
+    case "FAILED":
+      return "failed";
+    case "CANCELLED":
+      return "cancelled";
+    default:
+      throw new Error(`no counter for live status ${status}`);
+  }
+}
+
+/** How many repositories have ended. */
+export function finishedCount(c: Counters): number {
+  return c.completed + c.noChanges + c.failed + c.cancelled;
+}
+
+/**
+ * The status a job ends with once every repository has ended: CANCELLED when it was cancelled,
+ * FAILED when at least one repository failed, else COMPLETED.
+ */
+export function finalJobStatus(c: Counters, wasCancelled: boolean): JobStatus {
+  if (wasCancelled) return "CANCELLED";
+  return c.failed > 0 ? "FAILED" : "COMPLETED";
+}
+
+export type DiffStats = { files: number; additions: number; deletions: number };
+
+export type Usage = {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+};
+
+/** Where a job's Slack thread lives, when it was started from Slack. */
+export type SlackThread = { teamId: string; channel: string; threadTs?: string };
+
+/** Pull request options of a job. */
+export type PullRequestOptions = {
+  draft: boolean;
+  labels: string[];
+  reviewers: string[];
+  teamReviewers: string[];
+  assignees: string[];
+  /** Minimum seconds between two PR creations of this job (spreads CI load). */
+  minIntervalSeconds: number;
+};
+
+/** A job row as stored. */
+export type Job = {
+  jobId: string;
+  name: string;
+  type: JobType;
+  prompt?: string;
+  script?: string;
+  verify?: string;
+  repositories: string[];
+  createPullRequests: boolean;
+  pullRequest?: PullRequestOptions;
+  baseBranch?: string;
+  createdBy: string;
+  slack?: SlackThread;
+  batchJobId?: string;
+  counters: Counters;
+  status: JobStatus;
+  cancelledBy?: string;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt?: string;
+  expiresAt: number;
+};
+
+/** A repository row as stored. */
+export type RepoRow = {
+  jobId: string;
+  repositoryName: string;
+  index: number;
+  status: RepoStatus;
+  attempt: number;
+  step?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  heartbeatAt?: string;
+  branch?: string;
+  commitSha?: string;
+  diffKey?: string;
+  diffStats?: DiffStats;
+  transcriptKey?: string;
+  summary?: string;
+  prUrl?: string;
+  prNumber?: number;
+  error?: string;
+  usage?: Usage;
+  costUsd?: number;
+  expiresAt: number;
+};
+
+/** Limits on what a job request may hold. */
+export const LIMITS = {
+  maxRepositories: 1000,
+  nameChars: 120,
+  promptChars: 20_000,
+  scriptChars: 20_000,
+  verifyChars: 2_000,
+  branchChars: 200,
+} as const;
+
+/** Days a job and its repository rows are kept (DynamoDB TTL). */
+export const RETENTION_DAYS = 30;
+
+/** What a person asks for; validated by {@link validateJobRequest}. */
+export type JobRequest = {
+  name?: string;
+  type: JobType;
+  prompt?: string;
+  script?: string;
+  verify?: string;
+  repositories: string[];
+  createPullRequests?: boolean;
+  pullRequest?: Partial<PullRequestOptions>;
+  baseBranch?: string;
+  createdBy: string;
+  slack?: SlackThread;
+};
+
+/** A field-level problem with a request; `field` names the input the person typed into. */
+export type FieldError = { field: keyof JobRequest | "repositories"; message: string };
+
+export type ValidatedRequest =
+  | { kind: "ok"; request: JobRequest & { name: string; repositories: string[] } }
+  | { kind: "invalid"; errors: FieldError[] };
+
+const branchPattern = /^(?!\/|.*\/\/|.*\.\.|.*@\{|.*\.lock$|.*\/$)[A-Za-z0-9._\/-]+$/;
+
+const labelList = z.array(z.string().min(1).max(50)).max(20);
+
+/**
+ * Validates a job request against the limits and the allowlist. Repository specs are
+ * normalized to lower-case-insensitive unique `owner/name` (first spelling kept), in order.
+ * Returns every problem found, one per field, in plain words; never throws on bad input.
+ */
+export function validateJobRequest(req: JobRequest, allowlist: readonly AllowPattern[]): ValidatedRequest {
+  const errors: FieldError[] = [];
+  const name = (req.name ?? "").trim() || defaultName(req);
+  if (name.length > LIMITS.nameChars) {
+    errors.push({ field: "name", message: `name is ${name.length} characters; at most ${LIMITS.nameChars}` });
+  }
+  if (req.type === "script") {
+    if (!req.script?.trim()) errors.push({ field: "script", message: "a script job needs a script" });
+    else if (req.script.length > LIMITS.scriptChars)
+      errors.push({ field: "script", message: `script is ${req.script.length} characters; at most ${LIMITS.scriptChars}` });
+  } else if (req.type === "code-pattern-update") {
+    if (!req.prompt?.trim()) errors.push({ field: "prompt", message: "a Claude job needs instructions" });
+    else if (req.prompt.length > LIMITS.promptChars)
+      errors.push({ field: "prompt", message: `instructions are ${req.prompt.length} characters; at most ${LIMITS.promptChars}` });
+  } else {
+    errors.push({ field: "type", message: `unknown job type ${JSON.stringify(req.type)}` });
+  }
+  if (req.verify !== undefined && req.verify.length > LIMITS.verifyChars) {
+    errors.push({ field: "verify", message: `verify command is ${req.verify.length} characters; at most ${LIMITS.verifyChars}` });
+  }
+  if (req.baseBranch !== undefined && req.baseBranch !== "") {
+    if (req.baseBranch.length > LIMITS.branchChars || !branchPattern.test(req.baseBranch)) {
+      errors.push({ field: "baseBranch", message: `${JSON.stringify(req.baseBranch)} is not a valid branch name` });
+    }
+  }
+  if (req.pullRequest) {
+    for (const key of ["labels", "reviewers", "teamReviewers", "assignees"] as const) {
+      const v = req.pullRequest[key];
+      if (v !== undefined && !labelList.safeParse(v).success) {
+        errors.push({ field: "pullRequest", message: `${key}: at most 20 entries of 1 to 50 characters` });
+      }
+    }
+  }
+
+  const repositories: string[] = [];
+  const repoProblems: string[] = [];
+  const seen = new Set<string>();
+  for (const raw of req.repositories) {
+    const spec = parseRepoSpec(raw);
+    if (spec.kind === "invalid") {
+      repoProblems.push(spec.reason);
+      continue;
+    }
+    if (!matchesAllowlist(spec.fullName, allowlist)) {
+      const allowed = allowlist.map((p) => p.source).join(", ") || "none configured";
+      repoProblems.push(`${spec.fullName} is not in the allowed repositories (${allowed})`);
+      continue;
+    }
+    const key = spec.fullName.toLowerCase();
+    if (!seen.has(key)) {
+      seen.add(key);
+      repositories.push(spec.fullName);
+    }
+  }
+  if (repoProblems.length > 0) {
+    const shown = repoProblems.slice(0, 3).join("; ");
+    const more = repoProblems.length > 3 ? ` (and ${repoProblems.length - 3} more)` : "";
+    errors.push({ field: "repositories", message: shown + more });
+  } else if (repositories.length === 0) {
+    errors.push({ field: "repositories", message: "name at least one repository (owner/name)" });
+  } else if (repositories.length > LIMITS.maxRepositories) {
+    errors.push({
+      field: "repositories",
+      message: `${repositories.length} repositories; a job takes at most ${LIMITS.maxRepositories}`,
+    });
+  }
+
+  if (errors.length > 0) return { kind: "invalid", errors };
+  return { kind: "ok", request: { ...req, name, repositories } };
+}
+
+function defaultName(req: JobRequest): string {
+  const text = (req.type === "script" ? req.script : req.prompt) ?? "";
+  const firstLine = text.trim().split("\n")[0] ?? "";
+  const short = firstLine.length > 60 ? `${firstLine.slice(0, 57)}...` : firstLine;
+  return short || "Batch change";
+}
+
+/** Fills pull-request options with defaults. */
+export function pullRequestOptions(p: Partial<PullRequestOptions> | undefined): PullRequestOptions {
+  return {
+    draft: p?.draft ?? false,
+    labels: p?.labels ?? [],
+    reviewers: p?.reviewers ?? [],
+    teamReviewers: p?.teamReviewers ?? [],
+    assignees: p?.assignees ?? [],
+    minIntervalSeconds: p?.minIntervalSeconds ?? 0,
+  };
+}
+
+/** A new job id: `j-` plus 10 lower-case base-36 characters, sortable by nothing. */
+export function newJobId(random: () => number = Math.random): string {
+  let s = "";
+  for (let i = 0; i < 10; i++) s += Math.floor(random() * 36).toString(36);
+  return `j-${s}`;
+}
+
+/** The branch a job pushes in every repository. */
+export function branchFor(jobId: string): string {
+  return `cody/${jobId}`;
+}
+
+/** S3 key of a repository's diff. */
+export function diffKeyFor(jobId: string, repo: string): string {
+  return `diffs/${jobId}/${repo}.diff`;
+}
+
+/** S3 key of a repository's Claude transcript. */
+export function transcriptKeyFor(jobId: string, repo: string): string {
+  return `threads/${jobId}/${repo}.json`;
+}
+
+/** Builds the job row and repository rows for a validated request; pure. */
+export function newJobRows(
+  jobId: string,
+  req: JobRequest & { name: string },
+  now: Date,
+): { job: Job; repos: RepoRow[] } {
+  const createdAt = now.toISOString();
+  const expiresAt = Math.floor(now.getTime() / 1000) + RETENTION_DAYS * 24 * 3600;
+  const job: Job = {
+    jobId,
+    name: req.name,
+    type: req.type,
+    ...(req.prompt !== undefined && req.type === "code-pattern-update" ? { prompt: req.prompt } : {}),
+    ...(req.script !== undefined && req.type === "script" ? { script: req.script } : {}),
+    ...(req.verify ? { verify: req.verify } : {}),
+    repositories: req.repositories,
+    createPullRequests: req.createPullRequests ?? false,
+    ...(req.createPullRequests ? { pullRequest: pullRequestOptions(req.pullRequest) } : {}),
+    ...(req.baseBranch ? { baseBranch: req.baseBranch } : {}),
+    createdBy: req.createdBy,
+    ...(req.slack ? { slack: req.slack } : {}),
+    counters: { total: req.repositories.length, completed: 0, noChanges: 0, failed: 0, cancelled: 0 },
+    status: "PENDING",
+    createdAt,
+    updatedAt: createdAt,
+    expiresAt,
+  };
+  const repos = req.repositories.map(
+    (repositoryName, index): RepoRow => ({
+      jobId,
+      repositoryName,
+      index,
+      status: "PENDING",
+      attempt: 0,
+      expiresAt,
+    }),
+  );
+  return { job, repos };
+}

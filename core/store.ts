@@ -1,0 +1,568 @@
+/**
+ * The store: jobs and repositories in DynamoDB (DESIGN.md section 3, "Data"). Every status
+ * change is a conditional write, counters are atomic ADDs done in the same transaction as the
+ * repository's terminal write, and a job is finalized exactly once.
+ */
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+  type CreateTableCommandInput,
+} from "@aws-sdk/client-dynamodb";
+import {
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import type { Config } from "./config.ts";
+import {
+  counterFor,
+  finalJobStatus,
+  finishedCount,
+  isTerminalJob,
+  JOB_STATUSES,
+  type Job,
+  type RepoRow,
+  type RepoStatus,
+} from "./job.ts";
+
+export const JOBS_STATUS_INDEX = "status-createdAt-index";
+export const REPOS_STATUS_INDEX = "status-index";
+
+/** Result of trying to claim a repository for a runner attempt. */
+export type ClaimResult =
+  | { kind: "claimed"; row: RepoRow }
+  /** The row is terminal already (another attempt finished it, or it was cancelled). */
+  | { kind: "terminal"; row: RepoRow }
+  /** Another attempt is alive (fresh heartbeat): leave it alone. */
+  | { kind: "busy"; row: RepoRow }
+  /** The row does not exist. */
+  | { kind: "missing" };
+
+export type ClaimOptions = {
+  now: Date;
+  /** A live row whose heartbeat is older than this may be taken over. */
+  staleBefore: Date;
+};
+
+/** Fields a runner may set along with a transition. */
+export type RepoFields = Partial<Omit<RepoRow, "jobId" | "repositoryName" | "index" | "status" | "attempt" | "expiresAt">>;
+
+/** The store port, as the bot, runner and CLI use it. */
+export type Store = {
+  /**
+   * Writes all repository rows (BatchWrite, 25 a request, retrying unprocessed items), then the
+   * job row, conditional on its absence: a repeated creation returns `exists` with the stored job.
+   */
+  createJob(job: Job, repos: RepoRow[], signal?: AbortSignal): Promise<{ kind: "created"; job: Job } | { kind: "exists"; job: Job }>;
+  getJob(jobId: string, signal?: AbortSignal): Promise<Job | undefined>;
+  getRepo(jobId: string, repositoryName: string, signal?: AbortSignal): Promise<RepoRow | undefined>;
+  /** Every repository row of a job, in index order. */
+  listRepos(jobId: string, signal?: AbortSignal): Promise<RepoRow[]>;
+  /** The most recent jobs across statuses (status GSI), newest first, expired ones left out. */
+  listJobs(limit: number, signal?: AbortSignal): Promise<Job[]>;
+  /** Sets bookkeeping fields on a job (batch job id, Slack thread). */
+  setJobFields(jobId: string, fields: Partial<Pick<Job, "batchJobId" | "slack">>, signal?: AbortSignal): Promise<void>;
+  /** PENDING → RUNNING; false when the job was not PENDING. */
+  markJobRunning(jobId: string, signal?: AbortSignal): Promise<boolean>;
+  /** Takes a PENDING row (or a live row with a stale heartbeat) for a new attempt: status CLONING, attempt + 1. */
+  claimRepo(jobId: string, repositoryName: string, opts: ClaimOptions, signal?: AbortSignal): Promise<ClaimResult>;
+  /**
+   * Moves a live row of this attempt from `from` to the live status `to`. With `unlessCancelled`,
+   * the move happens only while the job is not CANCELLED (one transaction). False when a condition failed.
+   */
+  moveRepo(
+    row: Pick<RepoRow, "jobId" | "repositoryName" | "attempt">,
+    from: RepoStatus,
+    to: RepoStatus,
+    fields: RepoFields,
+    signal?: AbortSignal,
+    opts?: { unlessCancelled?: boolean },
+  ): Promise<boolean>;
+  /** Refreshes a live row's heartbeat; false when this attempt no longer owns the row. */
+  heartbeat(row: Pick<RepoRow, "jobId" | "repositoryName" | "attempt">, now: Date, signal?: AbortSignal): Promise<boolean>;
+  /**
+   * Ends a row: sets the terminal status and fields and ADDs one to the job's counter in one
+   * transaction. `from` lists the statuses the row may be in; `attempt`, when given, must match.
+   * False when a condition failed (someone else ended it).
+   */
+  finishRepo(
+    row: Pick<RepoRow, "jobId" | "repositoryName"> & { attempt?: number },
+    from: readonly RepoStatus[],
+    to: RepoStatus,
+    fields: RepoFields,
+    signal?: AbortSignal,
+  ): Promise<boolean>;
+  /**
+   * When every repository has ended and the job is not finalized, sets its final status and
+   * `finishedAt` (conditional, so exactly one caller wins). Returns the finalized job to the winner.
+   */
+  finalizeIfDone(jobId: string, now: Date, signal?: AbortSignal): Promise<Job | undefined>;
+  /** PENDING/RUNNING → CANCELLED; returns the job after the attempt, or undefined when missing. */
+  markJobCancelled(jobId: string, by: string, now: Date, signal?: AbortSignal): Promise<{ kind: "cancelled" | "already_finished"; job: Job } | undefined>;
+};
+
+/** Counts requests per client, for tests and benchmarks. */
+export type RequestCounter = { count: number };
+
+/** Builds the DynamoDB client of a config (endpoint override and dummy credentials locally). */
+export function newDynamoClient(config: Config, counter?: RequestCounter): DynamoDBClient {
+  const client = new DynamoDBClient({
+    region: config.region,
+    ...(config.dynamodbEndpoint
+      ? { endpoint: config.dynamodbEndpoint, credentials: { accessKeyId: "local", secretAccessKey: "local" } }
+      : {}),
+    maxAttempts: 5,
+  });
+  if (counter) {
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        counter.count += 1;
+        return next(args);
+      },
+      { step: "finalizeRequest", name: "codyRequestCounter" },
+    );
+  }
+  return client;
+}
+
+/** Creates the store over DynamoDB. */
+export function newStore(config: Config, client: DynamoDBClient = newDynamoClient(config)): Store {
+  const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  const jobsTable = config.jobsTable;
+  const reposTable = config.reposTable;
+  const opt = (signal?: AbortSignal) => (signal ? { abortSignal: signal } : {});
+
+  async function getJob(jobId: string, signal?: AbortSignal): Promise<Job | undefined> {
+    const r = await doc.send(new GetCommand({ TableName: jobsTable, Key: { jobId }, ConsistentRead: true }), opt(signal));
+    const job = r.Item as Job | undefined;
+    return job && !isExpired(job.expiresAt) ? job : undefined;
+  }
+
+  return {
+    async createJob(job, repos, signal) {
+      const existing = await getJob(job.jobId, signal);
+      if (existing) return { kind: "exists", job: existing };
+      for (let i = 0; i < repos.length; i += 25) {
+        let items: Record<string, unknown>[] = repos.slice(i, i + 25).map((r) => ({ PutRequest: { Item: r } }));
+        for (let attempt = 0; items.length > 0; attempt++) {
+          if (attempt > 8) throw new Error(`create job ${job.jobId}: repository rows still unprocessed after retries`);
+          if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt) * (0.5 + Math.random()), signal);
+          const r = await doc.send(new BatchWriteCommand({ RequestItems: { [reposTable]: items as never } }), opt(signal));
+          items = (r.UnprocessedItems?.[reposTable] as Record<string, unknown>[] | undefined) ?? [];
+        }
+      }
+      try {
+        await doc.send(
+          new PutCommand({ TableName: jobsTable, Item: job, ConditionExpression: "attribute_not_exists(jobId)" }),
+          opt(signal),
+        );
+        return { kind: "created", job };
+      } catch (err) {
+        if (isConditionFailure(err)) {
+          const stored = await getJob(job.jobId, signal);
+          if (stored) return { kind: "exists", job: stored };
+        }
+        throw new Error(`create job ${job.jobId}`, { cause: err });
+      }
+    },
+
+    getJob,
+
+    async getRepo(jobId, repositoryName, signal) {
+      const r = await doc.send(
+        new GetCommand({ TableName: reposTable, Key: { jobId, repositoryName }, ConsistentRead: true }),
+        opt(signal),
+      );
+      return r.Item as RepoRow | undefined;
+    },
+
+    async listRepos(jobId, signal) {
+      const rows: RepoRow[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const r = await doc.send(
+          new QueryCommand({
+            TableName: reposTable,
+            KeyConditionExpression: "jobId = :j",
+            ExpressionAttributeValues: { ":j": jobId },
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+          }),
+          opt(signal),
+        );
+        rows.push(...((r.Items ?? []) as RepoRow[]));
+        start = r.LastEvaluatedKey;
+      } while (start);
+      return rows.sort((a, b) => a.index - b.index);
+    },
+
+    async listJobs(limit, signal) {
+      const perStatus = await Promise.all(
+        JOB_STATUSES.map(async (status) => {
+          const r = await doc.send(
+            new QueryCommand({
+              TableName: jobsTable,
+              IndexName: JOBS_STATUS_INDEX,
+              KeyConditionExpression: "#s = :s",
+              ExpressionAttributeNames: { "#s": "status" },
+              ExpressionAttributeValues: { ":s": status },
+              ScanIndexForward: false,
+              Limit: limit,
+            }),
+            opt(signal),
+          );
+          return (r.Items ?? []) as Job[];
+        }),
+      );
+      return perStatus
+        .flat()
+        .filter((j) => !isExpired(j.expiresAt))
+        .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+        .slice(0, limit);
+    },
+
+    async setJobFields(jobId, fields, signal) {
+      const names: Record<string, string> = {};
+      const values: Record<string, unknown> = {};
+      const sets: string[] = [];
+      for (const [k, v] of Object.entries(fields)) {
+        if (v === undefined) continue;
+        names[`#${k}`] = k;
+        values[`:${k}`] = v;
+        sets.push(`#${k} = :${k}`);
+      }
+      if (sets.length === 0) return;
+      await doc.send(
+        new UpdateCommand({
+          TableName: jobsTable,
+          Key: { jobId },
+          UpdateExpression: `SET ${sets.join(", ")}`,
+          ConditionExpression: "attribute_exists(jobId)",
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+        opt(signal),
+      );
+    },
+
+    async markJobRunning(jobId, signal) {
+      try {
+        await doc.send(
+          new UpdateCommand({
+            TableName: jobsTable,
+            Key: { jobId },
+            UpdateExpression: "SET #s = :to, updatedAt = :now",
+            ConditionExpression: "#s = :from",
+            ExpressionAttributeNames: { "#s": "status" },
+            ExpressionAttributeValues: { ":to": "RUNNING", ":from": "PENDING", ":now": new Date().toISOString() },
+          }),
+          opt(signal),
+        );
+        return true;
+      } catch (err) {
+        if (isConditionFailure(err)) return false;
+        throw new Error(`mark job ${jobId} running`, { cause: err });
+      }
+    },
+
+    async claimRepo(jobId, repositoryName, { now, staleBefore }, signal) {
+      const nowIso = now.toISOString();
+      try {
+        const r = await doc.send(
+          new UpdateCommand({
+            TableName: reposTable,
+            Key: { jobId, repositoryName },
+            UpdateExpression:
+              "SET #s = :cloning, attempt = attempt + :one, startedAt = :now, heartbeatAt = :now, step = :clone REMOVE #e",
+            ConditionExpression:
+              "attribute_exists(jobId) AND (#s = :pending OR (#s IN (:cloning, :running, :pushing) AND (attribute_not_exists(heartbeatAt) OR heartbeatAt < :stale)))",
+            ExpressionAttributeNames: { "#s": "status", "#e": "error" },
+            ExpressionAttributeValues: {
+              ":cloning": "CLONING",
+              ":running": "RUNNING",
+              ":pushing": "PUSHING",
+              ":pending": "PENDING",
+              ":one": 1,
+              ":now": nowIso,
+              ":clone": "clone",
+              ":stale": staleBefore.toISOString(),
+            },
+            ReturnValues: "ALL_NEW",
+          }),
+          opt(signal),
+        );
+        return { kind: "claimed", row: r.Attributes as RepoRow };
+      } catch (err) {
+        if (!isConditionFailure(err)) throw new Error(`claim ${jobId} ${repositoryName}`, { cause: err });
+        const row = await this.getRepo(jobId, repositoryName, signal);
+        if (!row) return { kind: "missing" };
+        if (["COMPLETED", "NO_CHANGES", "FAILED", "CANCELLED"].includes(row.status)) return { kind: "terminal", row };
+        return { kind: "busy", row };
+      }
+    },
+
+    async moveRepo(row, from, to, fields, signal, opts) {
+      const update = repoUpdate(reposTable, row, [from], to, fields, true);
+      try {
+        if (opts?.unlessCancelled) {
+          await doc.send(
+            new TransactWriteCommand({
+              TransactItems: [
+                {
+                  ConditionCheck: {
+                    TableName: jobsTable,
+                    Key: { jobId: row.jobId },
+                    ConditionExpression: "#s <> :cancelled",
+                    ExpressionAttributeNames: { "#s": "status" },
+                    ExpressionAttributeValues: { ":cancelled": "CANCELLED" },
+                  },
+                },
+                { Update: update },
+              ],
+            }),
+            opt(signal),
+          );
+        } else {
+          await doc.send(new UpdateCommand(update), opt(signal));
+        }
+        return true;
+      } catch (err) {
+        if (isConditionFailure(err)) return false;
+        throw new Error(`move ${row.jobId} ${row.repositoryName} to ${to}`, { cause: err });
+      }
+    },
+
+    async heartbeat(row, now, signal) {
+      try {
+        await doc.send(
+          new UpdateCommand({
+            TableName: reposTable,
+            Key: { jobId: row.jobId, repositoryName: row.repositoryName },
+            UpdateExpression: "SET heartbeatAt = :now",
+            ConditionExpression: "attempt = :a AND #s IN (:c, :r, :p)",
+            ExpressionAttributeNames: { "#s": "status" },
+            ExpressionAttributeValues: { ":now": now.toISOString(), ":a": row.attempt, ":c": "CLONING", ":r": "RUNNING", ":p": "PUSHING" },
+          }),
+          opt(signal),
+        );
+        return true;
+      } catch (err) {
+        if (isConditionFailure(err)) return false;
+        throw new Error(`heartbeat ${row.jobId} ${row.repositoryName}`, { cause: err });
+      }
+    },
+
+    async finishRepo(row, from, to, fields, signal) {
+      const counter = counterFor(to);
+      const now = new Date().toISOString();
+      const update = repoUpdate(reposTable, row, from, to, { finishedAt: now, ...fields }, row.attempt !== undefined);
+      try {
+        await doc.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              { Update: update },
+              {
+                Update: {
+                  TableName: jobsTable,
+                  Key: { jobId: row.jobId },
+                  UpdateExpression: "ADD counters.#c :one SET updatedAt = :now",
+                  ConditionExpression: "attribute_exists(jobId)",
+                  ExpressionAttributeNames: { "#c": counter },
+                  ExpressionAttributeValues: { ":one": 1, ":now": now },
+                },
+              },
+            ],
+          }),
+          opt(signal),
+        );
+        return true;
+      } catch (err) {
+        if (isConditionFailure(err)) return false;
+        throw new Error(`finish ${row.jobId} ${row.repositoryName} as ${to}`, { cause: err });
+      }
+    },
+
+    async finalizeIfDone(jobId, now, signal) {
+      const job = await getJob(jobId, signal);
+      if (!job || job.finishedAt || finishedCount(job.counters) < job.counters.total) return undefined;
+      const status = finalJobStatus(job.counters, job.status === "CANCELLED");
+      try {
+        const r = await doc.send(
+          new UpdateCommand({
+            TableName: jobsTable,
+            Key: { jobId },
+            UpdateExpression: "SET #s = :s, finishedAt = :now, updatedAt = :now",
+            ConditionExpression: "attribute_not_exists(finishedAt)",
+            ExpressionAttributeNames: { "#s": "status" },
+            ExpressionAttributeValues: { ":s": status, ":now": now.toISOString() },
+            ReturnValues: "ALL_NEW",
+          }),
+          opt(signal),
+        );
+        return r.Attributes as Job;
+      } catch (err) {
+        if (isConditionFailure(err)) return undefined;
+        throw new Error(`finalize job ${jobId}`, { cause: err });
+      }
+    },
+
+    async markJobCancelled(jobId, by, now, signal) {
+      try {
+        const r = await doc.send(
+          new UpdateCommand({
+            TableName: jobsTable,
+            Key: { jobId },
+            UpdateExpression: "SET #s = :c, cancelledBy = :by, updatedAt = :now",
+            ConditionExpression: "attribute_exists(jobId) AND #s IN (:p, :r)",
+            ExpressionAttributeNames: { "#s": "status" },
+            ExpressionAttributeValues: { ":c": "CANCELLED", ":by": by, ":now": now.toISOString(), ":p": "PENDING", ":r": "RUNNING" },
+            ReturnValues: "ALL_NEW",
+          }),
+          opt(signal),
+        );
+        return { kind: "cancelled", job: r.Attributes as Job };
+      } catch (err) {
+        if (!isConditionFailure(err)) throw new Error(`cancel job ${jobId}`, { cause: err });
+        const job = await getJob(jobId, signal);
+        return job ? { kind: isTerminalJob(job.status) ? "already_finished" : "cancelled", job } : undefined;
+      }
+    },
+  } satisfies Store;
+}
+
+function repoUpdate(
+  table: string,
+  row: Pick<RepoRow, "jobId" | "repositoryName"> & { attempt?: number },
+  from: readonly RepoStatus[],
+  to: RepoStatus,
+  fields: RepoFields,
+  checkAttempt: boolean,
+) {
+  const names: Record<string, string> = { "#s": "status" };
+  const values: Record<string, unknown> = { ":to": to };
+  const sets = ["#s = :to"];
+  for (const [k, v] of Object.entries(fields)) {
+    if (v === undefined) continue;
+    names[`#f_${k}`] = k;
+    values[`:f_${k}`] = v;
+    sets.push(`#f_${k} = :f_${k}`);
+  }
+  const fromKeys = from.map((s, i) => {
+    values[`:from${i}`] = s;
+    return `:from${i}`;
+  });
+  let condition = `#s IN (${fromKeys.join(", ")})`;
+  if (checkAttempt && row.attempt !== undefined) {
+    values[":attempt"] = row.attempt;
+    condition += " AND attempt = :attempt";
+  }
+  return {
+    TableName: table,
+    Key: { jobId: row.jobId, repositoryName: row.repositoryName },
+    UpdateExpression: `SET ${sets.join(", ")}`,
+    ConditionExpression: condition,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}
+
+/** True for a failed condition, alone or inside a cancelled transaction. */
+export function isConditionFailure(err: unknown): boolean {
+  const e = err as { name?: string; CancellationReasons?: { Code?: string }[] };
+  if (e?.name === "ConditionalCheckFailedException") return true;
+  if (e?.name === "TransactionCanceledException") {
+    return (e.CancellationReasons ?? []).some((r) => r.Code === "ConditionalCheckFailed");
+  }
+  return false;
+}
+
+function isExpired(expiresAt: number | undefined): boolean {
+  return typeof expiresAt === "number" && expiresAt * 1000 < Date.now();
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => (clearTimeout(t), reject(signal.reason)), { once: true });
+  });
+}
+
+/** The two tables exactly as DESIGN.md describes them (keys, GSIs), for the embedded stack and tests. */
+export function tableDefinitions(config: Pick<Config, "jobsTable" | "reposTable">): CreateTableCommandInput[] {
+  return [
+    {
+      TableName: config.jobsTable,
+      BillingMode: "PAY_PER_REQUEST",
+      AttributeDefinitions: [
+        { AttributeName: "jobId", AttributeType: "S" },
+        { AttributeName: "status", AttributeType: "S" },
+        { AttributeName: "createdAt", AttributeType: "S" },
+      ],
+      KeySchema: [{ AttributeName: "jobId", KeyType: "HASH" }],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: JOBS_STATUS_INDEX,
+          KeySchema: [
+            { AttributeName: "status", KeyType: "HASH" },
+            { AttributeName: "createdAt", KeyType: "RANGE" },
+          ],
+          Projection: { ProjectionType: "ALL" },
+        },
+      ],
+    },
+    {
+      TableName: config.reposTable,
+      BillingMode: "PAY_PER_REQUEST",
+      AttributeDefinitions: [
+        { AttributeName: "jobId", AttributeType: "S" },
+        { AttributeName: "repositoryName", AttributeType: "S" },
+        { AttributeName: "status", AttributeType: "S" },
+      ],
+      KeySchema: [
+        { AttributeName: "jobId", KeyType: "HASH" },
+        { AttributeName: "repositoryName", KeyType: "RANGE" },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: REPOS_STATUS_INDEX,
+          KeySchema: [{ AttributeName: "status", KeyType: "HASH" }],
+          Projection: { ProjectionType: "ALL" },
+        },
+      ],
+    },
+  ];
+}
+
+/** Creates the tables when missing and waits until they are active; turns TTL on where supported. */
+export async function ensureTables(client: DynamoDBClient, config: Pick<Config, "jobsTable" | "reposTable">): Promise<void> {
+  for (const def of tableDefinitions(config)) {
+    try {
+      await client.send(new CreateTableCommand(def));
+    } catch (err) {
+      if (!(err instanceof ResourceInUseException)) throw err;
+    }
+    for (let i = 0; i < 100; i++) {
+      const d = await client.send(new DescribeTableCommand({ TableName: def.TableName }));
+      if (d.Table?.TableStatus === "ACTIVE") break;
+      await sleep(50);
+    }
+    try {
+      await client.send(
+        new UpdateTimeToLiveCommand({
+          TableName: def.TableName,
+          TimeToLiveSpecification: { AttributeName: "expiresAt", Enabled: true },
+        }),
+      );
+    } catch {
+      // dynalite does not implement UpdateTimeToLive; reads filter expired items anyway.
+    }
+  }
+}

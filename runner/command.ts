@@ -1,0 +1,96 @@
+/**
+ * Runs a person's shell command (a job's script or verify command) in the checkout: through
+ * `/bin/sh -c`, in its own process group, with an environment that holds no credential, a
+ * timeout that kills the whole process tree, and output capped to its tail.
+ */
+import { spawn } from "node:child_process";
+
+/** What a command did. `output` is the tail of stdout and stderr interleaved, at most `maxOutputBytes`. */
+export type CommandResult =
+  | { kind: "exited"; code: number; output: string }
+  | { kind: "timed_out"; seconds: number; output: string }
+  | { kind: "aborted"; output: string };
+
+/** Variables passed through from the runner's environment; everything else (credentials included) is dropped. */
+const PASSTHROUGH = ["PATH", "LANG", "LC_ALL", "TZ", "TERM", "NODE_VERSION", "npm_config_cache"];
+
+/**
+ * The environment of a person's command: an allowlist of harmless variables plus `extra`,
+ * and `HOME`/`TMPDIR` pointed at `home` so nothing reads the runner's own configuration.
+ */
+export function commandEnv(base: NodeJS.ProcessEnv, home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { HOME: home, TMPDIR: home, CI: "true", GIT_TERMINAL_PROMPT: "0" };
+  for (const k of PASSTHROUGH) if (base[k] !== undefined) env[k] = base[k];
+  env.PATH ??= "/usr/local/bin:/usr/bin:/bin";
+  return { ...env, ...extra };
+}
+
+/**
+ * Runs `command` with `/bin/sh -c` in `cwd`. Resolves with how it ended; never rejects for the
+ * command's own failure. On timeout or abort the whole process group gets SIGTERM, then SIGKILL
+ * after `graceMs`, so background children die too.
+ */
+export function runCommand(
+  command: string,
+  opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutSeconds: number; maxOutputBytes?: number; graceMs?: number },
+  signal?: AbortSignal,
+): Promise<CommandResult> {
+  const max = opts.maxOutputBytes ?? 64 * 1024;
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return resolve({ kind: "aborted", output: "" });
+    let output = "";
+    const append = (chunk: Buffer) => {
+      output += chunk.toString("utf8");
+      if (output.length > max * 2) output = output.slice(-max);
+    };
+    const child = spawn("/bin/sh", ["-c", command], { cwd: opts.cwd, env: opts.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.on("data", append);
+    child.stderr.on("data", append);
+    let ended: "timed_out" | "aborted" | undefined;
+    let killTimer: NodeJS.Timeout | undefined;
+    const killGroup = (sig: NodeJS.Signals) => {
+      try {
+        if (child.pid) process.kill(-child.pid, sig);
+      } catch {
+        // the group is gone already
+      }
+    };
+    const stop = (why: "timed_out" | "aborted") => {
+      if (ended) return;
+      ended = why;
+      killGroup("SIGTERM");
+      killTimer = setTimeout(() => killGroup("SIGKILL"), opts.graceMs ?? 2000);
+    };
+    const timer = setTimeout(() => stop("timed_out"), opts.timeoutSeconds * 1000);
+    const onAbort = () => stop("aborted");
+    signal?.addEventListener("abort", onAbort, { once: true });
+    child.on("error", (err) => {
+      clearTimeout(timer);
+      reject(new Error(`start ${JSON.stringify(command.slice(0, 40))}`, { cause: err }));
+    });
+    // "close" waits for stdout/stderr to end, which background children holding the pipes delay:
+    // after the shell exits, the group is killed so no child outlives the command.
+    child.on("exit", () => {
+      killGroup("SIGKILL");
+    });
+    child.on("close", (code, sig) => {
+      clearTimeout(timer);
+      if (killTimer) clearTimeout(killTimer);
+      signal?.removeEventListener("abort", onAbort);
+      const tail = output.length > max ? output.slice(-max) : output;
+      if (ended === "timed_out") resolve({ kind: "timed_out", seconds: opts.timeoutSeconds, output: tail });
+      else if (ended === "aborted") resolve({ kind: "aborted", output: tail });
+      else resolve({ kind: "exited", code: code ?? (sig ? 128 : 1), output: tail });
+    });
+  });
+}
+
+/** The last `n` non-empty lines of `text`, for reasons people read. */
+export function lastLines(text: string, n: number): string {
+  return text
+    .split("\n")
+    .map((l) => l.trimEnd())
+    .filter(Boolean)
+    .slice(-n)
+    .join("\n");
+}
