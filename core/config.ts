@@ -50,6 +50,7 @@ const schema = z.object({
   SLACK_SIGNING_SECRET: optionalString,
   SLACK_APP_TOKEN: optionalString,
   SLACK_API_URL: url("SLACK_API_URL"),
+  BOT_PUBLIC_URL: url("BOT_PUBLIC_URL"),
   GITHUB_TOKEN: optionalString,
   GITHUB_API_URL: url("GITHUB_API_URL"),
   GITHUB_APP_ID: optionalString,
@@ -94,6 +95,8 @@ export type Config = {
   batchJobDefinition?: string;
   env: string;
   slack: { botToken?: string; signingSecret?: string; appToken?: string; apiUrl?: string };
+  /** The bot's public base URL (`BOT_PUBLIC_URL`); Slack messages link artifacts through `${botPublicUrl}/links/…` when set. */
+  botPublicUrl?: string;
   github: {
     token?: string;
     apiUrl?: string;
@@ -153,6 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       appToken: e.SLACK_APP_TOKEN,
       apiUrl: e.SLACK_API_URL,
     },
+    botPublicUrl: e.BOT_PUBLIC_URL,
     github: {
       token: e.GITHUB_TOKEN,
       apiUrl: e.GITHUB_API_URL,

@@ -149,6 +149,8 @@ export type Job = {
   slack?: SlackThread;
   batchJobId?: string;
   counters: Counters;
+  /** Indexes of the repositories already added to `counters` (keeps counting idempotent). */
+  countedIndexes?: Set<number>;
   status: JobStatus;
   cancelledBy?: string;
   createdAt: string;
@@ -164,7 +166,10 @@ export type RepoRow = {
   index: number;
   status: RepoStatus;
   attempt: number;
+  /** The step this attempt is at (clone, change, verify, commit, push, pull_request, report). */
   step?: string;
+  /** The step the previous attempt had reached when this one claimed the row. */
+  lastStep?: string;
   startedAt?: string;
   finishedAt?: string;
   heartbeatAt?: string;
@@ -179,6 +184,8 @@ export type RepoRow = {
   error?: string;
   usage?: Usage;
   costUsd?: number;
+  /** Set when the job was cancelled while this repository ran: it may no longer start pushing. */
+  cancelRequested?: boolean;
   expiresAt: number;
 };
 
@@ -222,11 +229,12 @@ const branchPattern = /^(?!\/|.*\/\/|.*\.\.|.*@\{|.*\.lock$|.*\/$)[A-Za-z0-9._\/
 const labelList = z.array(z.string().min(1).max(50)).max(20);
 
 /**
- * Validates a job request against the limits and the allowlist. Repository specs are
+ * Validates a job request against the limits and the allowlist (`"any"`: no allowlist, for the
+ * operator's own CLI when ALLOWED_REPOSITORIES is unset). Repository specs are
  * normalized to lower-case-insensitive unique `owner/name` (first spelling kept), in order.
  * Returns every problem found, one per field, in plain words; never throws on bad input.
  */
-export function validateJobRequest(req: JobRequest, allowlist: readonly AllowPattern[]): ValidatedRequest {
+export function validateJobRequest(req: JobRequest, allowlist: readonly AllowPattern[] | "any"): ValidatedRequest {
   const errors: FieldError[] = [];
   const name = (req.name ?? "").trim() || defaultName(req);
   if (name.length > LIMITS.nameChars) {
@@ -269,7 +277,7 @@ export function validateJobRequest(req: JobRequest, allowlist: readonly AllowPat
       repoProblems.push(spec.reason);
       continue;
     }
-    if (!matchesAllowlist(spec.fullName, allowlist)) {
+    if (allowlist !== "any" && !matchesAllowlist(spec.fullName, allowlist)) {
       const allowed = allowlist.map((p) => p.source).join(", ") || "none configured";
       repoProblems.push(`${spec.fullName} is not in the allowed repositories (${allowed})`);
       continue;

@@ -28,7 +28,7 @@ export function repoLine(r: RepoReport): string {
   const { repo } = r;
   const parts = [`${EMOJI[repo.status] ?? "•"} ${repo.repositoryName}`];
   if (repo.status === "NO_CHANGES") parts.push("no change needed");
-  if (repo.diffStats) parts.push(`${repo.diffStats.files} files, +${repo.diffStats.additions} −${repo.diffStats.deletions}`);
+  if (repo.diffStats) parts.push(`${repo.diffStats.files} file${repo.diffStats.files === 1 ? "" : "s"}, +${repo.diffStats.additions} −${repo.diffStats.deletions}`);
   if (repo.error) parts.push(repo.error);
   if (repo.prUrl) parts.push(repo.prUrl);
   return parts.join(" — ");

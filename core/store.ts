@@ -1,7 +1,7 @@
 /**
  * The store: jobs and repositories in DynamoDB (DESIGN.md section 3, "Data"). Every status
- * change is a conditional write, counters are atomic ADDs done in the same transaction as the
- * repository's terminal write, and a job is finalized exactly once.
+ * change is a conditional write, counters are atomic, idempotent ADDs (each repository counted
+ * once), and a job is finalized exactly once.
  */
 import {
   CreateTableCommand,
@@ -17,7 +17,6 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
-  TransactWriteCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import type { Config } from "./config.ts";
@@ -75,7 +74,8 @@ export type Store = {
   claimRepo(jobId: string, repositoryName: string, opts: ClaimOptions, signal?: AbortSignal): Promise<ClaimResult>;
   /**
    * Moves a live row of this attempt from `from` to the live status `to`. With `unlessCancelled`,
-   * the move happens only while the job is not CANCELLED (one transaction). False when a condition failed.
+   * the move happens only while no cancel was requested on the row (see requestRepoCancel).
+   * False when a condition failed.
    */
   moveRepo(
     row: Pick<RepoRow, "jobId" | "repositoryName" | "attempt">,
@@ -85,20 +85,29 @@ export type Store = {
     signal?: AbortSignal,
     opts?: { unlessCancelled?: boolean },
   ): Promise<boolean>;
+  /** Flags a live row as cancelled, so its runner can no longer start pushing; false when it is not live. */
+  requestRepoCancel(row: Pick<RepoRow, "jobId" | "repositoryName">, signal?: AbortSignal): Promise<boolean>;
   /** Refreshes a live row's heartbeat; false when this attempt no longer owns the row. */
   heartbeat(row: Pick<RepoRow, "jobId" | "repositoryName" | "attempt">, now: Date, signal?: AbortSignal): Promise<boolean>;
   /**
-   * Ends a row: sets the terminal status and fields and ADDs one to the job's counter in one
-   * transaction. `from` lists the statuses the row may be in; `attempt`, when given, must match.
+   * Ends a row: sets the terminal status and fields (conditional: `from` lists the statuses the
+   * row may be in; `attempt`, when given, must match), then counts it on the job (countRepo).
    * False when a condition failed (someone else ended it).
    */
   finishRepo(
-    row: Pick<RepoRow, "jobId" | "repositoryName"> & { attempt?: number },
+    row: Pick<RepoRow, "jobId" | "repositoryName" | "index"> & { attempt?: number },
     from: readonly RepoStatus[],
     to: RepoStatus,
     fields: RepoFields,
     signal?: AbortSignal,
   ): Promise<boolean>;
+  /**
+   * Adds a terminal row to the job's counters, once: the job row keeps the set of counted
+   * indexes, so a retry after a crash between the row's write and its count never counts twice.
+   * (DynamoDB transactions would do both at once, but the embedded DynamoDB has none.)
+   * Returns false when it was counted already.
+   */
+  countRepo(row: Pick<RepoRow, "jobId" | "index" | "status">, signal?: AbortSignal): Promise<boolean>;
   /**
    * When every repository has ended and the job is not finalized, sets its final status and
    * `finishedAt` (conditional, so exactly one caller wins). Returns the finalized job to the winner.
@@ -280,7 +289,7 @@ export function newStore(config: Config, client: DynamoDBClient = newDynamoClien
             TableName: reposTable,
             Key: { jobId, repositoryName },
             UpdateExpression:
-              "SET #s = :cloning, attempt = attempt + :one, startedAt = :now, heartbeatAt = :now, step = :clone REMOVE #e",
+              "SET #s = :cloning, attempt = attempt + :one, startedAt = :now, heartbeatAt = :now, lastStep = if_not_exists(step, :none), step = :clone REMOVE #e",
             ConditionExpression:
               "attribute_exists(jobId) AND (#s = :pending OR (#s IN (:cloning, :running, :pushing) AND (attribute_not_exists(heartbeatAt) OR heartbeatAt < :stale)))",
             ExpressionAttributeNames: { "#s": "status", "#e": "error" },
@@ -292,6 +301,7 @@ export function newStore(config: Config, client: DynamoDBClient = newDynamoClien
               ":one": 1,
               ":now": nowIso,
               ":clone": "clone",
+              ":none": "start",
               ":stale": staleBefore.toISOString(),
             },
             ReturnValues: "ALL_NEW",
@@ -310,32 +320,33 @@ export function newStore(config: Config, client: DynamoDBClient = newDynamoClien
 
     async moveRepo(row, from, to, fields, signal, opts) {
       const update = repoUpdate(reposTable, row, [from], to, fields, true);
+      if (opts?.unlessCancelled) update.ConditionExpression += " AND attribute_not_exists(cancelRequested)";
       try {
-        if (opts?.unlessCancelled) {
-          await doc.send(
-            new TransactWriteCommand({
-              TransactItems: [
-                {
-                  ConditionCheck: {
-                    TableName: jobsTable,
-                    Key: { jobId: row.jobId },
-                    ConditionExpression: "#s <> :cancelled",
-                    ExpressionAttributeNames: { "#s": "status" },
-                    ExpressionAttributeValues: { ":cancelled": "CANCELLED" },
-                  },
-                },
-                { Update: update },
-              ],
-            }),
-            opt(signal),
-          );
-        } else {
-          await doc.send(new UpdateCommand(update), opt(signal));
-        }
+        await doc.send(new UpdateCommand(update), opt(signal));
         return true;
       } catch (err) {
         if (isConditionFailure(err)) return false;
         throw new Error(`move ${row.jobId} ${row.repositoryName} to ${to}`, { cause: err });
+      }
+    },
+
+    async requestRepoCancel(row, signal) {
+      try {
+        await doc.send(
+          new UpdateCommand({
+            TableName: reposTable,
+            Key: { jobId: row.jobId, repositoryName: row.repositoryName },
+            UpdateExpression: "SET cancelRequested = :t",
+            ConditionExpression: "#s IN (:c, :r, :p)",
+            ExpressionAttributeNames: { "#s": "status" },
+            ExpressionAttributeValues: { ":t": true, ":c": "CLONING", ":r": "RUNNING", ":p": "PUSHING" },
+          }),
+          opt(signal),
+        );
+        return true;
+      } catch (err) {
+        if (isConditionFailure(err)) return false;
+        throw new Error(`request cancel of ${row.jobId} ${row.repositoryName}`, { cause: err });
       }
     },
 
@@ -360,32 +371,35 @@ export function newStore(config: Config, client: DynamoDBClient = newDynamoClien
     },
 
     async finishRepo(row, from, to, fields, signal) {
-      const counter = counterFor(to);
       const now = new Date().toISOString();
       const update = repoUpdate(reposTable, row, from, to, { finishedAt: now, ...fields }, row.attempt !== undefined);
       try {
+        await doc.send(new UpdateCommand(update), opt(signal));
+      } catch (err) {
+        if (isConditionFailure(err)) return false;
+        throw new Error(`finish ${row.jobId} ${row.repositoryName} as ${to}`, { cause: err });
+      }
+      await this.countRepo({ jobId: row.jobId, index: row.index, status: to }, signal);
+      return true;
+    },
+
+    async countRepo(row, signal) {
+      try {
         await doc.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              { Update: update },
-              {
-                Update: {
-                  TableName: jobsTable,
-                  Key: { jobId: row.jobId },
-                  UpdateExpression: "ADD counters.#c :one SET updatedAt = :now",
-                  ConditionExpression: "attribute_exists(jobId)",
-                  ExpressionAttributeNames: { "#c": counter },
-                  ExpressionAttributeValues: { ":one": 1, ":now": now },
-                },
-              },
-            ],
+          new UpdateCommand({
+            TableName: jobsTable,
+            Key: { jobId: row.jobId },
+            UpdateExpression: "ADD counters.#c :one, countedIndexes :idx SET updatedAt = :now",
+            ConditionExpression: "attribute_exists(jobId) AND NOT contains(countedIndexes, :i)",
+            ExpressionAttributeNames: { "#c": counterFor(row.status) },
+            ExpressionAttributeValues: { ":one": 1, ":idx": new Set([row.index]), ":i": row.index, ":now": new Date().toISOString() },
           }),
           opt(signal),
         );
         return true;
       } catch (err) {
         if (isConditionFailure(err)) return false;
-        throw new Error(`finish ${row.jobId} ${row.repositoryName} as ${to}`, { cause: err });
+        throw new Error(`count ${row.jobId} #${row.index} as ${row.status}`, { cause: err });
       }
     },
 

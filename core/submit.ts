@@ -46,7 +46,7 @@ export async function submitJob(
 }
 
 export type CancelDeps = {
-  store: Pick<Store, "markJobCancelled" | "listRepos" | "finishRepo" | "finalizeIfDone">;
+  store: Pick<Store, "markJobCancelled" | "listRepos" | "finishRepo" | "finalizeIfDone" | "requestRepoCancel">;
   launcher: Pick<Launcher, "cancel">;
   notifier: Pick<Notifier, "jobFinished" | "progress">;
   log: Logger;
@@ -70,12 +70,16 @@ export async function cancelJob(deps: CancelDeps, input: { jobId: string; by: st
   if (marked.kind === "already_finished") return { kind: "already_finished", job: marked.job };
   const rows = await deps.store.listRepos(input.jobId, signal);
   let pendingCancelled = 0;
-  const pending = rows.filter((r) => r.status === "PENDING");
-  for (let i = 0; i < pending.length; i += 16) {
+  const open = rows.filter((r) => !isTerminalRepo(r.status));
+  for (let i = 0; i < open.length; i += 16) {
     const results = await Promise.all(
-      pending
-        .slice(i, i + 16)
-        .map((r) => deps.store.finishRepo(r, ["PENDING"], "CANCELLED", { error: `cancelled by ${input.by}` }, signal)),
+      open.slice(i, i + 16).map(async (r) => {
+        // A PENDING row ends now; a live one (or one a runner claimed meanwhile) is flagged so its
+        // runner stops at its next step and can no longer start pushing.
+        if (r.status === "PENDING" && (await deps.store.finishRepo(r, ["PENDING"], "CANCELLED", { error: `cancelled by ${input.by}` }, signal))) return true;
+        await deps.store.requestRepoCancel(r, signal);
+        return false;
+      }),
     );
     pendingCancelled += results.filter(Boolean).length;
   }

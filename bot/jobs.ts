@@ -1,0 +1,281 @@
+/**
+ * What the bot does, as plain functions the listeners call: reading and checking a modal
+ * submission, creating the job after the acknowledgement (expanding `owner/*`), authorization,
+ * and the `/cody` text commands. No Bolt types here beyond plain JSON.
+ */
+import { createHash } from "node:crypto";
+import { validateJobRequest, type FieldError, type Job, type JobRequest, type JobType } from "../core/job.ts";
+import type { Launcher } from "../core/launcher.ts";
+import type { Logger } from "../core/log.ts";
+import type { Notifier } from "../core/notifier.ts";
+import { matchesAllowlist, parseOwnerGlob, type AllowPattern } from "../core/repo-spec.ts";
+import type { Store } from "../core/store.ts";
+import { cancelJob, submitJob, type CancelDeps, type CancelResult, type SubmitResult } from "../core/submit.ts";
+import { helpText, listText, statusText } from "./messages/ephemeral.ts";
+import { FIELDS, type ModalMetadata } from "./messages/modal.ts";
+
+/** Who may do what. */
+export type BotSettings = { allowlist: readonly AllowPattern[]; allowedSlackUsers: readonly string[] };
+
+/** Lists an owner's non-archived repositories (`owner/name`); wired to core/github.ts by entry points. */
+export type ExpandOwner = (owner: string, signal?: AbortSignal) => Promise<string[]>;
+
+/** A modal submission, read but not yet expanded. */
+export type Submission = {
+  request: JobRequest;
+  /** Explicit `owner/name` lines. */
+  repositories: string[];
+  /** Owners of `owner/*` lines, to expand after the acknowledgement. */
+  owners: string[];
+};
+
+/** Work done after Slack got its acknowledgement (on Lambda: in an asynchronous self-invocation). */
+export type DeferredTask =
+  | { kind: "create_job"; jobId: string; submission: Submission }
+  | { kind: "cancel_job"; jobId: string; userId: string; channel?: string };
+
+/** Where to tell a person something: ephemeral in `channel` when given, else a direct message. */
+export type Tell = (to: { userId: string; channel?: string }, text: string, signal?: AbortSignal) => Promise<void>;
+
+/** True when the user may use the bot (everyone when ALLOWED_SLACK_USERS is empty). */
+export function isAllowedUser(s: BotSettings, userId: string): boolean {
+  return s.allowedSlackUsers.length === 0 || s.allowedSlackUsers.includes(userId);
+}
+
+/** The job's creator may cancel it; so may users listed in ALLOWED_SLACK_USERS when it is set. */
+export function canCancel(s: BotSettings, job: Pick<Job, "createdBy">, userId: string): boolean {
+  return job.createdBy === userId || (s.allowedSlackUsers.length > 0 && s.allowedSlackUsers.includes(userId));
+}
+
+export const NOT_ALLOWED = "Sorry, Cody Batch is limited to a list of people in this workspace, and you are not on it yet. Ask an admin to add you to ALLOWED_SLACK_USERS.";
+
+/** The job id of a modal view: the same view submitted twice maps to the same job. */
+export function jobIdForView(viewId: string): string {
+  const n = BigInt(`0x${createHash("sha256").update(`view:${viewId}`).digest("hex").slice(0, 16)}`);
+  return `j-${n.toString(36).padStart(10, "0").slice(-10)}`;
+}
+
+type ViewValues = Record<string, Record<string, { value?: string | null; selected_option?: { value: string } | null; selected_options?: { value: string }[] }>>;
+
+/** Reads the job modal's state into a submission. */
+export function readSubmission(values: ViewValues, meta: ModalMetadata, userId: string): Submission {
+  const v = (block: string) => values[block]?.value;
+  const text = (block: string) => (v(block)?.value ?? "").trim();
+  const type = (v(FIELDS.type)?.selected_option?.value ?? "code-pattern-update") as JobType;
+  const options = new Set((v(FIELDS.options)?.selected_options ?? []).map((o) => o.value));
+  const instructions = text(FIELDS.instructions);
+  const lines = text(FIELDS.repositories).split(/[\n,]+/).map((l) => l.trim()).filter(Boolean);
+  const owners: string[] = [];
+  const repositories: string[] = [];
+  for (const line of lines) {
+    const glob = parseOwnerGlob(line);
+    if (glob) owners.includes(glob.owner) || owners.push(glob.owner);
+    else repositories.push(line);
+  }
+  const request: JobRequest = {
+    type,
+    ...(text(FIELDS.name) ? { name: text(FIELDS.name) } : {}),
+    ...(type === "script" ? { script: instructions } : { prompt: instructions }),
+    ...(text(FIELDS.verify) ? { verify: text(FIELDS.verify) } : {}),
+    ...(text(FIELDS.baseBranch) ? { baseBranch: text(FIELDS.baseBranch) } : {}),
+    repositories,
+    createPullRequests: options.has("pr"),
+    ...(options.has("pr") ? { pullRequest: { draft: options.has("draft") } } : {}),
+    createdBy: userId,
+    slack: { teamId: meta.teamId, channel: meta.channel },
+  };
+  return { request, repositories, owners };
+}
+
+const BLOCK_OF: Record<FieldError["field"], string> = {
+  name: FIELDS.name,
+  type: FIELDS.type,
+  prompt: FIELDS.instructions,
+  script: FIELDS.instructions,
+  verify: FIELDS.verify,
+  baseBranch: FIELDS.baseBranch,
+  repositories: FIELDS.repositories,
+  pullRequest: FIELDS.options,
+  createPullRequests: FIELDS.options,
+  createdBy: FIELDS.name,
+  slack: FIELDS.name,
+};
+
+/**
+ * Checks a submission before the acknowledgement: every field rule, the allowlist for explicit
+ * repositories, and for `owner/*` that the owner is allowed at all. Returns the errors keyed by
+ * block id (what `response_action: "errors"` takes), or undefined when it may go ahead.
+ */
+export function checkSubmission(sub: Submission, allowlist: readonly AllowPattern[]): Record<string, string> | undefined {
+  const errors: Record<string, string> = {};
+  const globProblems = sub.owners
+    .filter((o) => !allowlist.some((p) => p.owner === o.toLowerCase()))
+    .map((o) => `${o}/* is not in the allowed repositories (${allowlist.map((p) => p.source).join(", ") || "none configured"})`);
+  const checked = validateJobRequest(sub.request, allowlist);
+  if (checked.kind === "invalid") {
+    for (const e of checked.errors) {
+      // With owner/* lines, "no repository" is decided after the expansion.
+      if (e.field === "repositories" && sub.owners.length > 0 && sub.repositories.length === 0) continue;
+      const block = BLOCK_OF[e.field];
+      errors[block] = errors[block] ? `${errors[block]}; ${e.message}` : e.message;
+    }
+  }
+  if (globProblems.length > 0) {
+    const prev = errors[FIELDS.repositories];
+    errors[FIELDS.repositories] = [...globProblems, ...(prev ? [prev] : [])].join("; ");
+  }
+  return Object.keys(errors).length > 0 ? errors : undefined;
+}
+
+/**
+ * Expands `owner/*` through `expandOwner`, always intersected with the allowlist, and appends
+ * the result to the explicit repositories. `invalid` when an owner has no repository one may use.
+ */
+export async function resolveRepositories(
+  input: { repositories: readonly string[]; owners: readonly string[] },
+  allowlist: readonly AllowPattern[],
+  expandOwner: ExpandOwner,
+  signal?: AbortSignal,
+): Promise<{ kind: "ok"; repositories: string[] } | { kind: "invalid"; message: string }> {
+  const out = [...input.repositories];
+  for (const owner of input.owners) {
+    const names = (await expandOwner(owner, signal)).filter((r) => matchesAllowlist(r, allowlist));
+    if (names.length === 0) return { kind: "invalid", message: `${owner}/* matches no repository you may change` };
+    out.push(...names);
+  }
+  return { kind: "ok", repositories: out };
+}
+
+export type CreateDeps = {
+  store: Pick<Store, "createJob" | "setJobFields" | "getJob">;
+  launcher: Pick<Launcher, "submit">;
+  notifier: Pick<Notifier, "jobCreated">;
+  expandOwner: ExpandOwner;
+  settings: BotSettings;
+  /** Tells a person about problems found after the acknowledgement. */
+  tell: Tell;
+  log: Logger;
+};
+
+/**
+ * The deferred half of a submission: expand, validate in full, create the job (idempotent on
+ * the job id), post the thread root and launch. Problems go to the person as a DM; nothing is
+ * written when the request is invalid. Never throws.
+ */
+export async function createJobFromSubmission(
+  deps: CreateDeps,
+  task: Extract<DeferredTask, { kind: "create_job" }>,
+  signal?: AbortSignal,
+): Promise<SubmitResult | { kind: "invalid"; message: string } | { kind: "error" }> {
+  const { submission, jobId } = task;
+  const user = submission.request.createdBy;
+  const log = deps.log.child({ jobId });
+  try {
+    const resolved = await resolveRepositories(submission, deps.settings.allowlist, deps.expandOwner, signal);
+    const checked = resolved.kind === "ok"
+      ? validateJobRequest({ ...submission.request, repositories: resolved.repositories }, deps.settings.allowlist)
+      : undefined;
+    if (resolved.kind === "invalid" || checked?.kind !== "ok") {
+      const message = resolved.kind === "invalid"
+        ? resolved.message
+        : checked?.kind === "invalid" ? checked.errors.map((e) => e.message).join("; ") : "invalid request";
+      await deps.tell({ userId: user }, `Your job was not started: ${message}.`, signal);
+      return { kind: "invalid", message };
+    }
+    const result = await submitJob(deps, { jobId, request: checked.request }, signal);
+    log.info({ kind: result.kind, repositories: checked.request.repositories.length }, "job submission handled");
+    return result;
+  } catch (err) {
+    log.error({ err }, "creating the job failed");
+    await deps.tell({ userId: user }, `Your job could not be started: internal error (job ${jobId}). Please try again.`, signal).catch(() => undefined);
+    return { kind: "error" };
+  }
+}
+
+export type CommandDeps = {
+  store: CancelDeps["store"] & Pick<Store, "listJobs" | "getJob" | "listRepos">;
+  launcher: Pick<Launcher, "cancel">;
+  notifier: Pick<Notifier, "jobFinished" | "progress"> & { refreshRoot?: (jobId: string, signal?: AbortSignal) => Promise<void> };
+  settings: BotSettings;
+  log: Logger;
+  now?: () => Date;
+};
+
+/** What a `/cody …` command asks the listener to do. */
+export type CommandAnswer = { kind: "open_modal" } | { kind: "reply"; text: string } | { kind: "cancel"; jobId: string };
+
+/** Interprets `/cody <text>` for `userId`: help, list, status, cancel, or the modal. */
+export async function runCommand(deps: CommandDeps, input: { text: string; userId: string }, signal?: AbortSignal): Promise<CommandAnswer> {
+  const [word = "", arg] = input.text.trim().split(/\s+/);
+  const verb = word.toLowerCase();
+  if (verb === "help") return { kind: "reply", text: helpText() };
+  if (!isAllowedUser(deps.settings, input.userId)) return { kind: "reply", text: NOT_ALLOWED };
+  const now = deps.now?.() ?? new Date();
+  switch (verb) {
+    case "":
+      return { kind: "open_modal" };
+    case "list":
+      return { kind: "reply", text: listText(await deps.store.listJobs(10, signal), now) };
+    case "status": {
+      if (!arg) return { kind: "reply", text: "Which job? `/cody status <job>` (see `/cody list`)." };
+      const job = await deps.store.getJob(arg, signal);
+      if (!job) return { kind: "reply", text: `No job \`${arg}\`. See \`/cody list\`.` };
+      return { kind: "reply", text: statusText(job, await deps.store.listRepos(arg, signal), now) };
+    }
+    case "cancel": {
+      if (!arg) return { kind: "reply", text: "Which job? `/cody cancel <job>` (see `/cody list`)." };
+      const job = await deps.store.getJob(arg, signal);
+      if (!job) return { kind: "reply", text: cancelText({ kind: "not_found" }, arg) };
+      if (!canCancel(deps.settings, job, input.userId)) return { kind: "reply", text: cancelText({ kind: "refused", job }, arg) };
+      return { kind: "cancel", jobId: arg };
+    }
+    default:
+      return { kind: "reply", text: `I don't know \`${word}\`.\n${helpText()}` };
+  }
+}
+
+/** Outcome of a cancel request, including a refusal. */
+export type CancelAnswer = CancelResult | { kind: "refused"; job: Job };
+
+/** Cancels a job when `userId` may; refreshes its root message. */
+export async function cancelAs(deps: CommandDeps, input: { jobId: string; userId: string }, signal?: AbortSignal): Promise<CancelAnswer> {
+  const job = await deps.store.getJob(input.jobId, signal);
+  if (!job) return { kind: "not_found" };
+  if (!canCancel(deps.settings, job, input.userId)) return { kind: "refused", job };
+  const result = await cancelJob(deps, { jobId: input.jobId, by: input.userId }, signal);
+  if (result.kind === "cancelled") await deps.notifier.refreshRoot?.(input.jobId, signal);
+  return result;
+}
+
+/** What people read after a cancel request. */
+export function cancelText(r: CancelAnswer, jobId: string): string {
+  switch (r.kind) {
+    case "not_found":
+      return `No job \`${jobId}\`. See \`/cody list\`.`;
+    case "refused":
+      return `Only the job's creator (<@${r.job.createdBy}>) or an admin can cancel \`${jobId}\`.`;
+    case "already_finished":
+      return `Job \`${jobId}\` already ended (${r.job.status.toLowerCase()}); nothing to cancel.`;
+    case "cancelled":
+      return `Job \`${jobId}\` is cancelled: ${r.pendingCancelled} repositories will not start, running ones stop at their next step.`;
+  }
+}
+
+/** Everything the deferred tasks need. */
+export type TaskDeps = CreateDeps & CommandDeps;
+
+/** Runs a deferred task; never throws (problems are logged and told to the person). */
+export async function runDeferredTask(deps: TaskDeps, task: DeferredTask, signal?: AbortSignal): Promise<void> {
+  if (task.kind === "create_job") {
+    await createJobFromSubmission(deps, task, signal);
+    return;
+  }
+  const to = { userId: task.userId, ...(task.channel ? { channel: task.channel } : {}) };
+  try {
+    const r = await cancelAs(deps, { jobId: task.jobId, userId: task.userId }, signal);
+    await deps.tell(to, cancelText(r, task.jobId), signal);
+  } catch (err) {
+    deps.log.error({ err, jobId: task.jobId }, "cancelling the job failed");
+    await deps.tell(to, `Cancelling \`${task.jobId}\` failed: internal error (job ${task.jobId}). Please try again.`, signal).catch(() => undefined);
+  }
+}

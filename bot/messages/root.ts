@@ -1,0 +1,89 @@
+/**
+ * The thread root of a job: name, who started it, the instructions (quoted, cut), a progress
+ * bar with counts per status and elapsed time, and a Cancel button while the job can still be
+ * cancelled. Pure: the same job and clock give the same blocks (golden-tested).
+ */
+import { finishedCount, isTerminalJob, type Job } from "../../core/job.ts";
+import { cut, duration, escapeMrkdwn } from "./text.ts";
+
+/** A Slack message: fallback text plus blocks. */
+export type SlackMessage = { text: string; blocks: Block[] };
+// Block Kit objects are plain JSON; we keep the type open and let the tests check the shape.
+export type Block = Record<string, unknown>;
+
+export const CANCEL_ACTION = "cancel_job";
+
+const BAR_WIDTH = 12;
+
+/** A bar of `BAR_WIDTH` cells, `▓` for done and `░` for the rest. */
+export function progressBar(done: number, total: number): string {
+  const filled = total === 0 ? BAR_WIDTH : Math.round((done / total) * BAR_WIDTH);
+  return "▓".repeat(filled) + "░".repeat(BAR_WIDTH - filled);
+}
+
+/** The root message of `job` as of `now`. */
+export function rootMessage(job: Job, now: Date): SlackMessage {
+  const c = job.counters;
+  const done = finishedCount(c);
+  const running = c.total - done;
+  const ended = isTerminalJob(job.status);
+  const elapsedMs = (job.finishedAt ? Date.parse(job.finishedAt) : now.getTime()) - Date.parse(job.createdAt);
+  const title = cut(escapeMrkdwn(job.name), 200);
+
+  let state: string;
+  if (job.status === "CANCELLED") state = `cancelled${job.cancelledBy ? ` by <@${job.cancelledBy}>` : ""}`;
+  else if (ended) state = `${job.status === "FAILED" ? "finished with failures" : "finished"} in ${duration(elapsedMs)}`;
+  else state = job.status === "PENDING" ? "starting" : "running";
+
+  const header = `🛠️ *${title}* · started by <@${job.createdBy}> · job \`${job.jobId}\` · ${state}`;
+  const instructions = job.type === "script" ? job.script : job.prompt;
+  const quote = instructions ? quoteLines(cut(instructions, 600)) : undefined;
+  const counts = [
+    `${done} / ${c.total}`,
+    `✅ ${c.completed}`,
+    `➖ ${c.noChanges}`,
+    `❌ ${c.failed}`,
+    ...(c.cancelled > 0 ? [`🚫 ${c.cancelled}`] : []),
+    ...(!ended && running > 0 ? [`⏳ ${running}`] : []),
+    duration(elapsedMs),
+  ].join(" · ");
+  const what = job.type === "script" ? "script" : "Claude";
+  const extras = [`${c.total} ${c.total === 1 ? "repository" : "repositories"}`, what];
+  if (job.createPullRequests) extras.push(job.pullRequest?.draft ? "draft PRs" : "opens PRs");
+  if (job.baseBranch) extras.push(`base \`${escapeMrkdwn(cut(job.baseBranch, 100))}\``);
+  if (job.verify) extras.push(`verify \`${escapeMrkdwn(cut(job.verify, 100))}\``);
+
+  const blocks: Block[] = [{ type: "section", text: { type: "mrkdwn", text: header } }];
+  if (quote) blocks.push({ type: "section", text: { type: "mrkdwn", text: quote } });
+  blocks.push({ type: "section", text: { type: "mrkdwn", text: `\`${progressBar(done, c.total)}\`  ${counts}` } });
+  blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: extras.join(" · ") }] });
+  if (!ended) {
+    blocks.push({
+      type: "actions",
+      block_id: "job_actions",
+      elements: [
+        {
+          type: "button",
+          action_id: CANCEL_ACTION,
+          text: { type: "plain_text", text: "Cancel job" },
+          style: "danger",
+          value: job.jobId,
+          confirm: {
+            title: { type: "plain_text", text: "Cancel this job?" },
+            text: { type: "plain_text", text: "Repositories not started yet will not run; running ones stop at their next step." },
+            confirm: { type: "plain_text", text: "Cancel job" },
+            deny: { type: "plain_text", text: "Keep running" },
+          },
+        },
+      ],
+    });
+  }
+  return { text: cut(`${job.name} — ${done} / ${c.total} · ${state}`, 300), blocks };
+}
+
+function quoteLines(s: string): string {
+  return escapeMrkdwn(s)
+    .split("\n")
+    .map((l) => `> ${l}`)
+    .join("\n");
+}

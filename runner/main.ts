@@ -1,0 +1,46 @@
+/**
+ * Runner container entry: one repository of one job, chosen by JOB_ID and
+ * AWS_BATCH_JOB_ARRAY_INDEX, exactly as an AWS Batch array child runs it.
+ * Exit 0: the repository ended (even FAILED); non-zero: the runner broke, retry the attempt.
+ */
+import { ConfigError, loadConfig, secretValues } from "../core/config.ts";
+import { newLogger } from "../core/log.ts";
+import { runRepo } from "./run-repo.ts";
+import { newRunnerDeps } from "./wiring.ts";
+
+function abortOnSignals(): AbortSignal {
+  const controller = new AbortController();
+  for (const sig of ["SIGTERM", "SIGINT"] as const) {
+    process.once(sig, () => controller.abort(new Error(`received ${sig}`)));
+  }
+  return controller.signal;
+}
+
+async function main(): Promise<number> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`cody runner: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const log = newLogger({ level: config.logLevel, secrets: secretValues(config), base: { program: "runner" } });
+  if (!config.jobId || config.arrayIndex === undefined) {
+    log.error("JOB_ID and AWS_BATCH_JOB_ARRAY_INDEX are required");
+    return 2;
+  }
+  const offset = Number(process.env.ARRAY_INDEX_OFFSET ?? 0) || 0;
+  const signal = abortOnSignals();
+  const deps = newRunnerDeps(config, log);
+  try {
+    return await runRepo(deps, { jobId: config.jobId, index: config.arrayIndex + offset }, signal);
+  } catch (err) {
+    log.error({ err }, "runner failed");
+    return 1;
+  }
+}
+
+process.exitCode = await main();

@@ -1,0 +1,384 @@
+/**
+ * One repository of a job, top to bottom: claim → clone → change (script or Claude) → verify →
+ * commit + diff → publish (S3, push, pull request) → report. Reads like multi-gitter's
+ * runSingleRepo: every expected outcome is a value; only infrastructure faults throw.
+ */
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  branchFor,
+  diffKeyFor,
+  isTerminalRepo,
+  LIVE_REPO_STATUSES,
+  transcriptKeyFor,
+  type DiffStats,
+  type Job,
+  type RepoRow,
+  type RepoStatus,
+  type Usage,
+} from "../core/job.ts";
+import type { Artifacts } from "../core/artifacts.ts";
+import type { Logger } from "../core/log.ts";
+import { redact } from "../core/log.ts";
+import type { Notifier } from "../core/notifier.ts";
+import type { RepoFields, Store } from "../core/store.ts";
+import { commandEnv, lastLines, runCommand } from "./command.ts";
+import { newWorkspace, type GitTokenSource, type Workspace } from "./workspace.ts";
+
+/** What a Claude change ended with (see runner/agent). `transcript` is redacted JSON. */
+export type AgentOutcome =
+  | { kind: "done"; summary: string; usage: Usage; costUsd: number; transcript: string }
+  | { kind: "failed"; reason: string; usage: Usage; costUsd: number; transcript: string }
+  | { kind: "aborted"; usage: Usage; costUsd: number; transcript: string };
+
+/** Drives Claude over a checkout. Absent when no model is configured. */
+export type ChangeAgent = (
+  input: { root: string; repository: string; instructions: string; verifyCommand?: string; verify?: (signal: AbortSignal) => Promise<VerifyOutcome> },
+  signal: AbortSignal,
+) => Promise<AgentOutcome>;
+
+export type VerifyOutcome = { ok: boolean; output: string; reason?: string };
+
+/** Opens or updates the pull request of a pushed branch. Absent when no GitHub API is configured. */
+export type PullRequestOpener = (
+  input: {
+    job: Job;
+    repository: string;
+    head: string;
+    base: string;
+    summary?: string;
+    diffStats: DiffStats;
+    verify?: VerifyOutcome;
+  },
+  signal: AbortSignal,
+) => Promise<{ kind: "opened" | "updated"; url: string; number: number } | { kind: "no_changes" } | { kind: "failed"; reason: string }>;
+
+export type RunRepoDeps = {
+  store: Store;
+  artifacts: Artifacts;
+  notifier: Notifier;
+  log: Logger;
+  settings: {
+    gitBaseUrl: string;
+    scriptTimeoutSeconds: number;
+    maxAttempts: number;
+    heartbeatSeconds: number;
+    /** Parent of per-repository temporary directories. */
+    workDir?: string;
+    /** Known secret values, removed from every artifact. */
+    secrets: readonly string[];
+    /** Caps (issue: bounded work). */
+    maxChangedFiles?: number;
+    cloneDepth?: number;
+  };
+  gitToken?: GitTokenSource;
+  agent?: ChangeAgent;
+  pullRequests?: PullRequestOpener;
+  /** Environment the person's commands may see a safe part of (PATH, LANG …). */
+  baseEnv?: NodeJS.ProcessEnv;
+  now?: () => Date;
+};
+
+/** How a repository ended, as a value. */
+export type RepoOutcome =
+  | { kind: "completed"; fields: RepoFields }
+  | { kind: "no_changes"; fields?: RepoFields }
+  | { kind: "cancelled"; reason: string }
+  | { kind: "failed"; reason: string; fields?: RepoFields };
+
+/**
+ * Runs repository `index` of job `jobId` as one runner attempt. Returns the process exit code:
+ * 0 when the repository is in a terminal status (whatever it is), 1 when the runner could not do
+ * its bookkeeping (store unreachable, job missing) and the attempt should be retried.
+ */
+export async function runRepo(deps: RunRepoDeps, input: { jobId: string; index: number }, signal: AbortSignal): Promise<number> {
+  const now = deps.now ?? (() => new Date());
+  const log0 = deps.log.child({ jobId: input.jobId, index: input.index });
+  const job = await deps.store.getJob(input.jobId, signal);
+  if (!job) {
+    log0.error("job not found");
+    return 1;
+  }
+  const repository = job.repositories[input.index];
+  if (!repository) {
+    log0.error({ repositories: job.repositories.length }, "array index outside the job's repositories");
+    return 1;
+  }
+  const log = log0.child({ repo: repository });
+
+  if (job.status === "CANCELLED") {
+    await endRepo(deps, job, { jobId: job.jobId, repositoryName: repository, index: input.index }, ["PENDING", ...LIVE_REPO_STATUSES], {
+      kind: "cancelled",
+      reason: `cancelled by ${job.cancelledBy ?? "someone"}`,
+    }, log);
+    return 0;
+  }
+
+  const staleBefore = new Date(now().getTime() - deps.settings.heartbeatSeconds * 3 * 1000);
+  const claim = await deps.store.claimRepo(job.jobId, repository, { now: now(), staleBefore }, signal);
+  if (claim.kind === "missing") {
+    log.error("repository row not found");
+    return 1;
+  }
+  if (claim.kind === "terminal") {
+    // A previous attempt may have died between ending the row and counting it: count it (once)
+    // and finalize the job if that was the last one.
+    log.info({ status: claim.row.status }, "repository already finished; nothing to do");
+    if (await deps.store.countRepo(claim.row, signal)) {
+      const finalized = await deps.store.finalizeIfDone(job.jobId, now(), signal);
+      if (finalized) await deps.notifier.jobFinished(finalized).catch((err: unknown) => log.warn({ err }, "reporting the job's end failed"));
+    }
+    return 0;
+  }
+  if (claim.kind === "busy") {
+    log.warn({ attempt: claim.row.attempt }, "another attempt is alive; leaving it alone");
+    return 0;
+  }
+  const row = claim.row;
+  if (row.attempt > deps.settings.maxAttempts) {
+    const reason = `runner crashed ${row.attempt - 1} times at step ${row.lastStep ?? "start"}`;
+    await endRepo(deps, job, row, ["CLONING"], { kind: "failed", reason }, log);
+    return 0;
+  }
+  if (job.status === "PENDING") await deps.store.markJobRunning(job.jobId, signal);
+
+  // The attempt's own signal: aborted by the caller (SIGTERM, cancel) or when the heartbeat
+  // finds that this attempt no longer owns the row.
+  const attempt = new AbortController();
+  const onAbort = () => attempt.abort(signal.reason);
+  signal.addEventListener("abort", onAbort, { once: true });
+  const heartbeat = setInterval(() => {
+    deps.store.heartbeat(row, now(), attempt.signal).then(
+      (owned) => {
+        if (!owned) attempt.abort(new Error("lost ownership of the repository row"));
+      },
+      (err: unknown) => log.warn({ err }, "heartbeat failed"),
+    );
+  }, deps.settings.heartbeatSeconds * 1000);
+  heartbeat.unref();
+
+  const dir = await mkdtemp(join(deps.settings.workDir ?? tmpdir(), "cody-"));
+  const state = { status: "CLONING" as RepoStatus, step: "clone" };
+  let outcome: RepoOutcome;
+  try {
+    outcome = await changeRepo(deps, { job, row, dir, state, log }, attempt.signal);
+  } catch (err) {
+    if (attempt.signal.aborted) {
+      const fresh = await deps.store.getJob(job.jobId);
+      outcome =
+        fresh?.status === "CANCELLED"
+          ? { kind: "cancelled", reason: `cancelled by ${fresh.cancelledBy ?? "someone"}` }
+          : { kind: "failed", reason: `runner stopped at step ${state.step} (${describeAbort(attempt.signal.reason)})` };
+    } else {
+      log.error({ err, step: state.step }, "runner step failed unexpectedly");
+      outcome = { kind: "failed", reason: `internal error at step ${state.step} (job ${job.jobId})` };
+    }
+  } finally {
+    clearInterval(heartbeat);
+    signal.removeEventListener("abort", onAbort);
+    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  }
+  await endRepo(deps, job, row, [state.status], outcome, log);
+  return 0;
+}
+
+function describeAbort(reason: unknown): string {
+  if (reason instanceof Error) return reason.message;
+  return typeof reason === "string" ? reason : "aborted";
+}
+
+type Ctx = { job: Job; row: RepoRow; dir: string; state: { status: RepoStatus; step: string }; log: Logger };
+
+async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Promise<RepoOutcome> {
+  const { job, row, state, log } = ctx;
+  const repository = row.repositoryName;
+  const home = join(ctx.dir, "home");
+  const checkout = join(ctx.dir, "repo");
+  await mkdir(home, { recursive: true });
+  const ws: Workspace = newWorkspace({ dir: checkout, home, ...(deps.gitToken ? { token: deps.gitToken } : {}) });
+  const url = `${deps.settings.gitBaseUrl}/${repository}.git`;
+
+  const cloned = await ws.clone({ url, repository, ...(job.baseBranch ? { baseBranch: job.baseBranch } : {}), depth: deps.settings.cloneDepth ?? 1 }, signal);
+  if (cloned.kind === "failed") return { kind: "failed", reason: cloned.reason };
+  const branch = branchFor(job.jobId);
+  await ws.checkoutNewBranch(branch, signal);
+  if (await isCancelled(deps, job.jobId, signal)) return cancelled(job);
+
+  if (!(await deps.store.moveRepo(row, "CLONING", "RUNNING", { step: "change" }, signal))) {
+    throw new Error("lost the repository row while cloning");
+  }
+  state.status = "RUNNING";
+  state.step = "change";
+  const cmdEnv = commandEnv(deps.baseEnv ?? process.env, home, { CODY_JOB_ID: job.jobId, CODY_REPOSITORY: repository });
+  const verify = job.verify
+    ? (s: AbortSignal) => verifyCommand(job.verify!, checkout, cmdEnv, deps.settings.scriptTimeoutSeconds, s)
+    : undefined;
+
+  let summary: string | undefined;
+  let agentFields: RepoFields = {};
+  let transcript: string | undefined;
+  if (job.type === "script") {
+    const r = await runCommand(job.script ?? "", { cwd: checkout, env: cmdEnv, timeoutSeconds: deps.settings.scriptTimeoutSeconds }, signal);
+    if (r.kind === "aborted") throw signal.reason ?? new Error("aborted");
+    if (r.kind === "timed_out") return { kind: "failed", reason: `script timed out after ${r.seconds} s` };
+    if (r.code !== 0) {
+      const tail = lastLines(redact(r.output, deps.settings.secrets), 1);
+      return { kind: "failed", reason: `script exited with code ${r.code}${tail ? `: ${truncate(tail, 200)}` : ""}` };
+    }
+  } else {
+    if (!deps.agent) return { kind: "failed", reason: "Claude is not configured (set ANTHROPIC_API_KEY or ANTHROPIC_BASE_URL)" };
+    const r = await deps.agent(
+      { root: checkout, repository, instructions: job.prompt ?? "", ...(job.verify ? { verifyCommand: job.verify } : {}), ...(verify ? { verify } : {}) },
+      signal,
+    );
+    transcript = r.transcript;
+    agentFields = { usage: r.usage, costUsd: r.costUsd };
+    if (transcript) {
+      const key = transcriptKeyFor(job.jobId, repository);
+      await deps.artifacts.put(key, redact(transcript, deps.settings.secrets), "application/json", signal);
+      agentFields.transcriptKey = key;
+    }
+    if (r.kind === "aborted") throw signal.reason ?? new Error("aborted");
+    if (r.kind === "failed") return { kind: "failed", reason: r.reason, fields: agentFields };
+    summary = r.summary;
+    agentFields.summary = truncate(r.summary, 4000);
+  }
+
+  let verified: VerifyOutcome | undefined;
+  if (verify) {
+    state.step = "verify";
+    verified = await verify(signal);
+    if (!verified.ok) return { kind: "failed", reason: verified.reason ?? "verify failed", fields: agentFields };
+  }
+
+  state.step = "commit";
+  const staged = await ws.stageAll(signal);
+  if (staged === 0) return { kind: "no_changes", fields: agentFields };
+  const maxFiles = deps.settings.maxChangedFiles ?? 2000;
+  if (staged > maxFiles) return { kind: "failed", reason: `the change touches ${staged} files; at most ${maxFiles}`, fields: agentFields };
+  if (await isCancelled(deps, job.jobId, signal)) return cancelled(job);
+  const message = commitMessage(job, summary);
+  const commitSha = await ws.commit(message, job.createdAt, signal);
+  const { patch, stats } = await ws.diff(cloned.baseSha, commitSha, signal);
+  const diffKey = diffKeyFor(job.jobId, repository);
+  await deps.artifacts.put(diffKey, redact(patch, deps.settings.secrets), "text/x-diff; charset=utf-8", signal);
+  const fields: RepoFields = { ...agentFields, branch, commitSha, diffKey, diffStats: stats };
+
+  if (!job.createPullRequests) return { kind: "completed", fields };
+
+  state.step = "push";
+  if (!(await deps.store.moveRepo(row, "RUNNING", "PUSHING", { step: "push", ...fields }, signal, { unlessCancelled: true }))) {
+    if (await isCancelled(deps, job.jobId, signal)) return cancelled(job);
+    throw new Error("lost the repository row before pushing");
+  }
+  state.status = "PUSHING";
+  const pushed = await ws.push(url, branch, signal);
+  if (pushed.kind === "failed") {
+    const reason = pushed.reason === "token has no push access" ? `token has no push access to ${repository}` : pushed.reason;
+    return { kind: "failed", reason, fields };
+  }
+  if (!deps.pullRequests) {
+    log.info("branch pushed; no GitHub API configured, so no pull request");
+    return { kind: "completed", fields };
+  }
+  state.step = "pull_request";
+  const pr = await deps.pullRequests(
+    { job, repository, head: branch, base: cloned.baseBranch, ...(summary ? { summary } : {}), diffStats: stats, ...(verified ? { verify: verified } : {}) },
+    signal,
+  );
+  if (pr.kind === "no_changes") return { kind: "no_changes", fields };
+  if (pr.kind === "failed") return { kind: "failed", reason: pr.reason, fields };
+  return { kind: "completed", fields: { ...fields, prUrl: pr.url, prNumber: pr.number } };
+}
+
+async function verifyCommand(
+  command: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  timeoutSeconds: number,
+  signal: AbortSignal,
+): Promise<VerifyOutcome> {
+  const r = await runCommand(command, { cwd, env, timeoutSeconds }, signal);
+  if (r.kind === "aborted") throw signal.reason ?? new Error("aborted");
+  if (r.kind === "timed_out") return { ok: false, output: r.output, reason: `verify timed out after ${r.seconds} s` };
+  if (r.code === 0) return { ok: true, output: r.output };
+  const tail = lastLines(r.output, 5);
+  return { ok: false, output: r.output, reason: `verify failed (exit ${r.code})${tail ? `: ${truncate(tail, 600)}` : ""}` };
+}
+
+async function isCancelled(deps: RunRepoDeps, jobId: string, signal: AbortSignal): Promise<boolean> {
+  return (await deps.store.getJob(jobId, signal))?.status === "CANCELLED";
+}
+
+function cancelled(job: Job): RepoOutcome {
+  return { kind: "cancelled", reason: "job cancelled" };
+}
+
+function commitMessage(job: Job, summary: string | undefined): string {
+  const title = truncate(job.name.split("\n")[0] ?? "Batch change", 72);
+  const body = summary ? `\n\n${summary.trim()}` : job.type === "script" ? `\n\nScript:\n${truncate(job.script ?? "", 2000)}` : "";
+  return `${title}${body}\n\nCody Batch job ${job.jobId}`;
+}
+
+function truncate(s: string, n: number): string {
+  return s.length > n ? `${s.slice(0, n - 1)}…` : s;
+}
+
+/**
+ * Writes the terminal status (with its counter), then reports: the repository's reply, the
+ * job's progress, and — for the one caller that finalizes the job — the job's end.
+ */
+async function endRepo(
+  deps: RunRepoDeps,
+  job: Job,
+  row: Pick<RepoRow, "jobId" | "repositoryName" | "index"> & { attempt?: number },
+  from: readonly RepoStatus[],
+  outcome: RepoOutcome,
+  log: Logger,
+): Promise<void> {
+  const [status, fields] = terminalOf(outcome);
+  const ended = await deps.store.finishRepo(row, from, status, { ...fields, step: "report" });
+  if (!ended) {
+    const current = await deps.store.getRepo(row.jobId, row.repositoryName);
+    if (current && isTerminalRepo(current.status)) {
+      log.info({ status: current.status }, "repository was ended by someone else");
+      return;
+    }
+    throw new Error(`could not record ${status} for ${row.repositoryName}`);
+  }
+  log.info({ status, reason: "reason" in outcome ? outcome.reason : undefined }, "repository finished");
+  const repo = await deps.store.getRepo(row.jobId, row.repositoryName);
+  if (repo) {
+    const links = await linksFor(deps, repo);
+    await deps.notifier.repoFinished({ job, repo, ...links }).catch((err: unknown) => log.warn({ err }, "reporting the repository failed"));
+  }
+  const finalized = await deps.store.finalizeIfDone(job.jobId, new Date());
+  if (finalized) {
+    log.info({ status: finalized.status, counters: finalized.counters }, "job finished");
+    await deps.notifier.jobFinished(finalized).catch((err: unknown) => log.warn({ err }, "reporting the job's end failed"));
+  } else {
+    const fresh = await deps.store.getJob(job.jobId);
+    if (fresh) await deps.notifier.progress(fresh).catch((err: unknown) => log.warn({ err }, "reporting progress failed"));
+  }
+}
+
+function terminalOf(o: RepoOutcome): [RepoStatus, RepoFields] {
+  switch (o.kind) {
+    case "completed":
+      return ["COMPLETED", o.fields];
+    case "no_changes":
+      return ["NO_CHANGES", o.fields ?? {}];
+    case "cancelled":
+      return ["CANCELLED", { error: o.reason }];
+    case "failed":
+      return ["FAILED", { ...(o.fields ?? {}), error: o.reason }];
+  }
+}
+
+async function linksFor(deps: RunRepoDeps, repo: RepoRow): Promise<{ diffUrl?: string; transcriptUrl?: string }> {
+  const out: { diffUrl?: string; transcriptUrl?: string } = {};
+  if (repo.diffKey) out.diffUrl = await deps.artifacts.link(repo.diffKey);
+  if (repo.transcriptKey) out.transcriptUrl = await deps.artifacts.link(repo.transcriptKey);
+  return out;
+}

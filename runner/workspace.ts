@@ -1,0 +1,163 @@
+/**
+ * The runner's git workspace: clone (partial and shallow), branch, stage, diff, commit, push.
+ * Credentials travel only as a per-command `http.extraheader` in the environment of that one
+ * git process (GIT_CONFIG_* variables): never in a URL, `.git/config`, argv, or a log line.
+ */
+import { simpleGit, type SimpleGit } from "simple-git";
+import type { DiffStats } from "../core/job.ts";
+
+/** Supplies a token for git over HTTPS (a GitHub token or an App installation token), if any. */
+export type GitTokenSource = () => Promise<string | undefined>;
+
+/** What a clone can end in; only `ok` carries a usable checkout. */
+export type CloneResult =
+  | { kind: "ok"; baseBranch: string; baseSha: string }
+  | { kind: "failed"; reason: string };
+
+export type Workspace = {
+  dir: string;
+  clone(opts: { url: string; repository: string; baseBranch?: string; depth?: number }, signal: AbortSignal): Promise<CloneResult>;
+  /** Creates (or resets) `branch` at HEAD and checks it out. */
+  checkoutNewBranch(branch: string, signal: AbortSignal): Promise<void>;
+  /** Stages every change (new, modified, deleted files) and returns the staged file count. */
+  stageAll(signal: AbortSignal): Promise<number>;
+  /** Commits what is staged with fixed dates (so a retried runner makes the same commit) and returns its SHA. */
+  commit(message: string, date: string, signal: AbortSignal): Promise<string>;
+  /** The unified diff and stats between `from` and `to`. */
+  diff(from: string, to: string, signal: AbortSignal): Promise<{ patch: string; stats: DiffStats }>;
+  /** Force-pushes `branch` (our own `cody/<jobId>` branch: a retried runner replaces its earlier push). */
+  push(url: string, branch: string, signal: AbortSignal): Promise<{ kind: "ok" } | { kind: "failed"; reason: string }>;
+};
+
+const IDENTITY = { name: "Cody Batch", email: "cody-batch@users.noreply.github.com" };
+
+/**
+ * A workspace in `dir` (empty or absent). `home` is a private HOME for git so nothing from the
+ * runner's own git configuration applies.
+ */
+export function newWorkspace(opts: { dir: string; home: string; token?: GitTokenSource; timeoutMs?: number }): Workspace {
+  const baseEnv: Record<string, string> = {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: opts.home,
+    GIT_TERMINAL_PROMPT: "0",
+    GIT_CONFIG_NOSYSTEM: "1",
+    LANG: "C",
+  };
+
+  async function envFor(url: string): Promise<Record<string, string>> {
+    if (!/^https?:\/\//.test(url) || !opts.token) return baseEnv;
+    const token = await opts.token();
+    if (!token) return baseEnv;
+    const basic = Buffer.from(`x-access-token:${token}`).toString("base64");
+    return { ...baseEnv, GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: "http.extraheader", GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}` };
+  }
+
+  const git = (env: Record<string, string>, signal: AbortSignal, cwd = opts.dir): SimpleGit =>
+    simpleGit({
+      baseDir: cwd,
+      abort: signal,
+      timeout: { block: opts.timeoutMs ?? 300_000 },
+      // Our own variables only (the guard strips any GIT_* inherited from the runner's environment).
+      allowEnvironment: Object.keys(env).filter((k) => k.startsWith("GIT_")),
+      config: [`user.name=${IDENTITY.name}`, `user.email=${IDENTITY.email}`, "advice.detachedHead=false", "init.defaultBranch=main"],
+    }).env(env);
+
+  return {
+    dir: opts.dir,
+
+    async clone({ url, repository, baseBranch, depth }, signal) {
+      const args = ["--no-tags", "--single-branch", "--depth", String(depth ?? 1), "--filter=blob:none"];
+      if (baseBranch) args.push("--branch", baseBranch);
+      try {
+        await git(await envFor(url), signal, "/").clone(url, opts.dir, args);
+      } catch (err) {
+        if (signal.aborted) throw err;
+        return { kind: "failed", reason: cloneReason(errorText(err), repository, baseBranch) };
+      }
+      const g = git(baseEnv, signal);
+      let baseSha: string;
+      try {
+        baseSha = (await g.revparse(["HEAD"])).trim();
+      } catch {
+        return { kind: "failed", reason: `${repository} is empty (no commits on its default branch)` };
+      }
+      const branch = baseBranch ?? (await g.revparse(["--abbrev-ref", "HEAD"])).trim();
+      return { kind: "ok", baseBranch: branch, baseSha };
+    },
+
+    async checkoutNewBranch(branch, signal) {
+      await git(baseEnv, signal).raw(["checkout", "-B", branch]);
+    },
+
+    async stageAll(signal) {
+      const g = git(baseEnv, signal);
+      await g.raw(["add", "--all"]);
+      const names = await g.raw(["diff", "--cached", "--name-only", "-z"]);
+      return names.split("\0").filter(Boolean).length;
+    },
+
+    async commit(message, date, signal) {
+      const env = { ...baseEnv, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date };
+      const g = git(env, signal);
+      await g.raw(["commit", "--no-verify", "--no-gpg-sign", "-q", "-m", message]);
+      return (await g.revparse(["HEAD"])).trim();
+    },
+
+    async diff(from, to, signal) {
+      const g = git(baseEnv, signal);
+      const patch = await g.raw(["diff", "--no-color", "--no-ext-diff", from, to]);
+      const numstat = await g.raw(["diff", "--numstat", from, to]);
+      const stats: DiffStats = { files: 0, additions: 0, deletions: 0 };
+      for (const line of numstat.split("\n").filter(Boolean)) {
+        const [a, d] = line.split("\t");
+        stats.files += 1;
+        stats.additions += a === "-" ? 0 : Number(a);
+        stats.deletions += d === "-" ? 0 : Number(d);
+      }
+      return { patch, stats };
+    },
+
+    async push(url, branch, signal) {
+      try {
+        await git(await envFor(url), signal).raw(["push", "--force", "--no-verify", url, `HEAD:refs/heads/${branch}`]);
+        return { kind: "ok" };
+      } catch (err) {
+        if (signal.aborted) throw err;
+        return { kind: "failed", reason: pushReason(errorText(err)) };
+      }
+    },
+  };
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** A short human reason for a failed clone; never quotes a URL (it could hold credentials). */
+export function cloneReason(stderr: string, repository: string, baseBranch?: string): string {
+  const s = stderr.toLowerCase();
+  if (baseBranch && (s.includes("remote branch") || s.includes("not found in upstream")))
+    return `base branch ${baseBranch} does not exist in ${repository}`;
+  if (s.includes("not found") || s.includes("does not exist") || s.includes("does not appear to be a git repository"))
+    return `repository ${repository} not found (or the token cannot read it)`;
+  if (s.includes("authentication failed") || s.includes("could not read username") || s.includes("403"))
+    return `no read access to ${repository} (check GITHUB_TOKEN or the GitHub App installation)`;
+  if (s.includes("timed out") || s.includes("timeout")) return `cloning ${repository} timed out`;
+  return `clone of ${repository} failed: ${firstLine(stderr)}`;
+}
+
+function pushReason(stderr: string): string {
+  const s = stderr.toLowerCase();
+  if (s.includes("403") || s.includes("permission") || s.includes("denied") || s.includes("authentication failed"))
+    return "token has no push access";
+  if (s.includes("protected branch") || s.includes("hook declined")) return "push refused by the remote (protected branch or hook)";
+  return `push failed: ${firstLine(stderr)}`;
+}
+
+function firstLine(text: string): string {
+  const line = text
+    .split("\n")
+    .map((l) => l.trim())
+    .find((l) => l && !l.startsWith("Cloning into")) ?? "unknown error";
+  return (line.length > 200 ? `${line.slice(0, 197)}...` : line).replace(/https?:\/\/[^\s]+/g, "<url>");
+}

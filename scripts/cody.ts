@@ -1,0 +1,303 @@
+/**
+ * The `cody` CLI: run, status, list, cancel, runner, demo (`make run`), dev (`make dev`).
+ * Works on the same store and launcher as the bot: the embedded stack by default, AWS when
+ * the environment points there. Exit codes: 0 every repository COMPLETED or NO_CHANGES,
+ * 1 some repository did not, 2 bad input (nothing written).
+ */
+import { parseArgs } from "node:util";
+import { ConfigError, loadConfig, secretValues, type Config } from "../core/config.ts";
+import { newJobId, validateJobRequest, type Job, type JobRequest, type RepoRow } from "../core/job.ts";
+import { newLogger, type Logger } from "../core/log.ts";
+import { newConsoleNotifier } from "../core/notifier.ts";
+import { cancelJob, submitJob } from "../core/submit.ts";
+import { runRepo } from "../runner/run-repo.ts";
+import { DEFAULT_SCRIPT, makeExampleRepos } from "./example-repos.ts";
+import { openEnvironment, type CliEnvironment } from "./cli-environment.ts";
+import { printFinalTable, watchJob } from "./cli-display.ts";
+
+/** Bad input: printed with usage hints, exit code 2. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+const USAGE = `usage:
+  cody run --repo OWNER/NAME [--repo …] (--prompt TEXT | --script CMD) [--name TEXT] [--pr] [--draft]
+           [--base BRANCH] [--verify CMD] [--concurrency N] [--label L] [--reviewer U] [--team-reviewer T]
+           [--assignee U] [--pr-interval SECONDS] [--json]
+  cody status JOB_ID [--json]
+  cody list [--limit N] [--json]
+  cody cancel JOB_ID
+  cody runner --job JOB_ID --index N      run one repository exactly as an AWS Batch array child
+  cody demo                               what \`make run\` does (REPOS, PROMPT, SCRIPT, PR from the environment)`;
+
+/** Runs the CLI with `argv` (without node and script) and returns the exit code. */
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case "run":
+        return await runCommand(rest, env);
+      case "demo":
+        return await demoCommand(env);
+      case "status":
+        return await statusCommand(rest, env);
+      case "list":
+        return await listCommand(rest, env);
+      case "cancel":
+        return await cancelCommand(rest, env);
+      case "runner":
+        return await runnerCommand(rest, env);
+      case "dev":
+        return await devCommand(env);
+      case "help":
+      case "--help":
+      case "-h":
+        process.stdout.write(`${USAGE}\n`);
+        return 0;
+      default:
+        throw new UsageError(command ? `unknown command "${command}"` : "no command given");
+    }
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof ConfigError) {
+      process.stderr.write(`cody: ${err.message}\n${err instanceof UsageError ? `${USAGE}\n` : ""}`);
+      return 2;
+    }
+    const e = err as { code?: string; message?: string };
+    if (e.code?.startsWith("ERR_PARSE_ARGS")) {
+      process.stderr.write(`cody: ${e.message}\n${USAGE}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+function checkPositionals<R extends { positionals: string[] }>(r: R, max: number): R {
+  if (r.positionals.length > max) throw new UsageError(`unexpected argument "${r.positionals[max]}"`);
+  return r;
+}
+
+function cliLogger(env: NodeJS.ProcessEnv, config?: Config): Logger {
+  const level = env.LOG_LEVEL ?? "warn";
+  return newLogger({ level, secrets: config ? secretValues(config) : [], base: { program: "cody" } }, { write: (s: string) => void process.stderr.write(s) });
+}
+
+type RunInput = { request: JobRequest; concurrency?: number; json: boolean; extraEnv?: NodeJS.ProcessEnv };
+
+async function runCommand(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const { values } = checkPositionals(parseArgs({ args, options: {
+    repo: { type: "string", multiple: true },
+    prompt: { type: "string" },
+    script: { type: "string" },
+    name: { type: "string" },
+    pr: { type: "boolean" },
+    draft: { type: "boolean" },
+    base: { type: "string" },
+    verify: { type: "string" },
+    concurrency: { type: "string" },
+    label: { type: "string", multiple: true },
+    reviewer: { type: "string", multiple: true },
+    "team-reviewer": { type: "string", multiple: true },
+    assignee: { type: "string", multiple: true },
+    "pr-interval": { type: "string" },
+    json: { type: "boolean" },
+  }, allowPositionals: true, strict: true }), 0);
+  if (values.prompt !== undefined && values.script !== undefined) throw new UsageError("give --prompt or --script, not both");
+  if (values.prompt === undefined && values.script === undefined) throw new UsageError("give --prompt TEXT (Claude) or --script CMD");
+  const concurrency = values.concurrency === undefined ? undefined : positiveInt("--concurrency", values.concurrency);
+  const prInterval = values["pr-interval"] === undefined ? undefined : positiveInt("--pr-interval", values["pr-interval"], true);
+  const request: JobRequest = {
+    type: values.prompt !== undefined ? "code-pattern-update" : "script",
+    ...(values.name !== undefined ? { name: values.name } : {}),
+    ...(values.prompt !== undefined ? { prompt: values.prompt } : {}),
+    ...(values.script !== undefined ? { script: values.script } : {}),
+    ...(values.verify ? { verify: values.verify } : {}),
+    ...(values.base ? { baseBranch: values.base } : {}),
+    repositories: (values.repo ?? []).flatMap((r) => r.split(/[,\s]+/)).filter(Boolean),
+    createPullRequests: values.pr ?? false,
+    pullRequest: {
+      draft: values.draft ?? false,
+      labels: values.label ?? [],
+      reviewers: values.reviewer ?? [],
+      teamReviewers: values["team-reviewer"] ?? [],
+      assignees: values.assignee ?? [],
+      ...(prInterval !== undefined ? { minIntervalSeconds: prInterval } : {}),
+    },
+    createdBy: `cli:${env.USER ?? "unknown"}`,
+  };
+  return runJob({ request, ...(concurrency ? { concurrency } : {}), json: values.json ?? false }, env);
+}
+
+function positiveInt(flag: string, v: string, allowZero = false): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) throw new UsageError(`${flag} takes a whole number${allowZero ? "" : " ≥ 1"}, got "${v}"`);
+  return n;
+}
+
+/** `make run`: example repositories unless REPOS is given, the default script unless PROMPT/SCRIPT is. */
+async function demoCommand(env: NodeJS.ProcessEnv): Promise<number> {
+  const repos = (env.REPOS ?? "").split(/[,\s]+/).filter(Boolean);
+  const extraEnv: NodeJS.ProcessEnv = {};
+  let repositories = repos;
+  if (repos.length === 0) {
+    const examples = makeExampleRepos(env.CODY_DIR ?? ".cody");
+    repositories = examples.repositories;
+    extraEnv.GIT_BASE_URL = env.GIT_BASE_URL || examples.gitBaseUrl;
+    if (!env.ALLOWED_REPOSITORIES) extraEnv.ALLOWED_REPOSITORIES = "example/*";
+    process.stderr.write(`cody: no REPOS given; using ${repositories.length} example repositories under ${examples.gitBaseUrl}\n`);
+  }
+  const prompt = env.PROMPT?.trim();
+  const script = env.SCRIPT?.trim() || (prompt ? undefined : DEFAULT_SCRIPT);
+  if (!prompt) process.stderr.write(`cody: script change: ${script}\n`);
+  const request: JobRequest = {
+    type: prompt ? "code-pattern-update" : "script",
+    name: env.NAME || (prompt ? undefined : env.SCRIPT ? undefined : "Rename the deprecated fetchJson helper to getJson"),
+    ...(prompt ? { prompt } : { script: script! }),
+    ...(env.VERIFY ? { verify: env.VERIFY } : {}),
+    ...(env.BASE ? { baseBranch: env.BASE } : {}),
+    repositories,
+    createPullRequests: env.PR === "1" || env.PR === "true",
+    createdBy: `cli:${env.USER ?? "unknown"}`,
+  };
+  return runJob({ request, json: false, extraEnv }, env);
+}
+
+async function runJob(input: RunInput, env0: NodeJS.ProcessEnv): Promise<number> {
+  const env = { ...env0, ...input.extraEnv };
+  const config = loadConfig(env);
+  if (input.request.type === "code-pattern-update" && !config.anthropic.apiKey && !config.anthropic.baseUrl) {
+    throw new UsageError(
+      "a Claude job needs ANTHROPIC_API_KEY (or CLAUDE_API_KEY), or ANTHROPIC_BASE_URL for an Anthropic-compatible server. " +
+        "Without Claude, give a shell script instead: --script CMD (make run SCRIPT=…), which runs in each checkout.",
+    );
+  }
+  // With no ALLOWED_REPOSITORIES, the CLI (an operator on their own machine) may name any
+  // repository; the bot refuses to start without an allowlist.
+  const checked = validateJobRequest(input.request, config.allowlist.length > 0 ? config.allowlist : "any");
+  if (checked.kind === "invalid") throw new UsageError(checked.errors.map((e) => `${e.field}: ${e.message}`).join("\n"));
+  return runValidated(checked.request, input, env, config);
+}
+
+async function runValidated(
+  request: JobRequest & { name: string },
+  input: RunInput,
+  env: NodeJS.ProcessEnv,
+  config: Config,
+): Promise<number> {
+  const log = cliLogger(env, config);
+  const world = await openEnvironment(env, { log, ...(input.concurrency ? { concurrency: input.concurrency } : {}) });
+  try {
+    const jobId = newJobId();
+    const created = await submitJob(
+      { store: world.store, launcher: world.launcher, notifier: newConsoleNotifier(log), log },
+      { jobId, request },
+    );
+    if (!input.json) process.stderr.write(`cody: job ${jobId} started: ${request.name} (${request.repositories.length} repositories)\n`);
+    const stopCancel = cancelOnInterrupt(world, jobId, log);
+    const { job, rows } = await watchJob(world, created.job, { quiet: input.json });
+    stopCancel();
+    if (input.json) process.stdout.write(`${JSON.stringify({ ...job, repositories: rows }, null, 2)}\n`);
+    else await printFinalTable(world, job, rows);
+    return exitCodeFor(rows);
+  } finally {
+    await world.close();
+  }
+}
+
+function cancelOnInterrupt(world: CliEnvironment, jobId: string, log: Logger): () => void {
+  const onInt = () => {
+    process.stderr.write(`\ncody: cancelling job ${jobId} (Ctrl-C again to leave it running)\n`);
+    process.once("SIGINT", () => process.exit(130));
+    void cancelJob({ store: world.store, launcher: world.launcher, notifier: newConsoleNotifier(log), log }, { jobId, by: "cli" });
+  };
+  process.once("SIGINT", onInt);
+  return () => process.removeListener("SIGINT", onInt);
+}
+
+/** 0 when every repository is COMPLETED or NO_CHANGES, else 1. */
+export function exitCodeFor(rows: readonly RepoRow[]): number {
+  return rows.every((r) => r.status === "COMPLETED" || r.status === "NO_CHANGES") ? 0 : 1;
+}
+
+async function statusCommand(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const { values, positionals } = checkPositionals(parseArgs({ args, options: { json: { type: "boolean" } }, allowPositionals: true, strict: true }), 1);
+  const jobId = positionals[0];
+  if (!jobId) throw new UsageError("status needs a job id");
+  const config = loadConfig(env);
+  const world = await openEnvironment(env, { log: cliLogger(env, config), launcher: false });
+  try {
+    const job = await world.store.getJob(jobId);
+    if (!job) throw new UsageError(`no job ${jobId}`);
+    const rows = await world.store.listRepos(jobId);
+    if (values.json) process.stdout.write(`${JSON.stringify({ ...job, repositories: rows }, null, 2)}\n`);
+    else await printFinalTable(world, job, rows);
+    return exitCodeFor(rows);
+  } finally {
+    await world.close();
+  }
+}
+
+async function listCommand(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const { values } = checkPositionals(parseArgs({ args, options: { json: { type: "boolean" }, limit: { type: "string" } }, allowPositionals: true, strict: true }), 0);
+  const limit = values.limit ? positiveInt("--limit", values.limit) : 20;
+  const config = loadConfig(env);
+  const world = await openEnvironment(env, { log: cliLogger(env, config), launcher: false });
+  try {
+    const jobs = await world.store.listJobs(limit);
+    if (values.json) process.stdout.write(`${JSON.stringify(jobs, null, 2)}\n`);
+    else process.stdout.write(formatJobList(jobs));
+    return 0;
+  } finally {
+    await world.close();
+  }
+}
+
+/** One line per job: id, status, counts, age, name. */
+export function formatJobList(jobs: readonly Job[], now = new Date()): string {
+  if (jobs.length === 0) return "no jobs yet\n";
+  const lines = jobs.map((j) => {
+    const c = j.counters;
+    const age = Math.max(0, Math.round((now.getTime() - Date.parse(j.createdAt)) / 60000));
+    return [j.jobId, j.status.padEnd(9), `✅ ${c.completed} ➖ ${c.noChanges} ❌ ${c.failed} 🚫 ${c.cancelled} / ${c.total}`, `${age} min ago`, j.name].join("  ");
+  });
+  return `${lines.join("\n")}\n`;
+}
+
+async function cancelCommand(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const { positionals } = checkPositionals(parseArgs({ args, options: {}, allowPositionals: true, strict: true }), 1);
+  const jobId = positionals[0];
+  if (!jobId) throw new UsageError("cancel needs a job id");
+  const config = loadConfig(env);
+  const log = cliLogger(env, config);
+  const world = await openEnvironment(env, { log });
+  try {
+    const r = await cancelJob({ store: world.store, launcher: world.launcher, notifier: newConsoleNotifier(log), log }, { jobId, by: `cli:${env.USER ?? "unknown"}` });
+    if (r.kind === "not_found") throw new UsageError(`no job ${jobId}`);
+    if (r.kind === "already_finished") process.stdout.write(`job ${jobId} had already finished (${r.job.status})\n`);
+    else process.stdout.write(`job ${jobId} cancelled: ${r.pendingCancelled} pending repositories will not run; running ones stop at their next step\n`);
+    return 0;
+  } finally {
+    await world.close();
+  }
+}
+
+async function runnerCommand(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const { values } = checkPositionals(parseArgs({ args, options: { job: { type: "string" }, index: { type: "string" } }, allowPositionals: true, strict: true }), 0);
+  if (!values.job || values.index === undefined) throw new UsageError("runner needs --job JOB_ID --index N");
+  const index = positiveInt("--index", values.index, true);
+  const config = loadConfig({ ...env, JOB_ID: values.job, AWS_BATCH_JOB_ARRAY_INDEX: String(index) });
+  const log = newLogger({ level: env.LOG_LEVEL ?? "info", secrets: secretValues(config), base: { program: "runner" } });
+  const world = await openEnvironment(env, { log, launcher: false });
+  try {
+    const controller = new AbortController();
+    process.once("SIGTERM", () => controller.abort(new Error("received SIGTERM")));
+    return await runRepo(world.runnerDeps(), { jobId: values.job, index }, controller.signal);
+  } finally {
+    await world.close();
+  }
+}
+
+async function devCommand(env: NodeJS.ProcessEnv): Promise<number> {
+  const server = (await import("../bot/server.ts")) as { main?: (env: NodeJS.ProcessEnv) => Promise<number> };
+  if (!server.main) throw new UsageError("the bot's server entry is not available");
+  return server.main(env);
+}

@@ -1,0 +1,113 @@
+/**
+ * Alarms, all to one SNS topic (optionally e-mailed): bot errors and throttles, the bot's
+ * dead-letter queue depth, DynamoDB throttling per table, and failed Batch jobs through an
+ * EventBridge rule (failures caused by our own cancellation are left out).
+ */
+import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule/index.js";
+import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target/index.js";
+import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm/index.js";
+import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic/index.js";
+import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy/index.js";
+import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription/index.js";
+import { Construct } from "constructs";
+import { CANCEL_REASON_PREFIX } from "../core/batch-launcher.ts";
+import type { Bot } from "./bot.ts";
+import { policyDocument } from "./policy.ts";
+import type { Runner } from "./runner.ts";
+import { resourceName, type StackSettings } from "./settings.ts";
+import type { Storage } from "./storage.ts";
+
+export type AlarmsProps = { settings: StackSettings; storage: Storage; runner: Runner; bot: Bot; accountId: string };
+
+export class Alarms extends Construct {
+  readonly topic: SnsTopic;
+
+  constructor(scope: Construct, id: string, p: AlarmsProps) {
+    super(scope, id);
+    const s = p.settings;
+    const name = (n: string) => resourceName(s, n);
+
+    // Not KMS-encrypted: EventBridge cannot publish to a topic under the AWS-managed SNS key,
+    // and alarm messages carry no secrets.
+    this.topic = new SnsTopic(this, "topic", { name: name("alarms") });
+    new SnsTopicPolicy(this, "topic-policy", {
+      arn: this.topic.arn,
+      policy: policyDocument([
+        {
+          Sid: "AlarmsAndEvents",
+          Principal: { Service: ["cloudwatch.amazonaws.com", "events.amazonaws.com"] },
+          Action: ["sns:Publish"],
+          Resource: [this.topic.arn],
+          Condition: { StringEquals: { "aws:SourceAccount": p.accountId } },
+        },
+      ]),
+    });
+    if (s.alarmEmail) new SnsTopicSubscription(this, "email", { topicArn: this.topic.arn, protocol: "email", endpoint: s.alarmEmail });
+
+    const alarm = (id: string, cfg: { description: string; namespace: string; metricName: string; dimensions: Record<string, string>; statistic: string }) =>
+      new CloudwatchMetricAlarm(this, id, {
+        alarmName: name(id),
+        alarmDescription: cfg.description,
+        namespace: cfg.namespace,
+        metricName: cfg.metricName,
+        dimensions: cfg.dimensions,
+        statistic: cfg.statistic,
+        period: 300,
+        evaluationPeriods: 1,
+        threshold: 1,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        treatMissingData: "notBreaching",
+        alarmActions: [this.topic.arn],
+        okActions: [this.topic.arn],
+      });
+    const fn = { FunctionName: p.bot.function.functionName };
+    alarm("bot-errors", { description: "The Slack bot Lambda failed (see its log group)", namespace: "AWS/Lambda", metricName: "Errors", dimensions: fn, statistic: "Sum" });
+    alarm("bot-throttles", { description: "The Slack bot Lambda was throttled", namespace: "AWS/Lambda", metricName: "Throttles", dimensions: fn, statistic: "Sum" });
+    alarm("bot-dead-letters", {
+      description: "Asynchronous bot invocations failed and wait in the dead-letter queue",
+      namespace: "AWS/SQS",
+      metricName: "ApproximateNumberOfMessagesVisible",
+      dimensions: { QueueName: p.bot.deadLetters.name },
+      statistic: "Maximum",
+    });
+    for (const [id, table] of [["jobs", p.storage.jobsTable], ["repositories", p.storage.reposTable]] as const) {
+      new CloudwatchMetricAlarm(this, `${id}-throttles`, {
+        alarmName: name(`${id}-throttles`),
+        alarmDescription: `DynamoDB throttled requests on ${table.name}`,
+        evaluationPeriods: 1,
+        threshold: 1,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        treatMissingData: "notBreaching",
+        alarmActions: [this.topic.arn],
+        okActions: [this.topic.arn],
+        metricQuery: [
+          { id: "reads", metric: { namespace: "AWS/DynamoDB", metricName: "ReadThrottleEvents", dimensions: { TableName: table.name }, period: 300, stat: "Sum" } },
+          { id: "writes", metric: { namespace: "AWS/DynamoDB", metricName: "WriteThrottleEvents", dimensions: { TableName: table.name }, period: 300, stat: "Sum" } },
+          { id: "throttles", expression: "reads + writes", label: "throttled requests", returnData: true },
+        ],
+      });
+    }
+
+    const rule = new CloudwatchEventRule(this, "batch-failures", {
+      name: name("batch-failures"),
+      description: "A Cody Batch runner job failed (infrastructure: repositories' own failures end SUCCEEDED)",
+      eventPattern: JSON.stringify({
+        source: ["aws.batch"],
+        "detail-type": ["Batch Job State Change"],
+        detail: {
+          status: ["FAILED"],
+          jobQueue: [p.runner.queue.arn],
+          statusReason: [{ "anything-but": { prefix: CANCEL_REASON_PREFIX } }],
+        },
+      }),
+    });
+    new CloudwatchEventTarget(this, "batch-failures-target", {
+      rule: rule.name,
+      arn: this.topic.arn,
+      inputTransformer: {
+        inputPaths: { job: "$.detail.jobName", id: "$.detail.jobId", reason: "$.detail.statusReason" },
+        inputTemplate: '"Cody Batch job <job> (<id>) failed: <reason>"',
+      },
+    });
+  }
+}

@@ -1,0 +1,534 @@
+/**
+ * An in-process fake of the GitHub REST API calls Cody Batch makes, on 127.0.0.1:0, answering
+ * with GitHub's response shapes and status codes. It checks the Authorization header (personal
+ * tokens, App JWTs signed with the App key, installation tokens with an expiry on an injectable
+ * clock), can inject failures (secondary rate limits with `retry-after`, 404s), enforces a
+ * configurable pull-request creation rate, and answers 501 naming any route it does not serve,
+ * so a new call cannot pass unnoticed. State is plain data tests can read.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { randomBytes, verify, type KeyObject } from "node:crypto";
+import type { AddressInfo } from "node:net";
+
+export type FakeLabel = { id: number; name: string; color: string; description: string | null };
+
+export type FakePull = {
+  number: number;
+  title: string;
+  body: string | null;
+  head: string;
+  base: string;
+  draft: boolean;
+  state: "open" | "closed";
+  labels: string[];
+  requestedReviewers: string[];
+  requestedTeams: string[];
+  assignees: string[];
+};
+
+export type FakeRepo = {
+  owner: string;
+  name: string;
+  defaultBranch: string;
+  archived: boolean;
+  /** "none": every route of the repository answers 404; "read": writes answer 403. */
+  access: "write" | "read" | "none";
+  /** Branch name → commit sha; a PR whose head sha equals its base sha has "No commits between". */
+  branches: Map<string, string>;
+  labels: Map<string, FakeLabel>;
+  pulls: FakePull[];
+  collaborators: Set<string>;
+  teams: Set<string>;
+};
+
+export type FakeRequest = { method: string; path: string; status: number; auth: "token" | "jwt" | "installation" | "none" | "invalid" };
+
+/** A one-off answer for matching requests, before any other check but authentication. */
+export type Injection = {
+  method?: string;
+  path: string | RegExp;
+  status: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+  /** How many matching requests get this answer (default 1). */
+  times?: number;
+};
+
+export type FakeGitHubOptions = {
+  /** Personal or fine-grained tokens accepted as `token X` / `Bearer X`. */
+  tokens?: string[];
+  /** A GitHub App: JWTs must be RS256-signed by `publicKey`'s private key with `iss = appId`. */
+  app?: { appId: string; publicKey: KeyObject | string; installations: Array<{ id: number; account: string }> };
+  /** Clock for installation-token expiry and the PR creation windows (default Date.now). */
+  now?: () => number;
+  /** PR creations allowed per epoch-aligned window; above it, 403 secondary rate limit. */
+  prCreationLimit?: { windowMs: number; limit: number };
+  /** Lifetime of installation tokens (default 1 hour, as GitHub's). */
+  installationTokenTtlMs?: number;
+};
+
+export type FakeGitHub = {
+  url: string;
+  repos: Map<string, FakeRepo>;
+  /** login → "Organization" | "User"; owners of added repos default to Organization. */
+  owners: Map<string, "Organization" | "User">;
+  requests: FakeRequest[];
+  injections: Injection[];
+  /** PR creation accounting: successful creations per window, the most seen in one window, rejections. */
+  prCreations: { perWindow: Map<number, number>; maxPerWindow: number; rejected: number; total: number };
+  /** Installation tokens issued, oldest first (tests compare them; never logged). */
+  issuedTokens: Array<{ installationId: number; token: string; expiresAt: number }>;
+  addRepo(fullName: string, init?: Partial<Omit<FakeRepo, "owner" | "name">> & { ownerType?: "Organization" | "User" }): FakeRepo;
+  /** Sets a branch's head commit (what a push does). */
+  setBranch(fullName: string, branch: string, sha: string): void;
+  inject(injection: Injection): void;
+  /** Pull requests of a repository (all states). */
+  pulls(fullName: string): FakePull[];
+  close(): Promise<void>;
+};
+
+const DOCS = "https://docs.github.com/rest";
+const SECONDARY_MESSAGE =
+  "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID 0000:0000:0000000:0000000:00000000.";
+
+type Ctx = {
+  method: string;
+  url: URL;
+  params: string[];
+  body: Record<string, unknown>;
+  auth: FakeRequest["auth"];
+  installationId?: number;
+};
+type Answer = { status: number; body?: unknown; headers?: Record<string, string> };
+type Route = { method: string; pattern: RegExp; appAuth?: boolean; handle: (c: Ctx) => Answer };
+
+/** Starts the fake; `close()` stops it. */
+export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<FakeGitHub> {
+  const now = opts.now ?? Date.now;
+  const tokens = new Set(opts.tokens ?? []);
+  const repos = new Map<string, FakeRepo>();
+  const owners = new Map<string, "Organization" | "User">();
+  const requests: FakeRequest[] = [];
+  const injections: Injection[] = [];
+  const prCreations = { perWindow: new Map<number, number>(), maxPerWindow: 0, rejected: 0, total: 0 };
+  const issuedTokens: FakeGitHub["issuedTokens"] = [];
+  let nextNumber = 1;
+  let nextId = 1000;
+  let baseUrl = "";
+
+  const notFound = (): Answer => ({ status: 404, body: { message: "Not Found", documentation_url: DOCS, status: "404" } });
+  const validation = (errors: unknown[], doc = `${DOCS}/pulls/pulls#create-a-pull-request`): Answer => ({
+    status: 422,
+    body: { message: "Validation Failed", errors, documentation_url: doc, status: "422" },
+  });
+  const key = (owner: string, name: string) => `${owner}/${name}`.toLowerCase();
+
+  function repoOf(c: Ctx, write: boolean): FakeRepo | Answer {
+    const r = repos.get(key(c.params[0]!, c.params[1]!));
+    if (!r || r.access === "none") return notFound();
+    if (write && r.access === "read") {
+      const message = c.auth === "installation" ? "Resource not accessible by integration" : "Resource not accessible by personal access token";
+      return { status: 403, body: { message, documentation_url: DOCS, status: "403" } };
+    }
+    return r;
+  }
+  const isAnswer = (v: FakeRepo | Answer): v is Answer => "status" in v;
+
+  const userJson = (login: string) => ({ login, id: login.length, type: "User", html_url: `https://github.test/${login}` });
+  function repoJson(r: FakeRepo) {
+    const full = `${r.owner}/${r.name}`;
+    return {
+      id: r.name.length + 1,
+      node_id: `R_${full}`,
+      name: r.name,
+      full_name: full,
+      private: true,
+      owner: { ...userJson(r.owner), type: owners.get(r.owner.toLowerCase()) ?? "Organization" },
+      html_url: `https://github.test/${full}`,
+      url: `${baseUrl}/repos/${full}`,
+      default_branch: r.defaultBranch,
+      archived: r.archived,
+      disabled: false,
+      permissions: { admin: false, maintain: false, push: r.access === "write", triage: true, pull: true },
+    };
+  }
+  function pullJson(r: FakeRepo, p: FakePull) {
+    const full = `${r.owner}/${r.name}`;
+    const ref = (branch: string) => ({
+      label: `${r.owner}:${branch}`,
+      ref: branch,
+      sha: r.branches.get(branch) ?? "0".repeat(40),
+      repo: repoJson(r),
+      user: userJson(r.owner),
+    });
+    return {
+      url: `${baseUrl}/repos/${full}/pulls/${p.number}`,
+      id: p.number * 7,
+      node_id: `PR_${p.number}`,
+      html_url: `https://github.test/${full}/pull/${p.number}`,
+      number: p.number,
+      state: p.state,
+      locked: false,
+      title: p.title,
+      body: p.body,
+      user: userJson("cody-bot"),
+      labels: p.labels.map((n) => r.labels.get(n.toLowerCase())),
+      draft: p.draft,
+      merged: false,
+      head: ref(p.head),
+      base: ref(p.base),
+      requested_reviewers: p.requestedReviewers.map(userJson),
+      requested_teams: p.requestedTeams.map((slug) => ({ slug, name: slug })),
+      assignees: p.assignees.map(userJson),
+      created_at: new Date(0).toISOString(),
+      updated_at: new Date(0).toISOString(),
+    };
+  }
+  function ensureLabel(r: FakeRepo, name: string, color = "ededed", description: string | null = null): FakeLabel {
+    const existing = r.labels.get(name.toLowerCase());
+    if (existing) return existing;
+    const label = { id: nextId++, name, color, description };
+    r.labels.set(name.toLowerCase(), label);
+    return label;
+  }
+  function pullOf(r: FakeRepo, n: string): FakePull | undefined {
+    return r.pulls.find((p) => p.number === Number(n));
+  }
+  function paginate(c: Ctx, items: unknown[]): Answer {
+    const perPage = Math.min(Number(c.url.searchParams.get("per_page") ?? 30) || 30, 100);
+    const page = Number(c.url.searchParams.get("page") ?? 1) || 1;
+    const last = Math.max(1, Math.ceil(items.length / perPage));
+    const link = (p: number, rel: string) => {
+      const u = new URL(c.url.pathname + c.url.search, baseUrl);
+      u.searchParams.set("per_page", String(perPage));
+      u.searchParams.set("page", String(p));
+      return `<${u.toString()}>; rel="${rel}"`;
+    };
+    const links: string[] = [];
+    if (page < last) links.push(link(page + 1, "next"), link(last, "last"));
+    if (page > 1) links.push(link(1, "first"), link(page - 1, "prev"));
+    return { status: 200, body: items.slice((page - 1) * perPage, page * perPage), headers: links.length ? { link: links.join(", ") } : {} };
+  }
+
+  const routes: Route[] = [
+    { method: "GET", pattern: /^\/repos\/([^/]+)\/([^/]+)$/, handle: (c) => {
+      const r = repoOf(c, false);
+      return isAnswer(r) ? r : { status: 200, body: repoJson(r) };
+    } },
+    { method: "GET", pattern: /^\/repos\/([^/]+)\/([^/]+)\/pulls$/, handle: (c) => {
+      const r = repoOf(c, false);
+      if (isAnswer(r)) return r;
+      const state = c.url.searchParams.get("state") ?? "open";
+      const head = c.url.searchParams.get("head");
+      const base = c.url.searchParams.get("base");
+      const list = r.pulls.filter(
+        (p) =>
+          (state === "all" || p.state === state) &&
+          (!head || `${r.owner}:${p.head}`.toLowerCase() === head.toLowerCase()) &&
+          (!base || p.base === base),
+      );
+      return paginate(c, list.map((p) => pullJson(r, p)));
+    } },
+    { method: "POST", pattern: /^\/repos\/([^/]+)\/([^/]+)\/pulls$/, handle: (c) => {
+      const r = repoOf(c, true);
+      if (isAnswer(r)) return r;
+      const { title, head, base, body, draft } = c.body as { title?: string; head?: string; base?: string; body?: string; draft?: boolean };
+      if (!title || !head || !base) return validation([{ resource: "PullRequest", code: "missing_field", field: !title ? "title" : !head ? "head" : "base" }]);
+      const headBranch = head.includes(":") ? head.split(":")[1]! : head;
+      if (!r.branches.has(headBranch)) return validation([{ resource: "PullRequest", field: "head", code: "invalid" }]);
+      if (!r.branches.has(base)) return validation([{ resource: "PullRequest", field: "base", code: "invalid" }]);
+      if (r.pulls.some((p) => p.state === "open" && p.head === headBranch && p.base === base)) {
+        return validation([{ resource: "PullRequest", code: "custom", message: `A pull request already exists for ${r.owner}:${headBranch}.` }]);
+      }
+      if (r.branches.get(headBranch) === r.branches.get(base)) {
+        return validation([{ resource: "PullRequest", code: "custom", message: `No commits between ${base} and ${headBranch}` }]);
+      }
+      if (opts.prCreationLimit) {
+        const { windowMs, limit } = opts.prCreationLimit;
+        const t = now();
+        const w = Math.floor(t / windowMs);
+        const count = prCreations.perWindow.get(w) ?? 0;
+        if (count >= limit) {
+          prCreations.rejected += 1;
+          const retryAfter = Math.max(1, Math.ceil(((w + 1) * windowMs - t) / 1000));
+          return { status: 403, body: { message: SECONDARY_MESSAGE, documentation_url: `${DOCS}/overview/rate-limits-for-the-rest-api` }, headers: { "retry-after": String(retryAfter) } };
+        }
+        prCreations.perWindow.set(w, count + 1);
+        prCreations.maxPerWindow = Math.max(prCreations.maxPerWindow, count + 1);
+      }
+      prCreations.total += 1;
+      const pull: FakePull = {
+        number: nextNumber++,
+        title,
+        body: body ?? null,
+        head: headBranch,
+        base,
+        draft: draft === true,
+        state: "open",
+        labels: [],
+        requestedReviewers: [],
+        requestedTeams: [],
+        assignees: [],
+      };
+      r.pulls.push(pull);
+      return { status: 201, body: pullJson(r, pull), headers: { location: pullJson(r, pull).url } };
+    } },
+    { method: "PATCH", pattern: /^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)$/, handle: (c) => {
+      const r = repoOf(c, true);
+      if (isAnswer(r)) return r;
+      const p = pullOf(r, c.params[2]!);
+      if (!p) return notFound();
+      const b = c.body as Partial<{ title: string; body: string; base: string; state: "open" | "closed" }>;
+      if (b.base !== undefined && !r.branches.has(b.base)) return validation([{ resource: "PullRequest", field: "base", code: "invalid" }]);
+      Object.assign(p, Object.fromEntries(Object.entries({ title: b.title, body: b.body, base: b.base, state: b.state }).filter(([, v]) => v !== undefined)));
+      return { status: 200, body: pullJson(r, p) };
+    } },
+    { method: "GET", pattern: /^\/repos\/([^/]+)\/([^/]+)\/labels\/([^/]+)$/, handle: (c) => {
+      const r = repoOf(c, false);
+      if (isAnswer(r)) return r;
+      const label = r.labels.get(decodeURIComponent(c.params[2]!).toLowerCase());
+      return label ? { status: 200, body: label } : notFound();
+    } },
+    { method: "POST", pattern: /^\/repos\/([^/]+)\/([^/]+)\/labels$/, handle: (c) => {
+      const r = repoOf(c, true);
+      if (isAnswer(r)) return r;
+      const { name, color, description } = c.body as { name?: string; color?: string; description?: string };
+      if (!name) return validation([{ resource: "Label", code: "missing_field", field: "name" }], `${DOCS}/issues/labels#create-a-label`);
+      if (r.labels.has(name.toLowerCase())) return validation([{ resource: "Label", code: "already_exists", field: "name" }], `${DOCS}/issues/labels#create-a-label`);
+      return { status: 201, body: ensureLabel(r, name, color, description ?? null) };
+    } },
+    { method: "POST", pattern: /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/labels$/, handle: (c) => {
+      const r = repoOf(c, true);
+      if (isAnswer(r)) return r;
+      const p = pullOf(r, c.params[2]!);
+      if (!p) return notFound();
+      const names = ((c.body as { labels?: unknown }).labels ?? []) as string[];
+      for (const n of names) {
+        const label = ensureLabel(r, n); // GitHub creates unknown labels with a default colour
+        if (!p.labels.some((l) => l.toLowerCase() === label.name.toLowerCase())) p.labels.push(label.name);
+      }
+      return { status: 200, body: p.labels.map((n) => r.labels.get(n.toLowerCase())) };
+    } },
+    { method: "POST", pattern: /^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)\/requested_reviewers$/, handle: (c) => {
+      const r = repoOf(c, true);
+      if (isAnswer(r)) return r;
+      const p = pullOf(r, c.params[2]!);
+      if (!p) return notFound();
+      const { reviewers = [], team_reviewers = [] } = c.body as { reviewers?: string[]; team_reviewers?: string[] };
+      if (reviewers.some((u) => !r.collaborators.has(u.toLowerCase())) || team_reviewers.some((t) => !r.teams.has(t.toLowerCase()))) {
+        return {
+          status: 422,
+          body: {
+            message: `Reviews may only be requested from collaborators. One or more of the users or teams you specified is not a collaborator of the ${r.owner}/${r.name} repository.`,
+            documentation_url: `${DOCS}/pulls/review-requests#request-reviewers-for-a-pull-request`,
+            status: "422",
+          },
+        };
+      }
+      for (const u of reviewers) if (!p.requestedReviewers.includes(u)) p.requestedReviewers.push(u);
+      for (const t of team_reviewers) if (!p.requestedTeams.includes(t)) p.requestedTeams.push(t);
+      return { status: 201, body: pullJson(r, p) };
+    } },
+    { method: "POST", pattern: /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/assignees$/, handle: (c) => {
+      const r = repoOf(c, true);
+      if (isAnswer(r)) return r;
+      const p = pullOf(r, c.params[2]!);
+      if (!p) return notFound();
+      // GitHub silently ignores assignees without access to the repository.
+      for (const u of ((c.body as { assignees?: string[] }).assignees ?? [])) {
+        if (r.collaborators.has(u.toLowerCase()) && !p.assignees.includes(u)) p.assignees.push(u);
+      }
+      return { status: 201, body: { ...pullJson(r, p), pull_request: { url: pullJson(r, p).url } } };
+    } },
+    { method: "GET", pattern: /^\/orgs\/([^/]+)\/repos$/, handle: (c) => {
+      const login = c.params[0]!.toLowerCase();
+      if (owners.get(login) !== "Organization") return notFound();
+      return paginate(c, [...repos.values()].filter((r) => r.owner.toLowerCase() === login && r.access !== "none").map(repoJson));
+    } },
+    { method: "GET", pattern: /^\/users\/([^/]+)\/repos$/, handle: (c) => {
+      const login = c.params[0]!.toLowerCase();
+      if (!owners.has(login)) return notFound();
+      return paginate(c, [...repos.values()].filter((r) => r.owner.toLowerCase() === login && r.access !== "none").map(repoJson));
+    } },
+    { method: "GET", pattern: /^\/repos\/([^/]+)\/([^/]+)\/installation$/, appAuth: true, handle: (c) => installationFor(c.params[0]!) },
+    { method: "GET", pattern: /^\/orgs\/([^/]+)\/installation$/, appAuth: true, handle: (c) => installationFor(c.params[0]!, "Organization") },
+    { method: "GET", pattern: /^\/users\/([^/]+)\/installation$/, appAuth: true, handle: (c) => installationFor(c.params[0]!) },
+    { method: "GET", pattern: /^\/app\/installations$/, appAuth: true, handle: () => ({
+      status: 200,
+      body: (opts.app?.installations ?? []).map((i) => installationJson(i)),
+    }) },
+    { method: "POST", pattern: /^\/app\/installations\/(\d+)\/access_tokens$/, appAuth: true, handle: (c) => {
+      const id = Number(c.params[0]);
+      if (!opts.app?.installations.some((i) => i.id === id)) return notFound();
+      const token = `ghs_${randomBytes(18).toString("hex")}`;
+      const expiresAt = now() + (opts.installationTokenTtlMs ?? 3600_000);
+      issuedTokens.push({ installationId: id, token, expiresAt });
+      return {
+        status: 201,
+        body: {
+          token,
+          expires_at: new Date(expiresAt).toISOString().replace(/\.\d{3}Z$/, "Z"),
+          permissions: { contents: "write", pull_requests: "write", issues: "write", metadata: "read" },
+          repository_selection: "all",
+        },
+      };
+    } },
+  ];
+
+  function installationJson(i: { id: number; account: string }) {
+    return { id: i.id, account: userJson(i.account), app_id: Number(opts.app?.appId), target_type: owners.get(i.account.toLowerCase()) ?? "Organization", permissions: {} };
+  }
+  function installationFor(owner: string, mustBe?: "Organization"): Answer {
+    const i = opts.app?.installations.find((x) => x.account.toLowerCase() === owner.toLowerCase());
+    if (!i) return notFound();
+    if (mustBe && (owners.get(owner.toLowerCase()) ?? "Organization") !== mustBe) return notFound();
+    return { status: 200, body: installationJson(i) };
+  }
+
+  function authenticate(header: string | undefined): { auth: FakeRequest["auth"]; installationId?: number } {
+    if (!header) return { auth: "none" };
+    const m = /^(token|bearer)\s+(\S+)$/i.exec(header);
+    if (!m) return { auth: "invalid" };
+    const credential = m[2]!;
+    if (tokens.has(credential)) return { auth: "token" };
+    const issued = issuedTokens.find((t) => t.token === credential);
+    if (issued) return issued.expiresAt > now() ? { auth: "installation", installationId: issued.installationId } : { auth: "invalid" };
+    if (opts.app && isValidJwt(credential, opts.app.appId, opts.app.publicKey)) return { auth: "jwt" };
+    return { auth: "invalid" };
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", baseUrl);
+    const method = req.method ?? "GET";
+    const raw = await readBody(req);
+    const send = (a: Answer, auth: FakeRequest["auth"]) => {
+      requests.push({ method, path: url.pathname, status: a.status, auth });
+      res.writeHead(a.status, {
+        "content-type": "application/json; charset=utf-8",
+        "x-github-media-type": "github.v3; format=json",
+        "x-ratelimit-limit": "5000",
+        "x-ratelimit-remaining": "4999",
+        "x-ratelimit-reset": String(Math.floor(Date.now() / 1000) + 3600),
+        ...a.headers,
+      });
+      res.end(a.body === undefined ? "" : JSON.stringify(a.body));
+    };
+    const { auth, installationId } = authenticate(req.headers.authorization);
+    const route = routes.find((r) => r.method === method && r.pattern.test(url.pathname));
+    if (!route) return send({ status: 501, body: { message: `fake GitHub does not serve ${method} ${url.pathname}` } }, auth);
+    const wantsJwt = route.appAuth === true;
+    if (auth === "none" || auth === "invalid" || (auth === "jwt") !== wantsJwt) {
+      const message = wantsJwt && auth !== "invalid" && auth !== "none" ? "A JSON web token could not be decoded" : "Bad credentials";
+      return send({ status: 401, body: { message, documentation_url: DOCS, status: "401" } }, auth);
+    }
+    const inj = injections.find((i) => (!i.method || i.method === method) && (typeof i.path === "string" ? i.path === url.pathname : i.path.test(url.pathname)));
+    if (inj) {
+      inj.times = (inj.times ?? 1) - 1;
+      if (inj.times <= 0) injections.splice(injections.indexOf(inj), 1);
+      return send({ status: inj.status, body: inj.body ?? defaultBodyFor(inj.status), headers: inj.headers }, auth);
+    }
+    let body: Record<string, unknown> = {};
+    if (raw) {
+      try {
+        body = JSON.parse(raw) as Record<string, unknown>;
+      } catch {
+        return send({ status: 400, body: { message: "Problems parsing JSON", documentation_url: DOCS } }, auth);
+      }
+    }
+    const params = route.pattern.exec(url.pathname)!.slice(1).map(decodeURIComponent);
+    return send(route.handle({ method, url, params, body, auth, installationId }), auth);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      res.writeHead(500, { "content-type": "application/json" });
+      res.end(JSON.stringify({ message: `fake GitHub error: ${String(err)}` }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    url: baseUrl,
+    repos,
+    owners,
+    requests,
+    injections,
+    prCreations,
+    issuedTokens,
+    addRepo(fullName, init = {}) {
+      const [owner, name] = fullName.split("/") as [string, string];
+      const { ownerType, ...rest } = init;
+      if (!owners.has(owner.toLowerCase()) || ownerType) owners.set(owner.toLowerCase(), ownerType ?? "Organization");
+      const defaultBranch = rest.defaultBranch ?? "main";
+      const repo: FakeRepo = {
+        owner,
+        name,
+        defaultBranch,
+        archived: false,
+        access: "write",
+        branches: new Map([[defaultBranch, "a".repeat(40)]]),
+        labels: new Map(),
+        pulls: [],
+        collaborators: new Set(),
+        teams: new Set(),
+        ...rest,
+      };
+      repos.set(key(owner, name), repo);
+      return repo;
+    },
+    setBranch(fullName, branch, sha) {
+      const r = repos.get(fullName.toLowerCase());
+      if (!r) throw new Error(`fake GitHub: no repository ${fullName}`);
+      r.branches.set(branch, sha);
+    },
+    inject(injection) {
+      injections.push({ ...injection });
+    },
+    pulls(fullName) {
+      return repos.get(fullName.toLowerCase())?.pulls ?? [];
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((err) => (err ? reject(err) : resolve()));
+      }),
+  };
+}
+
+/** The body GitHub sends with a status, for injections that give none. */
+function defaultBodyFor(status: number): unknown {
+  if (status === 403) return { message: SECONDARY_MESSAGE, documentation_url: `${DOCS}/overview/rate-limits-for-the-rest-api` };
+  if (status === 404) return { message: "Not Found", documentation_url: DOCS, status: "404" };
+  if (status === 401) return { message: "Bad credentials", documentation_url: DOCS, status: "401" };
+  return { message: `status ${status}` };
+}
+
+/** The message GitHub sends with a secondary rate limit (the throttling plugin matches "secondary rate"). */
+export const SECONDARY_RATE_LIMIT_MESSAGE = SECONDARY_MESSAGE;
+
+function isValidJwt(jwt: string, appId: string, publicKey: KeyObject | string): boolean {
+  const parts = jwt.split(".");
+  if (parts.length !== 3) return false;
+  const [h, p, s] = parts as [string, string, string];
+  try {
+    const header = JSON.parse(Buffer.from(h, "base64url").toString()) as { alg?: string };
+    const payload = JSON.parse(Buffer.from(p, "base64url").toString()) as { iss?: unknown; exp?: number; iat?: number };
+    if (header.alg !== "RS256" || String(payload.iss) !== appId) return false;
+    // JWTs are signed with the real clock; GitHub refuses ones that expired or last over 10 minutes.
+    const nowSec = Date.now() / 1000;
+    if (!payload.exp || payload.exp < nowSec || !payload.iat || payload.exp - payload.iat > 600 + 60) return false;
+    return verify("RSA-SHA256", Buffer.from(`${h}.${p}`), publicKey, Buffer.from(s, "base64url"));
+  } catch {
+    return false;
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
