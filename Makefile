@@ -28,6 +28,20 @@ test: $(NODE_MODULES_STAMP) typecheck ## type-check and run every test suite off
 build: $(NODE_MODULES_STAMP) ## bundle dist/bot.js and dist/runner.js with esbuild
 	node scripts/build.mjs
 
+synth: $(NODE_MODULES_STAMP) ## synthesize the Terraform JSON into terraform/cdktf.out (offline; CODY_ENV=dev|prod)
+	cd terraform && CHECKPOINT_DISABLE=1 CI=1 npx cdktf synth
+
+deploy: $(NODE_MODULES_STAMP) ## check AWS credentials, Docker and settings, then build, push the runner image and deploy (CODY_ENV=dev|prod)
+	scripts/deploy.sh deploy
+
+destroy: $(NODE_MODULES_STAMP) ## delete the whole stack of CODY_ENV after typing its name (or CONFIRM=<env>)
+	scripts/deploy.sh destroy
+
+sbom: $(NODE_MODULES_STAMP) ## CycloneDX software bill of materials of the production dependencies into dist/sbom.cdx.json
+	@mkdir -p dist
+	npm sbom --sbom-format cyclonedx --omit dev > dist/sbom.cdx.json
+	@echo "sbom: dist/sbom.cdx.json"
+
 dev: $(NODE_MODULES_STAMP) ## embedded stack + the bot's HTTP server on PORT (default 3000)
 	node scripts/cody.mjs dev
 

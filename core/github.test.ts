@@ -4,7 +4,7 @@ import { listOwnerRepositories, newGitHub, statusOf } from "./github.ts";
 import { startFakeGitHub, type FakeGitHub } from "../test/fakes/github.ts";
 
 const TOKEN = "ghp_faketoken000000000000000000000000";
-const fast = { retryAfterBaseValue: 1, writeMinTimeMs: 0 };
+const fast = { retryAfterBaseValue: 1, writeMinTimeMs: 0, notificationMinTimeMs: 0 };
 
 let fake: FakeGitHub | undefined;
 afterEach(async () => {

@@ -36,6 +36,8 @@ export type GitHubOptions = {
   maxRateLimitWaitSeconds?: number;
   /** Minimum milliseconds between two write requests of this process (default 1000, GitHub's advice). */
   writeMinTimeMs?: number;
+  /** Minimum milliseconds between two notification-triggering writes (PRs, comments) of this process (default 3000). */
+  notificationMinTimeMs?: number;
   /** Timeout of one HTTP attempt (default 30 s). */
   requestTimeoutMs?: number;
   /** Clock for installation-token expiry (default Date.now). */
@@ -98,8 +100,10 @@ export function newGitHub(config: Pick<Config, "github">, opts: GitHubOptions = 
       fallbackSecondaryRateRetryAfter: 60,
       onRateLimit: onLimit("primary"),
       onSecondaryRateLimit: onLimit("secondary"),
-      // The plugin's shared write group waits 1 s between writes; a private pacer lets tests go faster.
-      write: writePacer(opts.writeMinTimeMs ?? 1000) as never,
+      // The plugin's own groups wait 1 s between writes and 3 s between notifying writes; the
+      // same pacing, made configurable so tests need not wait.
+      write: pacer("write", opts.writeMinTimeMs ?? 1000) as never,
+      notifications: pacer("notifications", opts.notificationMinTimeMs ?? 3000) as never,
     },
     retry: { retries: 3, retryAfterBaseValue: opts.retryAfterBaseValue ?? 1000 },
   });
@@ -148,7 +152,8 @@ type InstallationSource = {
 /** Caches one installation token and fetches a new one when it is within `marginMs` of expiring. */
 function installationTokenProvider(src: InstallationSource): GitTokenProvider {
   // A plain client (no auth, no throttling) for the App's own endpoints; auth-app adds the JWT.
-  const request = new Octokit({ baseUrl: src.baseUrl, userAgent: "cody-batch", request: { fetch: src.fetch } }).request;
+  const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+  const request = new Octokit({ baseUrl: src.baseUrl, userAgent: "cody-batch", request: { fetch: src.fetch }, log: quiet }).request;
   const appAuth = createAppAuth({ appId: src.appId, privateKey: src.privateKey, request });
   let cached: { token: string; expiresAt: number } | undefined;
   let pending: Promise<string> | undefined;
@@ -210,14 +215,21 @@ function tokenProviderStrategy(provider: GitTokenProvider) {
     });
 }
 
+const pacers = new Map<string, { key: () => { schedule: Schedule } }>();
+type Schedule = <T>(options: unknown, fn: (...args: unknown[]) => Promise<T>, ...args: unknown[]) => Promise<T>;
+
 /**
- * A stand-in for the throttling plugin's Bottleneck write group: writes of this process start
- * at least `minTimeMs` apart, one after another. Only `key(id).schedule(options, fn, ...args)` is used.
+ * A stand-in for the throttling plugin's Bottleneck groups: calls start at least `minTimeMs`
+ * apart, one after another, across every client of this process with the same settings.
+ * Only `key(id).schedule(options, fn, ...args)` is used by the plugin.
  */
-function writePacer(minTimeMs: number) {
+function pacer(kind: string, minTimeMs: number) {
+  const name = `${kind}:${minTimeMs}`;
+  const existing = pacers.get(name);
+  if (existing) return existing;
   let chain: Promise<unknown> = Promise.resolve();
   let last = 0;
-  const schedule = <T>(_options: unknown, fn: (...args: unknown[]) => Promise<T>, ...args: unknown[]): Promise<T> => {
+  const schedule: Schedule = (_options, fn, ...args) => {
     const run = chain.then(async () => {
       const wait = last + minTimeMs - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
@@ -226,5 +238,7 @@ function writePacer(minTimeMs: number) {
     chain = run.catch(() => {});
     return run.then(() => fn(...args));
   };
-  return { key: () => ({ schedule }) };
+  const group = { key: () => ({ schedule }) };
+  pacers.set(name, group);
+  return group;
 }

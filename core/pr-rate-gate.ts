@@ -51,8 +51,8 @@ export type PrSlotRequest = { jobId: string; minIntervalSeconds: number; deadlin
 export type PrSlotResult = { kind: "ok" } | { kind: "timed_out"; reason: string };
 
 /** Gate deps over the config's jobs table, with a document client of its own. */
-export function prRateGateDeps(config: Pick<Config, "jobsTable" | "region" | "dynamodbEndpoint">, client?: DynamoDBClient): PrRateGateDeps {
-  const c = client ?? newDynamoClient(config as Config);
+export function prRateGateDeps(config: Config, client?: DynamoDBClient): PrRateGateDeps {
+  const c = client ?? newDynamoClient(config);
   return { doc: DynamoDBDocumentClient.from(c), table: config.jobsTable };
 }
 
@@ -74,7 +74,7 @@ export async function acquirePrSlot(deps: PrRateGateDeps, req: PrSlotRequest, si
   for (let attempt = 0; ; attempt++) {
     signal.throwIfAborted();
     const t = now();
-    const outcome = await tryTake(deps, windows, req.jobId, intervalMs, t, signal);
+    const outcome = await tryTake(deps, now, windows, req.jobId, intervalMs, t, signal);
     if (outcome.kind === "ok") {
       deps.log?.debug({ jobId: req.jobId, attempt }, "pull request slot taken");
       return { kind: "ok" };
@@ -94,6 +94,7 @@ type TakeOutcome = { kind: "ok" } | { kind: "wait"; waitMs: number; why: string 
 
 async function tryTake(
   deps: PrRateGateDeps,
+  now: () => number,
   windows: readonly RateWindow[],
   jobId: string,
   intervalMs: number,
@@ -102,11 +103,16 @@ async function tryTake(
 ): Promise<TakeOutcome> {
   const opt = { abortSignal: signal };
   const guardMs = deps.guardMs ?? 2000;
-  for (const w of windows) {
-    const size = w.seconds * 1000;
-    const left = size - (t % size);
-    if (left < Math.min(guardMs, size / 4)) return { kind: "wait", waitMs: left, why: `the ${w.name} window is closing` };
-  }
+  const closing = (at: number): TakeOutcome | undefined => {
+    for (const w of windows) {
+      const size = w.seconds * 1000;
+      const left = size - (at % size);
+      if (left < Math.min(guardMs, size / 4)) return { kind: "wait", waitMs: left, why: `the ${w.name} window is closing` };
+    }
+    return undefined;
+  };
+  const early = closing(t);
+  if (early) return early;
 
   const undo: Array<() => Promise<void>> = [];
   const rollback = async () => {
@@ -196,6 +202,13 @@ async function tryTake(
       await rollback();
       return full;
     }
+  }
+  // The writes may have taken long enough for the window to be closing now: a PR created after
+  // that would be counted by GitHub in the next window, so give the slot back and try there.
+  const late = closing(Math.max(now(), t));
+  if (late) {
+    await rollback();
+    return late;
   }
   return { kind: "ok" };
 }

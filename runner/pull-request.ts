@@ -8,7 +8,8 @@ import type { DiffStats, Job } from "../core/job.ts";
 import { pullRequestOptions } from "../core/job.ts";
 import { statusOf, type GitHubClient } from "../core/github.ts";
 import { redact, type Logger } from "../core/log.ts";
-import type { PrSlotResult } from "../core/pr-rate-gate.ts";
+import { acquirePrSlot, prRateGateDeps, type PrSlotResult } from "../core/pr-rate-gate.ts";
+import { secretValues, type Config } from "../core/config.ts";
 
 /** The label every Cody Batch pull request carries. */
 export const CODY_LABEL = { name: "cody-batch", color: "5319e7", description: "Opened by Cody Batch" } as const;
@@ -86,6 +87,22 @@ export type PullRequestDeps = {
   /** Secret values removed from the body. */
   secrets?: readonly string[];
 };
+
+/**
+ * Production wiring: the Forge over `octokit` (from core/github.ts `newGitHub`), the config's
+ * secrets, and the DynamoDB rate gate on the jobs table. Each creation may wait for a slot up to
+ * `slotBudgetMs` (default 15 minutes) from the moment it asks. No I/O until used.
+ */
+export function newPullRequestDeps(config: Config, octokit: GitHubClient, log: Logger, opts: { slotBudgetMs?: number } = {}): PullRequestDeps {
+  const gate = { ...prRateGateDeps(config), log };
+  const budget = opts.slotBudgetMs ?? 15 * 60_000;
+  return {
+    forge: newGitHubForge(octokit),
+    log,
+    secrets: secretValues(config),
+    acquireSlot: (req, signal) => acquirePrSlot(gate, { ...req, deadline: new Date(Date.now() + budget) }, signal),
+  };
+}
 
 /**
  * Ends with exactly one open pull request from `input.head` for the repository: updates the open

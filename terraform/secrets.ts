@@ -23,7 +23,7 @@ export class Secrets extends Construct {
         recoveryWindowInDays: s.env === "prod" ? 7 : 0,
       });
     this.all = [
-      { variable: "SLACK_BOT_TOKEN", secret: secret("slack-bot-token", "Slack bot token (xoxb-…)"), bot: true, runner: true },
+      { variable: "SLACK_BOT_TOKEN", secret: secret("slack-bot-token", "Slack bot token (the one that starts with xoxb)"), bot: true, runner: true },
       { variable: "SLACK_SIGNING_SECRET", secret: secret("slack-signing-secret", "Slack app signing secret"), bot: true, runner: false },
       s.githubAuth === "app"
         ? { variable: "GITHUB_APP_PRIVATE_KEY", secret: secret("github-app-private-key", "GitHub App private key (PEM)"), bot: true, runner: true }

@@ -9,6 +9,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Config } from "../core/config.ts";
 import { newLogger } from "../core/log.ts";
+import { newClaudeAgent } from "../runner/agent/claude-agent.ts";
 import { newModelClient } from "../runner/agent/client.ts";
 import { DEFAULT_AGENT_LIMITS, type AgentLimits } from "../runner/agent/limits.ts";
 import { runAgent, type AgentDeps, type AgentResult, type MessagesClient } from "../runner/agent/loop.ts";
@@ -370,5 +371,16 @@ describe("runAgent", () => {
     const result = await run(h, root, { signal: ac.signal });
     expect(result.kind).toBe("aborted");
     expect(h.fake.messageRequests().length).toBeLessThanOrEqual(2);
+  });
+
+  it("newClaudeAgent hands back the transcript as redacted JSON", async () => {
+    const root = await repoWith({ "a.txt": "x\n" });
+    const h = await harness([message([text(`Done, key ${API_KEY}.`)])]);
+    const agent = newClaudeAgent({ client: h.deps.client, log: h.deps.log, secrets: [API_KEY] }, { model: "claude-sonnet-5-5", limits: limits() });
+    const r = await agent({ root, repository: "acme/widgets", instructions: "Do it." }, new AbortController().signal);
+    expect(r.kind).toBe("done");
+    expect(r.transcript).not.toContain(API_KEY);
+    expect(JSON.parse(r.transcript).outcome.kind).toBe("done");
+    expect(r.usage.inputTokens).toBe(100);
   });
 });

@@ -4,7 +4,7 @@
  * processes would.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { WebClient } from "@slack/web-api";
 import { loadConfig, type Config } from "../core/config.ts";
 import { newJobRows, type Job, type RepoRow, type RepoStatus } from "../core/job.ts";
@@ -73,29 +73,10 @@ const OUTCOMES: { status: RepoStatus; fields: Partial<RepoRow> }[] = [
   { status: "FAILED", fields: { error: "verify failed: 2 tests failing" } },
 ];
 
-/**
- * Ends a repository row as the store's finishRepo does (terminal status + counter), in two plain
- * updates: dynalite 4 does not implement TransactWriteItems.
- */
+/** Ends a PENDING repository row through the store, as a runner does. */
 async function endRepo(jobId: string, repositoryName: string, status: RepoStatus, fields: Partial<RepoRow>): Promise<void> {
-  const doc = DynamoDBDocumentClient.from(newDynamoClient(config));
-  const names: Record<string, string> = { "#s": "status" };
-  const values: Record<string, unknown> = { ":s": status, ":p": "PENDING", ":now": new Date().toISOString() };
-  const sets = ["#s = :s", "finishedAt = :now"];
-  for (const [k, v] of Object.entries(fields)) {
-    names[`#${k}`] = k;
-    values[`:${k}`] = v;
-    sets.push(`#${k} = :${k}`);
-  }
-  await doc.send(new UpdateCommand({
-    TableName: config.reposTable, Key: { jobId, repositoryName }, UpdateExpression: `SET ${sets.join(", ")}`,
-    ConditionExpression: "#s = :p", ExpressionAttributeNames: names, ExpressionAttributeValues: values,
-  }));
-  const counter = { COMPLETED: "completed", NO_CHANGES: "noChanges", FAILED: "failed", CANCELLED: "cancelled" }[status as string]!;
-  await doc.send(new UpdateCommand({
-    TableName: config.jobsTable, Key: { jobId }, UpdateExpression: "ADD counters.#c :one",
-    ExpressionAttributeNames: { "#c": counter }, ExpressionAttributeValues: { ":one": 1 },
-  }));
+  const row = (await store.getRepo(jobId, repositoryName))!;
+  expect(await store.finishRepo(row, ["PENDING"], status, fields)).toBe(true);
 }
 
 /** Ends repository `i` the way a runner does (store first, then the notifier). */

@@ -1,4 +1,7 @@
 import { APIConnectionError, APIError, APIUserAbortError } from "@anthropic-ai/sdk";
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Config } from "../../core/config.ts";
 import { startFakeAnthropic, message, text } from "../../test/fakes/anthropic.ts";
@@ -70,8 +73,11 @@ describe("newModelClient", () => {
   });
 
   it("defaults to a model the SDK does not mark deprecated", async () => {
-    const { DEPRECATED_MODELS } = (await import("@anthropic-ai/sdk/internal/data" as string)) as { DEPRECATED_MODELS: Record<string, string> };
-    expect(DEFAULT_MODEL in DEPRECATED_MODELS).toBe(false);
+    // The SDK's own list (not exported): it warns on every call with one of these models.
+    const sdkDir = path.dirname(createRequire(import.meta.url).resolve("@anthropic-ai/sdk"));
+    const list = await readFile(path.join(sdkDir, "internal/data/deprecated-models.js"), "utf8");
+    expect(list).toContain("claude-sonnet-4-5");
+    expect(list).not.toContain(`'${DEFAULT_MODEL}'`);
     expect(modelFor({ anthropic: {} } as Config)).toBe(DEFAULT_MODEL);
     expect(modelFor({ anthropic: { model: "claude-opus-4-7" } } as Config)).toBe("claude-opus-4-7");
   });

@@ -40,9 +40,9 @@ const MAX_SEARCH_MATCHES = 100;
 const MAX_LINE_CHARS = 400;
 
 const editorInput = z.discriminatedUnion("command", [
-  z.object({ command: z.literal("view"), path: z.string(), view_range: z.array(z.number().int()).length(2).optional() }),
+  z.object({ command: z.literal("view"), path: z.string(), view_range: z.array(z.number().int()).length(2).nullish() }),
   z.object({ command: z.literal("create"), path: z.string(), file_text: z.string() }),
-  z.object({ command: z.literal("str_replace"), path: z.string(), old_str: z.string(), new_str: z.string().optional() }),
+  z.object({ command: z.literal("str_replace"), path: z.string(), old_str: z.string(), new_str: z.string().nullish() }),
   z.object({
     command: z.literal("insert"),
     path: z.string(),
@@ -53,8 +53,8 @@ const editorInput = z.discriminatedUnion("command", [
 ]);
 
 const searchInput = z.object({
-  pattern: z.string().min(1),
-  path: z.string().optional(),
+  pattern: z.string().min(1).describe("extended regular expression (or a fixed string with fixed_string: true)"),
+  path: z.string().optional().describe("file or directory to search in, relative to the repository root or under /repo"),
   case_insensitive: z.boolean().optional(),
   fixed_string: z.boolean().optional(),
 });
@@ -99,7 +99,7 @@ function editorTool(input: ToolsInput): Tool {
           if (st.isDirectory()) return ok(await listDirectory(target.real, shown));
           const read = await readText(target.real, st.size, input.maxFileBytes, shown);
           if (read.kind === "refused") return fail(read.reason);
-          return viewFile(read.text, shown, cmd.view_range);
+          return viewFile(read.text, shown, cmd.view_range ?? undefined);
         }
         case "create": {
           if (Buffer.byteLength(cmd.file_text) > input.maxFileBytes) return fail(`file_text is larger than the ${input.maxFileBytes}-byte limit`);

@@ -1,0 +1,119 @@
+/**
+ * The bot's AWS entry: a Lambda behind a Function URL (or API Gateway). One handler serves
+ * - `{ codyTask }` events: work deferred by a listener, run in an asynchronous self-invocation;
+ * - `GET /health` and `GET /links/<token>` (stable artifact links);
+ * - everything else through Bolt's AwsLambdaReceiver (signature verification on), which answers
+ *   only after the listener ends: listeners acknowledge and hand slow work to `deferred`.
+ */
+import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import { AwsLambdaReceiver } from "@slack/bolt";
+import type { AwsEvent, AwsResponse } from "@slack/bolt/dist/receivers/AwsLambdaReceiver.js";
+import type { Artifacts } from "../core/artifacts.ts";
+import { newArtifacts } from "../core/artifacts.ts";
+import { loadConfig, secretValues, type Config } from "../core/config.ts";
+import type { Launcher } from "../core/launcher.ts";
+import { newLogger, type Logger } from "../core/log.ts";
+import { resolveSecrets } from "../core/secrets.ts";
+import { newStore } from "../core/store.ts";
+import { newBoltApp, type BotDeps } from "./app.ts";
+import { runDeferredTask, type DeferredTask } from "./jobs.ts";
+import { serveLink } from "./links.ts";
+import { linkKeyOf, newBotDeps } from "./wiring.ts";
+
+/** The internal event of an asynchronous self-invocation. */
+export type TaskEvent = { codyTask: DeferredTask };
+export type LambdaEvent = AwsEvent | TaskEvent;
+export type LambdaHandler = (event: LambdaEvent, context: unknown) => Promise<AwsResponse | { ok: boolean }>;
+
+/** `deferred` for Lambda: invokes `functionName` asynchronously (InvocationType Event) with the task. */
+export function newLambdaDeferred(client: LambdaClient, functionName: string): (task: DeferredTask) => Promise<void> {
+  return async (task) => {
+    const r = await client.send(
+      new InvokeCommand({ FunctionName: functionName, InvocationType: "Event", Payload: Buffer.from(JSON.stringify({ codyTask: task } satisfies TaskEvent)) }),
+    );
+    if (r.StatusCode !== 202) throw new Error(`async self-invocation answered ${r.StatusCode}`);
+  };
+}
+
+/**
+ * The handler over ready dependencies. Throws at build time for an empty signing secret or
+ * bot token (see newBoltApp).
+ */
+export function newLambdaHandler(parts: {
+  deps: BotDeps;
+  token: string;
+  signingSecret: string;
+  apiUrl?: string;
+  linkKey?: Buffer;
+  artifacts: Pick<Artifacts, "link">;
+  log: Logger;
+}): LambdaHandler {
+  const receiver = new AwsLambdaReceiver({ signingSecret: parts.signingSecret });
+  newBoltApp({ token: parts.token, signingSecret: parts.signingSecret, apiUrl: parts.apiUrl, receiver }, parts.deps);
+  const bolt = receiver.toHandler();
+  return async (event, context) => {
+    if ("codyTask" in event) {
+      await runDeferredTask(parts.deps, event.codyTask);
+      return { ok: true };
+    }
+    const { method, path } = requestLine(event);
+    if (method === "GET" && path === "/health") return { statusCode: 200, body: "ok\n" };
+    if (method === "GET" && path.startsWith("/links/")) {
+      if (!parts.linkKey) return { statusCode: 404, body: "links are not enabled\n" };
+      try {
+        const r = await serveLink({ linkKey: parts.linkKey, artifacts: parts.artifacts }, path.slice("/links/".length));
+        return r.status === 302 ? { statusCode: 302, headers: { location: r.location }, body: "" } : { statusCode: r.status, body: r.body };
+      } catch (err) {
+        parts.log.error({ err: { message: (err as Error).message } }, "link failed");
+        return { statusCode: 500, body: "internal error\n" };
+      }
+    }
+    return bolt(event, context);
+  };
+}
+
+function requestLine(event: AwsEvent): { method: string; path: string } {
+  if ("rawPath" in event) {
+    const http = (event.requestContext as { http?: { method?: string } } | undefined)?.http;
+    return { method: http?.method ?? "POST", path: event.rawPath };
+  }
+  return { method: event.httpMethod, path: event.path };
+}
+
+/** Builds the handler from a config and a launcher (AWS: the Batch launcher). */
+export async function lambdaHandlerFromConfig(config: Config, launcher: Launcher, functionName: string, log: Logger): Promise<LambdaHandler> {
+  const store = newStore(config);
+  const artifacts = newArtifacts(config);
+  const deferred = newLambdaDeferred(new LambdaClient({ region: config.region }), functionName);
+  const deps = newBotDeps(config, log, { store, artifacts, launcher, deferred });
+  return newLambdaHandler({
+    deps,
+    token: config.slack.botToken ?? "",
+    signingSecret: config.slack.signingSecret ?? "",
+    apiUrl: config.slack.apiUrl,
+    linkKey: linkKeyOf(config),
+    artifacts,
+    log,
+  });
+}
+
+let cold: Promise<LambdaHandler> | undefined;
+
+/** The Lambda entry: secrets resolved once per cold start (`*_SECRET_ARN`), then the handler. */
+export const handler: LambdaHandler = async (event, context) => {
+  cold ??= (async () => {
+    const env = await resolveSecrets(process.env);
+    const config = loadConfig(env);
+    const log = newLogger({ level: config.logLevel, secrets: secretValues(config) }).child({ program: "bot" });
+    const { newBatchLauncher } = await import("../core/batch-launcher.ts");
+    const functionName = env.AWS_LAMBDA_FUNCTION_NAME;
+    if (!functionName) throw new Error("AWS_LAMBDA_FUNCTION_NAME is not set (the Lambda runtime sets it)");
+    return lambdaHandlerFromConfig(config, newBatchLauncher(config), functionName, log);
+  })();
+  try {
+    return await (await cold)(event, context);
+  } catch (err) {
+    cold = undefined; // a failed cold start is retried on the next event
+    throw err;
+  }
+};

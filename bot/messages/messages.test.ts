@@ -1,0 +1,106 @@
+/**
+ * What people see, as golden files under __golden__/: a change to a message is a reviewed diff.
+ * Update on purpose with `npx vitest run bot -u`.
+ */
+import { describe, expect, it } from "vitest";
+import { newJobRows, type Job, type RepoRow } from "../../core/job.ts";
+import { parseAllowlist } from "../../core/repo-spec.ts";
+import { helpText, listText, statusText } from "./ephemeral.ts";
+import { diffModal, jobModal } from "./modal.ts";
+import { replyLine, replyMessages, type ReplyItem } from "./reply.ts";
+import { rootMessage } from "./root.ts";
+import { SLACK_LIMITS } from "./text.ts";
+
+const T0 = new Date("2026-01-05T10:00:00Z");
+const at = (min: number) => new Date(T0.getTime() + min * 60_000);
+
+function job(over: Partial<Job> = {}): Job {
+  const { job } = newJobRows("j-7f3k2abcde", {
+    name: "Migrate fetchJson to http.get",
+    type: "code-pattern-update",
+    prompt: "Replace every call of fetchJson(url) with\nawait http.get(url).json() and update tests",
+    repositories: Array.from({ length: 36 }, (_, i) => `acme/r${i}`),
+    createPullRequests: true,
+    verify: "npm test",
+    createdBy: "UDANA",
+    slack: { teamId: "T1", channel: "C1", threadTs: "1.1" },
+  }, T0);
+  return { ...job, ...over };
+}
+
+function row(over: Partial<RepoRow>): RepoRow {
+  return { jobId: "j-7f3k2abcde", repositoryName: "acme/billing", index: 0, status: "COMPLETED", attempt: 1, expiresAt: 0, ...over };
+}
+
+const golden = (name: string) => `./__golden__/${name}.json`;
+const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
+
+describe("golden messages", () => {
+  const counters = { total: 36, completed: 19, noChanges: 3, failed: 2, cancelled: 0 };
+  it.for([
+    { name: "root-running", job: job({ status: "RUNNING", counters }), now: at(6) },
+    { name: "root-finished", job: job({ status: "FAILED", counters: { ...counters, completed: 31 }, finishedAt: at(14).toISOString() }), now: at(20) },
+    { name: "root-cancelled", job: job({ status: "CANCELLED", cancelledBy: "UDANA", counters: { ...counters, cancelled: 12 }, finishedAt: at(7).toISOString() }), now: at(8) },
+  ])("$name", async (tc) => {
+    await expect(json(rootMessage(tc.job, tc.now))).toMatchFileSnapshot(golden(tc.name));
+  });
+
+  const items: ReplyItem[] = [
+    {
+      repo: row({ diffKey: "diffs/x", diffStats: { files: 4, additions: 38, deletions: 21 }, prUrl: "https://github.com/acme/billing/pull/412", prNumber: 412, usage: { inputTokens: 55_000, outputTokens: 6_000, cacheReadTokens: 0, cacheWriteTokens: 0 } }),
+      diffUrl: "https://bot.example.com/links/d", transcriptUrl: "https://bot.example.com/links/t",
+    },
+    { repo: row({ repositoryName: "acme/web-admin", index: 1, status: "NO_CHANGES" }) },
+    { repo: row({ repositoryName: "acme/web-shop", index: 2, status: "FAILED", error: "verify failed: 2 tests failing in src/cart.test.ts", diffKey: "diffs/y" }), diffUrl: "https://bot.example.com/links/d2" },
+    { repo: row({ repositoryName: "acme/legacy", index: 3, status: "CANCELLED", error: "cancelled by UDANA" }) },
+  ];
+  it.for(items.map((item) => ({ name: `reply-${item.repo.status.toLowerCase()}`, item })))("$name", async (tc) => {
+    await expect(json(replyMessages([tc.item]))).toMatchFileSnapshot(golden(tc.name));
+  });
+  it("reply-grouped", async () => {
+    await expect(json(replyMessages(items))).toMatchFileSnapshot(golden("reply-grouped"));
+  });
+
+  it("modal", async () => {
+    const allow = parseAllowlist("acme/*,tools/cli");
+    if (allow.kind !== "ok") throw new Error("allowlist");
+    await expect(json(jobModal({ channel: "C1", teamId: "T1" }, allow.patterns))).toMatchFileSnapshot(golden("modal"));
+  });
+
+  it("diff-modal", async () => {
+    await expect(json(diffModal("acme/billing", "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-old\n+new\n"))).toMatchFileSnapshot(golden("diff-modal"));
+  });
+
+  it("ephemeral texts", async () => {
+    const j = job({ status: "RUNNING", counters });
+    const failed = [row({ status: "FAILED", repositoryName: "acme/web-shop", error: "verify failed" })];
+    await expect([helpText(), listText([j], at(30)), statusText(j, failed, at(6))].join("\n\n---\n\n") + "\n").toMatchFileSnapshot("./__golden__/ephemeral.txt");
+  });
+});
+
+describe("message limits", () => {
+  it("keeps a section under 3000 characters whatever the links and reasons", () => {
+    const line = replyLine({
+      repo: row({ status: "FAILED", error: "x".repeat(10_000), prUrl: `https://github.com/${"p".repeat(3000)}` }),
+      diffUrl: `https://s3/${"d".repeat(2500)}`,
+      transcriptUrl: `https://s3/${"t".repeat(2500)}`,
+    });
+    expect(line.length).toBeLessThanOrEqual(SLACK_LIMITS.sectionText);
+    expect(line).toContain("acme/billing");
+  });
+
+  it("splits 1000 repositories into replies of at most 50 blocks", () => {
+    const many = Array.from({ length: 1000 }, (_, i) => ({ repo: row({ repositoryName: `acme/r${i}`, index: i }) }));
+    const msgs = replyMessages(many);
+    expect(msgs).toHaveLength(20);
+    expect(msgs.every((m) => m.blocks.length <= 50)).toBe(true);
+  });
+
+  it("keeps the root within limits for a very long prompt and name", () => {
+    const m = rootMessage(job({ name: "n".repeat(500), prompt: "p".repeat(20_000) }), T0);
+    for (const b of m.blocks) {
+      const text = (b as { text?: { text: string } }).text?.text ?? "";
+      expect(text.length).toBeLessThanOrEqual(SLACK_LIMITS.sectionText);
+    }
+  });
+});

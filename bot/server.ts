@@ -1,0 +1,59 @@
+/**
+ * The bot's local entry (`make dev`): the embedded stack and the local launcher (through the
+ * CLI's environment), Bolt's HTTP receiver on `PORT` (default 3000) serving `/slack/events`,
+ * `/health` and `/links/<token>`; Socket Mode instead when `SLACK_APP_TOKEN` is set. Deferred
+ * work runs in this process after the acknowledgement.
+ */
+import { HTTPReceiver } from "@slack/bolt";
+import { loadConfig } from "../core/config.ts";
+import { newLogger } from "../core/log.ts";
+import { secretValues } from "../core/config.ts";
+import { openEnvironment } from "../scripts/cli-environment.ts";
+import { httpRoutes, newBoltApp, newLocalDeferred } from "./app.ts";
+import type { BotDeps } from "./app.ts";
+import { linkKeyOf, newBotDeps } from "./wiring.ts";
+
+/** Runs the bot until SIGINT/SIGTERM; resolves with the exit code (2 for a configuration problem). */
+export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const first = loadConfig(env);
+  const log = newLogger({ level: first.logLevel, secrets: secretValues(first) }).child({ program: "bot" });
+  if (!first.slack.botToken) {
+    log.error("SLACK_BOT_TOKEN is not set: create the app from bot/manifest.yml and set its bot token (see README)");
+    return 2;
+  }
+  if (!first.slack.signingSecret && !first.slack.appToken) {
+    log.error("SLACK_SIGNING_SECRET is empty: refusing to start, requests could not be verified");
+    return 2;
+  }
+  const world = await openEnvironment(env, { log });
+  const config = world.config;
+  const port = Number(env.PORT ?? 3000);
+  let deps: BotDeps | undefined;
+  const local = newLocalDeferred(() => deps!);
+  deps = newBotDeps(config, log, { store: world.store, artifacts: world.artifacts, launcher: world.launcher, deferred: local.deferred });
+  const routes = httpRoutes({ linkKey: linkKeyOf(config), artifacts: world.artifacts, log });
+
+  let stop: () => Promise<void>;
+  if (config.slack.appToken) {
+    const app = newBoltApp({ token: config.slack.botToken!, apiUrl: config.slack.apiUrl, socketMode: { appToken: config.slack.appToken, port, customRoutes: routes } }, deps);
+    await app.start();
+    log.info({ port }, "bot connected in Socket Mode; /health and /links served on the port");
+    stop = async () => void (await app.stop());
+  } else {
+    const receiver = new HTTPReceiver({ signingSecret: config.slack.signingSecret!, customRoutes: routes });
+    newBoltApp({ token: config.slack.botToken!, signingSecret: config.slack.signingSecret, apiUrl: config.slack.apiUrl, receiver }, deps);
+    await receiver.start(port);
+    log.info({ port, events: `http://localhost:${port}/slack/events` }, "bot listening");
+    stop = () => receiver.stop();
+  }
+
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  log.info("stopping");
+  await stop().catch(() => undefined);
+  await local.settled();
+  await world.close();
+  return 0;
+}

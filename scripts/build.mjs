@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+/**
+ * `make build`: bundles the two programs that leave this machine with esbuild.
+ *   bot/lambda.ts  → dist/bot.js     (ESM, exports `handler`), packaged for Lambda as dist/lambda/bot.mjs
+ *   runner/main.ts → dist/runner.js  (ESM, the container entry: `node runner.js`)
+ * Target node20 (runs on Lambda's and the image's Node 22 too). A missing entry is skipped with a
+ * warning (exit 0) so the other still builds; `make deploy` refuses to ship without both.
+ * Prints each output's size.
+ */
+import { build } from "esbuild";
+import { copyFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const dist = join(root, "dist");
+
+const entries = [
+  { name: "bot", entry: "bot/lambda.ts", out: "dist/bot.js", lambdaDir: "dist/lambda" },
+  { name: "runner", entry: "runner/main.ts", out: "dist/runner.js" },
+];
+
+// CommonJS dependencies (Bolt, pino, …) call require() and use __dirname inside an ESM bundle.
+const banner = [
+  'import { createRequire as __codyCreateRequire } from "node:module";',
+  'import { fileURLToPath as __codyFileURLToPath } from "node:url";',
+  'import { dirname as __codyDirname } from "node:path";',
+  "const require = __codyCreateRequire(import.meta.url);",
+  "const __filename = __codyFileURLToPath(import.meta.url);",
+  "const __dirname = __codyDirname(__filename);",
+].join("\n");
+
+const kib = (file) => `${(statSync(file).size / 1024).toFixed(1)} KiB`;
+
+async function main() {
+  mkdirSync(dist, { recursive: true });
+  writeFileSync(join(dist, "package.json"), JSON.stringify({ type: "module" }) + "\n");
+  let built = 0;
+  for (const e of entries) {
+    const entry = join(root, e.entry);
+    if (!existsSync(entry)) {
+      process.stderr.write(`build: ${e.entry} does not exist yet; skipping ${e.out}\n`);
+      continue;
+    }
+    const outfile = join(root, e.out);
+    const started = performance.now();
+    const result = await build({
+      entryPoints: [entry],
+      outfile,
+      bundle: true,
+      platform: "node",
+      target: "node20",
+      format: "esm",
+      sourcemap: "linked",
+      minifySyntax: true,
+      legalComments: "none",
+      banner: { js: banner },
+      metafile: true,
+      logLevel: "warning",
+    });
+    const ms = Math.round(performance.now() - started);
+    const inputs = Object.keys(result.metafile.inputs).length;
+    process.stdout.write(`build: ${e.out}  ${kib(outfile)}  (${inputs} inputs, ${ms} ms)\n`);
+    if (e.lambdaDir) {
+      // Lambda loads `.mjs` as ESM without a package.json: handler "bot.handler".
+      const dir = join(root, e.lambdaDir);
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true });
+      copyFileSync(outfile, join(dir, "bot.mjs"));
+      // The bundle's sourceMappingURL names bot.js.map; keep that name next to it.
+      copyFileSync(`${outfile}.map`, join(dir, "bot.js.map"));
+      process.stdout.write(`build: ${relative(root, join(dir, "bot.mjs"))}  ${kib(join(dir, "bot.mjs"))}  (Lambda package)\n`);
+    }
+    built++;
+  }
+  if (built === 0) {
+    process.stderr.write("build: nothing to build\n");
+    return 1;
+  }
+  return 0;
+}
+
+process.exitCode = await main();

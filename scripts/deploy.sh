@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# make deploy / make destroy: the whole stack of one environment (CODY_ENV=dev|prod) into the
+# AWS account of the current credentials. See OPERATIONS.md.
+#
+#   scripts/deploy.sh deploy    checks → build → synth → ECR repository → image push → cdktf deploy
+#   scripts/deploy.sh destroy   checks → confirmation (type the environment name) → cdktf destroy
+#   scripts/deploy.sh check     only the checks
+#
+# Every check runs first and all problems are reported together, before anything is built or
+# touched; exit 1 when any fails. Settings come from the environment (or a .env file in the
+# repository root, read when present).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+action="${1:-deploy}"
+
+if [[ -f .env ]]; then
+  set -a
+  # shellcheck disable=SC1091
+  source .env
+  set +a
+fi
+
+export CODY_ENV="${CODY_ENV:-dev}"
+export CHECKPOINT_DISABLE=1 CI=1
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
+stack="cody-batch-${CODY_ENV}"
+stack_dir="terraform/cdktf.out/stacks/${stack}"
+
+say() { printf '%s\n' "$*"; }
+fail() { printf 'deploy: %s\n' "$*" >&2; exit 1; }
+
+# ---- checks: settings, tools, AWS credentials, Docker engine ------------------------------------
+problems=()
+check() { problems+=("$1"); }
+
+case "$CODY_ENV" in dev | prod) ;; *) check "CODY_ENV must be dev or prod (got '$CODY_ENV')" ;; esac
+if [[ "$action" == deploy && -z "${ALLOWED_REPOSITORIES:-}" ]]; then
+  check "ALLOWED_REPOSITORIES is not set: which repositories may Cody change? e.g. ALLOWED_REPOSITORIES='acme/*'"
+fi
+if [[ "${GITHUB_AUTH:-token}" == app && -z "${GITHUB_APP_ID:-}" ]]; then
+  check "GITHUB_AUTH=app needs GITHUB_APP_ID (and usually GITHUB_APP_INSTALLATION_ID)"
+fi
+command -v terraform >/dev/null || check "terraform is not installed (https://developer.hashicorp.com/terraform/install, 1.10 or newer)"
+[[ -d node_modules ]] || check "dependencies are missing: run 'make install'"
+
+if ! command -v aws >/dev/null; then
+  check "the AWS CLI is not installed (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html)"
+elif [[ -z "${AWS_ACCESS_KEY_ID:-}${AWS_PROFILE:-}${AWS_WEB_IDENTITY_TOKEN_FILE:-}${AWS_CONTAINER_CREDENTIALS_FULL_URI:-}${AWS_CONTAINER_CREDENTIALS_RELATIVE_URI:-}" \
+  && ! -f "${AWS_SHARED_CREDENTIALS_FILE:-$HOME/.aws/credentials}" && ! -f "${AWS_CONFIG_FILE:-$HOME/.aws/config}" ]]; then
+  check "no AWS credentials: set AWS_PROFILE (aws sso login --profile …) or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+elif ! account="$(AWS_MAX_ATTEMPTS=1 aws sts get-caller-identity --query Account --output text --cli-connect-timeout 5 --cli-read-timeout 10 2>&1)"; then
+  check "AWS credentials do not work (aws sts get-caller-identity): ${account//$'\n'/ }"
+fi
+if [[ "$action" == deploy ]]; then
+  if ! command -v docker >/dev/null; then
+    check "docker is not installed: the runner image is built locally"
+  elif ! docker info >/dev/null 2>&1; then
+    check "the Docker engine is not running (docker info failed): start Docker Desktop / dockerd"
+  fi
+fi
+
+if ((${#problems[@]} > 0)); then
+  printf 'deploy: cannot %s %s:\n' "$action" "$stack" >&2
+  printf '  - %s\n' "${problems[@]}" >&2
+  exit 1
+fi
+[[ "$action" == check ]] && { say "deploy: all checks passed for $stack (account $account)"; exit 0; }
+
+export AWS_REGION="${AWS_REGION:-${AWS_DEFAULT_REGION:-$(aws configure get region 2>/dev/null || true)}}"
+export AWS_REGION="${AWS_REGION:-us-east-1}"
+say "deploy: $action $stack in account $account, region $AWS_REGION"
+
+# ---- destroy --------------------------------------------------------------------------------------
+if [[ "$action" == destroy ]]; then
+  if [[ "${CONFIRM:-}" != "$CODY_ENV" ]]; then
+    [[ -t 0 ]] || fail "destroy needs confirmation: run again with CONFIRM=$CODY_ENV"
+    printf 'This deletes %s: tables (job history), artifacts, images, secrets, logs.\nType the environment name (%s) to continue: ' "$stack" "$CODY_ENV"
+    read -r answer
+    [[ "$answer" == "$CODY_ENV" ]] || fail "not confirmed; nothing was deleted"
+  fi
+  (cd terraform && npx cdktf destroy "$stack" --auto-approve)
+  exit 0
+fi
+
+# ---- deploy ---------------------------------------------------------------------------------------
+sha="$(git rev-parse --short=12 HEAD 2>/dev/null || echo nogit)"
+if [[ -n "$(git status --porcelain 2>/dev/null)" ]]; then
+  # Image tags are immutable: a dirty tree gets its own tag so it is never mistaken for the commit.
+  sha="${sha}-dirty-$(date -u +%Y%m%d%H%M%S)"
+fi
+export RUNNER_IMAGE_TAG="${RUNNER_IMAGE_TAG:-$sha}"
+
+node scripts/build.mjs
+[[ -f dist/lambda/bot.mjs ]] || fail "dist/lambda/bot.mjs was not built (does bot/lambda.ts exist?)"
+[[ -f dist/runner.js ]] || fail "dist/runner.js was not built (does runner/main.ts exist?)"
+
+(cd terraform && npx cdktf synth >/dev/null)
+[[ -f "$stack_dir/cdk.tf.json" ]] || fail "synth produced no $stack_dir/cdk.tf.json"
+
+# The image must exist before the job definition points at it: create the repository first.
+repo_id="$(node -e '
+  const j = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  process.stdout.write(Object.keys(j.resource.aws_ecr_repository)[0]);' "$stack_dir/cdk.tf.json")"
+terraform -chdir="$stack_dir" init -input=false >/dev/null
+terraform -chdir="$stack_dir" apply -input=false -auto-approve -target="aws_ecr_repository.${repo_id}"
+repo_url="$(terraform -chdir="$stack_dir" state show -no-color "aws_ecr_repository.${repo_id}" | sed -n 's/^ *repository_url *= *"\(.*\)"/\1/p')"
+[[ -n "$repo_url" ]] || fail "could not read the ECR repository URL from the state"
+
+if aws ecr describe-images --repository-name "${repo_url#*/}" --image-ids "imageTag=$RUNNER_IMAGE_TAG" >/dev/null 2>&1; then
+  say "deploy: image $repo_url:$RUNNER_IMAGE_TAG already pushed"
+else
+  arch="${RUNNER_ARCHITECTURE:-X86_64}"
+  platform="linux/amd64"
+  [[ "$arch" == ARM64 ]] && platform="linux/arm64"
+  aws ecr get-login-password | docker login --username AWS --password-stdin "${repo_url%%/*}"
+  docker build --platform "$platform" -f Dockerfile.runner -t "$repo_url:$RUNNER_IMAGE_TAG" dist
+  docker push "$repo_url:$RUNNER_IMAGE_TAG"
+fi
+
+outputs="terraform/cdktf.out/outputs-${CODY_ENV}.json"
+(cd terraform && npx cdktf deploy "$stack" --skip-synth --auto-approve --outputs-file "cdktf.out/outputs-${CODY_ENV}.json")
+
+node - "$outputs" "$stack" <<'EOF'
+const [file, stack] = process.argv.slice(2);
+const o = JSON.parse(require("fs").readFileSync(file, "utf8"))[stack] ?? {};
+const secrets = Object.entries(o).filter(([k]) => k.startsWith("secret_"));
+console.log(`
+deploy: done.
+
+Slack setup (once per environment):
+  1. In bot/manifest.yml put this request URL for the slash command and interactivity:
+       ${o.bot_url}
+  2. Create or update the app at https://api.slack.com/apps from the manifest, install it to the workspace.
+  3. Store the credentials (values never go through Terraform):`);
+for (const [k, arn] of secrets) {
+  console.log(`       aws secretsmanager put-secret-value --secret-id ${arn} --secret-string "$${k.slice(7).toUpperCase()}"`);
+}
+console.log(`  4. Invite the bot to a channel and type /cody. Alarms go to ${o.alarm_topic}.
+`);
+EOF

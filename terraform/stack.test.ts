@@ -1,0 +1,282 @@
+import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { Testing } from "cdktf";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tableDefinitions } from "../core/store.ts";
+import { settingsFromEnv } from "./settings.ts";
+import { CodyStack } from "./stack.ts";
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Statement = { Effect: string; Action: string | string[]; Resource?: string | string[]; Principal?: unknown };
+
+// Values an operator might have in their shell while synthesizing: none may reach the output.
+const LEAKY_ENV = {
+  SLACK_BOT_TOKEN: "xoxb-leak-1111111111",
+  SLACK_SIGNING_SECRET: "signing-leak-2222222222",
+  SLACK_APP_TOKEN: "xapp-leak-3333333333",
+  GITHUB_TOKEN: "ghp_leak4444444444",
+  GITHUB_APP_PRIVATE_KEY: "-----BEGIN RSA PRIVATE KEY-----leak",
+  ANTHROPIC_API_KEY: "sk-ant-leak-5555555555",
+};
+
+let bundleDir: string;
+beforeAll(() => {
+  bundleDir = mkdtempSync(join(tmpdir(), "cody-bot-bundle-"));
+  writeFileSync(join(bundleDir, "bot.mjs"), "export const handler = async () => ({ statusCode: 200 });\n");
+});
+afterAll(() => rmSync(bundleDir, { recursive: true, force: true }));
+
+function synth(env: NodeJS.ProcessEnv = {}): { json: Json; text: string } {
+  const settings = settingsFromEnv({ ALLOWED_REPOSITORIES: "acme/*", ...LEAKY_ENV, ...env });
+  const app = Testing.app();
+  const stack = new CodyStack(app, `cody-batch-${settings.env}`, { ...settings, botBundleDir: bundleDir });
+  const text = Testing.synth(stack);
+  return { json: JSON.parse(text) as Json, text };
+}
+
+const resources = (json: Json, type: string): Json[] => Object.values(json.resource?.[type] ?? {});
+const one = (json: Json, type: string): Json => {
+  const all = resources(json, type);
+  expect(all, type).toHaveLength(1);
+  return all[0]!;
+};
+const keyOf = (json: Json, type: string, pred: (r: Json) => boolean = () => true) =>
+  Object.entries(json.resource?.[type] ?? {}).find(([, r]) => pred(r as Json))![0];
+const ref = (json: Json, type: string, attr: string, pred?: (r: Json) => boolean) => `\${${type}.${keyOf(json, type, pred)}.${attr}}`;
+const asList = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+function allStatements(json: Json): Statement[] {
+  const docs = [
+    ...resources(json, "aws_iam_role_policy").map((r) => r.policy),
+    ...resources(json, "aws_iam_role").map((r) => r.assume_role_policy),
+    ...resources(json, "aws_s3_bucket_policy").map((r) => r.policy),
+    ...resources(json, "aws_sns_topic_policy").map((r) => r.policy),
+  ];
+  return docs.flatMap((d: string) => (JSON.parse(d) as { Statement: Statement[] }).Statement);
+}
+
+describe("the default dev stack", () => {
+  let json: Json;
+  let text: string;
+  beforeAll(() => ({ json, text } = synth()));
+
+  it("has both tables exactly as core/store.ts defines them, with TTL, PITR and encryption", () => {
+    const defs = tableDefinitions({ jobsTable: "cody-batch-dev-jobs", reposTable: "cody-batch-dev-repositories" });
+    const tables = resources(json, "aws_dynamodb_table");
+    expect(tables.map((t) => t.name).sort()).toEqual(defs.map((d) => d.TableName).sort());
+    for (const def of defs) {
+      const t = tables.find((x) => x.name === def.TableName)!;
+      const key = (schema: typeof def.KeySchema, type: string) => schema?.find((k) => k.KeyType === type)?.AttributeName;
+      expect(t.billing_mode).toBe("PAY_PER_REQUEST");
+      expect(t.hash_key).toBe(key(def.KeySchema, "HASH"));
+      expect(t.range_key).toBe(key(def.KeySchema, "RANGE"));
+      expect(new Set(t.attribute)).toEqual(new Set(def.AttributeDefinitions!.map((a) => ({ name: a.AttributeName, type: a.AttributeType }))));
+      expect(t.global_secondary_index).toEqual(
+        def.GlobalSecondaryIndexes!.map((g) => ({
+          name: g.IndexName,
+          hash_key: key(g.KeySchema, "HASH"),
+          ...(key(g.KeySchema, "RANGE") ? { range_key: key(g.KeySchema, "RANGE") } : {}),
+          projection_type: "ALL",
+        })),
+      );
+      expect(t.ttl).toEqual({ attribute_name: "expiresAt", enabled: true });
+      expect(t.point_in_time_recovery).toEqual({ enabled: true });
+      expect(t.server_side_encryption).toEqual({ enabled: true });
+    }
+    const jobs = tables.find((t) => t.name === "cody-batch-dev-jobs")!;
+    expect(jobs.hash_key).toBe("jobId");
+    expect(jobs.global_secondary_index[0]).toMatchObject({ name: "status-createdAt-index", hash_key: "status", range_key: "createdAt" });
+    const repos = tables.find((t) => t.name === "cody-batch-dev-repositories")!;
+    expect([repos.hash_key, repos.range_key]).toEqual(["jobId", "repositoryName"]);
+    expect(repos.global_secondary_index[0]).toMatchObject({ name: "status-index", hash_key: "status" });
+  });
+
+  it("blocks all public access to the bucket, encrypts it, expires objects and refuses plain HTTP", () => {
+    const bucket = ref(json, "aws_s3_bucket", "id");
+    expect(one(json, "aws_s3_bucket_public_access_block")).toMatchObject({
+      bucket,
+      block_public_acls: true,
+      block_public_policy: true,
+      ignore_public_acls: true,
+      restrict_public_buckets: true,
+    });
+    expect(one(json, "aws_s3_bucket_server_side_encryption_configuration")).toMatchObject({
+      bucket,
+      rule: [{ apply_server_side_encryption_by_default: { sse_algorithm: "AES256" } }],
+    });
+    const rule = one(json, "aws_s3_bucket_lifecycle_configuration").rule[0];
+    expect(rule).toMatchObject({ status: "Enabled", expiration: [{ days: 30 }] });
+    const policy = JSON.parse(one(json, "aws_s3_bucket_policy").policy);
+    expect(policy.Statement).toContainEqual(expect.objectContaining({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }));
+  });
+
+  it("grants no wildcard action and a wildcard resource only where AWS allows nothing narrower", () => {
+    const statements = allStatements(json).filter((st) => st.Effect === "Allow");
+    expect(statements.length).toBeGreaterThan(10);
+    for (const st of statements) {
+      for (const action of asList(st.Action)) expect(action, JSON.stringify(st)).not.toContain("*");
+      if (asList(st.Resource).includes("*")) {
+        expect(asList(st.Action).every((a) => ["ecr:GetAuthorizationToken", "batch:DescribeJobs", "batch:ListJobs"].includes(a)), JSON.stringify(st)).toBe(true);
+      }
+    }
+  });
+
+  it("contains no secret value, and no secret variable outside Secrets Manager references", () => {
+    for (const value of Object.values(LEAKY_ENV)) expect(text).not.toContain(value);
+    expect(text).not.toMatch(/xox[bpa]-|ghp_|github_pat_|sk-ant-|BEGIN [A-Z ]*PRIVATE KEY/);
+    expect(json.resource.aws_secretsmanager_secret_version).toBeUndefined();
+    const lambdaEnv = one(json, "aws_lambda_function").environment.variables as Record<string, string>;
+    const container = JSON.parse(one(json, "aws_batch_job_definition").container_properties);
+    const envNames = [...Object.keys(lambdaEnv), ...container.environment.map((e: { name: string }) => e.name)];
+    for (const name of Object.keys(LEAKY_ENV)) expect(envNames).not.toContain(name);
+    for (const [name, value] of Object.entries(lambdaEnv)) {
+      if (name.endsWith("_SECRET_ARN")) expect(value).toMatch(/^\$\{aws_secretsmanager_secret\.[^.]+\.arn\}$/);
+    }
+  });
+
+  it("runs the runner on Fargate with its secrets injected from Secrets Manager and a retry strategy ending in *", () => {
+    const def = one(json, "aws_batch_job_definition");
+    expect(def).toMatchObject({ name: "cody-batch-dev-runner", type: "container", platform_capabilities: ["FARGATE"], timeout: { attempt_duration_seconds: 3600 } });
+    const container = JSON.parse(def.container_properties);
+    expect(container.resourceRequirements).toEqual([
+      { type: "VCPU", value: "2" },
+      { type: "MEMORY", value: "4096" },
+    ]);
+    expect(container.secrets).toEqual(
+      ["SLACK_BOT_TOKEN", "GITHUB_TOKEN", "ANTHROPIC_API_KEY"].map((name) => ({
+        name,
+        valueFrom: ref(json, "aws_secretsmanager_secret", "arn", (r) => r.name === `cody-batch-dev-${name.toLowerCase().replace(/_/g, "-")}`),
+      })),
+    );
+    expect(container.executionRoleArn).toBe(ref(json, "aws_iam_role", "arn", (r) => r.name === "cody-batch-dev-runner-execution"));
+    expect(container.logConfiguration.options["awslogs-group"]).toBe(ref(json, "aws_cloudwatch_log_group", "name", (r) => r.name === "/aws/batch/cody-batch-dev-runner"));
+    const rules = def.retry_strategy.evaluate_on_exit as Json[];
+    expect(def.retry_strategy.attempts).toBe(3);
+    expect(rules.length).toBeLessThanOrEqual(5);
+    expect(rules.at(-1)).toEqual({ action: "EXIT", on_status_reason: "*" });
+    expect(rules).toContainEqual({ action: "RETRY", on_exit_code: "*" });
+    expect(rules[0]).toEqual({ action: "EXIT", on_status_reason: "Cody cancelled*" });
+    // The execution role may read exactly the runner's secrets.
+    const exec = allStatements(json).find((st) => asList(st.Action).includes("secretsmanager:GetSecretValue") && asList(st.Resource).length === 3);
+    expect(exec).toBeDefined();
+    expect(one(json, "aws_batch_compute_environment").compute_resources).toMatchObject({ type: "FARGATE", max_vcpus: 64 });
+    expect(one(json, "aws_batch_job_queue").compute_environment_order[0].compute_environment).toBe(ref(json, "aws_batch_compute_environment", "arn"));
+  });
+
+  it("runs the bot on Node.js 22 arm64 with the variables it needs, a dead-letter queue and self-invocation", () => {
+    const fn = one(json, "aws_lambda_function");
+    expect(fn).toMatchObject({ function_name: "cody-batch-dev-bot", runtime: "nodejs22.x", architectures: ["arm64"], handler: "bot.handler" });
+    expect(fn.environment.variables).toMatchObject({
+      LAUNCHER: "batch",
+      CODY_ENV: "dev",
+      ALLOWED_REPOSITORIES: "acme/*",
+      DYNAMODB_JOBS_TABLE: ref(json, "aws_dynamodb_table", "name", (r) => r.name === "cody-batch-dev-jobs"),
+      DYNAMODB_REPOSITORIES_TABLE: ref(json, "aws_dynamodb_table", "name", (r) => r.name === "cody-batch-dev-repositories"),
+      ARTIFACTS_BUCKET: ref(json, "aws_s3_bucket", "bucket"),
+      AWS_BATCH_JOB_QUEUE: ref(json, "aws_batch_job_queue", "arn"),
+      AWS_BATCH_JOB_DEFINITION: ref(json, "aws_batch_job_definition", "arn"),
+      SLACK_BOT_TOKEN_SECRET_ARN: expect.any(String),
+      SLACK_SIGNING_SECRET_SECRET_ARN: expect.any(String),
+      GITHUB_TOKEN_SECRET_ARN: expect.any(String),
+    });
+    expect(fn.environment.variables.ANTHROPIC_API_KEY_SECRET_ARN).toBeUndefined(); // the bot never calls Claude
+    expect(one(json, "aws_lambda_function_event_invoke_config").destination_config).toEqual({
+      on_failure: { destination: ref(json, "aws_sqs_queue", "arn") },
+    });
+    const invoke = allStatements(json).find((st) => asList(st.Action).includes("lambda:InvokeFunction"));
+    expect(asList(invoke?.Resource)).toEqual([expect.stringMatching(/:function:cody-batch-dev-bot$/)]);
+    expect(one(json, "aws_lambda_permission")).toMatchObject({ principal: "apigateway.amazonaws.com", action: "lambda:InvokeFunction" });
+    expect(resources(json, "aws_apigatewayv2_route").map((r) => r.route_key).sort()).toEqual(["GET /health", "POST /slack/events"]);
+    expect(json.output.bot_url.value).toBe(`${ref(json, "aws_apigatewayv2_api", "api_endpoint")}/slack/events`);
+  });
+
+  it("keeps logs for a bounded time", () => {
+    const groups = resources(json, "aws_cloudwatch_log_group");
+    expect(groups.map((g) => g.name).sort()).toEqual(["/aws/batch/cody-batch-dev-runner", "/aws/lambda/cody-batch-dev-bot"]);
+    for (const g of groups) expect(g.retention_in_days).toBe(30);
+  });
+
+  it("wires every alarm and the Batch failure rule to the SNS topic", () => {
+    const topic = ref(json, "aws_sns_topic", "arn");
+    const alarms = resources(json, "aws_cloudwatch_metric_alarm");
+    expect(alarms.map((a) => a.alarm_name).sort()).toEqual(
+      ["bot-dead-letters", "bot-errors", "bot-throttles", "jobs-throttles", "repositories-throttles"].map((n) => `cody-batch-dev-${n}`),
+    );
+    for (const a of alarms) expect(a.alarm_actions).toEqual([topic]);
+    const rule = one(json, "aws_cloudwatch_event_rule");
+    const pattern = JSON.parse(rule.event_pattern);
+    expect(pattern).toMatchObject({ source: ["aws.batch"], detail: { status: ["FAILED"], jobQueue: [ref(json, "aws_batch_job_queue", "arn")] } });
+    expect(one(json, "aws_cloudwatch_event_target").arn).toBe(topic);
+    expect(json.resource.aws_sns_topic_subscription).toBeUndefined();
+  });
+
+  it("uses the default VPC, local state and names every output the operator needs", () => {
+    expect(json.data.aws_vpc).toBeDefined();
+    expect(json.terraform.backend.local.path).toMatch(/terraform\.cody-batch-dev\.tfstate$|\.tfstate$/);
+    expect(Object.keys(json.output)).toEqual(
+      expect.arrayContaining(["bot_url", "jobs_table", "repositories_table", "artifacts_bucket", "job_queue", "job_definition", "runner_repository_url", "alarm_topic"]),
+    );
+  });
+});
+
+describe("settings change the stack", () => {
+  it("prod: prod names, deletion protection, an e-mail subscription, S3 state with locking", () => {
+    const { json } = synth({ CODY_ENV: "prod", ALARM_EMAIL: "ops@example.com", TF_STATE_BUCKET: "acme-tf-state" });
+    expect(resources(json, "aws_dynamodb_table").map((t) => [t.name, t.deletion_protection_enabled])).toEqual([
+      ["cody-batch-prod-jobs", true],
+      ["cody-batch-prod-repositories", true],
+    ]);
+    expect(one(json, "aws_sns_topic_subscription")).toMatchObject({ protocol: "email", endpoint: "ops@example.com" });
+    expect(json.terraform.backend.s3).toMatchObject({ bucket: "acme-tf-state", key: "cody-batch/prod/terraform.tfstate", encrypt: true, use_lockfile: true });
+  });
+
+  it("given subnets and security groups replace the default VPC", () => {
+    const { json } = synth({ SUBNET_IDS: "subnet-a,subnet-b", SECURITY_GROUP_IDS: "sg-1" });
+    expect(json.data?.aws_vpc).toBeUndefined();
+    expect(json.resource.aws_security_group).toBeUndefined();
+    expect(one(json, "aws_batch_compute_environment").compute_resources).toMatchObject({ subnets: ["subnet-a", "subnet-b"], security_group_ids: ["sg-1"] });
+    expect(JSON.parse(one(json, "aws_batch_job_definition").container_properties).networkConfiguration).toEqual({ assignPublicIp: "DISABLED" });
+  });
+
+  it("GITHUB_AUTH=app swaps the token secret for the App key", () => {
+    const { json } = synth({ GITHUB_AUTH: "app", GITHUB_APP_ID: "12345" });
+    const names = resources(json, "aws_secretsmanager_secret").map((r) => r.name);
+    expect(names).toContain("cody-batch-dev-github-app-private-key");
+    expect(names).not.toContain("cody-batch-dev-github-token");
+    expect(one(json, "aws_lambda_function").environment.variables).toMatchObject({ GITHUB_APP_ID: "12345", GITHUB_APP_PRIVATE_KEY_SECRET_ARN: expect.any(String) });
+  });
+
+  it.for([
+    { env: { CODY_ENV: "staging" }, want: /^CODY_ENV: must be dev or prod/ },
+    { env: { RUNNER_MEMORY_MIB: "1024" }, want: /^RUNNER_MEMORY_MIB: Fargate needs 4096–16384 MiB/ },
+    { env: { LOG_RETENTION_DAYS: "10" }, want: /^LOG_RETENTION_DAYS: CloudWatch accepts/ },
+    { env: { GITHUB_AUTH: "app" }, want: /^GITHUB_APP_ID:/ },
+    { env: { RUNNER_ATTEMPTS: "11" }, want: /^RUNNER_ATTEMPTS: must be a whole number from 1 to 10/ },
+  ])("rejects $env with a message naming the setting", ({ env, want }) => {
+    expect(() => settingsFromEnv(env)).toThrow(want);
+  });
+});
+
+describe("make synth", () => {
+  const root = resolve(import.meta.dirname, "..");
+  let outdir: string;
+  beforeAll(() => {
+    outdir = mkdtempSync(join(tmpdir(), "cody-synth-"));
+    mkdirSync(outdir, { recursive: true });
+  });
+  afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+  it("writes plain Terraform JSON offline from the app entry", async () => {
+    const { stderr } = await promisify(execFile)(process.execPath, ["--import", "tsx", "terraform/main.ts"], {
+      cwd: root,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, CDKTF_OUTDIR: outdir, CODY_ENV: "dev", BOT_BUNDLE_DIR: bundleDir },
+    });
+    expect(stderr).not.toContain("Error");
+    const json = JSON.parse(readFileSync(join(outdir, "stacks/cody-batch-dev/cdk.tf.json"), "utf8")) as Json;
+    expect(json.terraform.required_providers.aws.version).toMatch(/^6\./);
+    expect(one(json, "aws_lambda_function").filename).toMatch(/^assets\/.+\/archive\.zip$/);
+  });
+});
