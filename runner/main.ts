@@ -28,15 +28,28 @@ async function main(): Promise<number> {
     throw err;
   }
   const log = newLogger({ level: config.logLevel, secrets: secretValues(config), base: { program: "runner" } });
-  if (!config.jobId || config.arrayIndex === undefined) {
+  // A one-repository job is a plain AWS Batch job (arrays need two children), which gets no
+  // AWS_BATCH_JOB_ARRAY_INDEX: the batch launcher sets ARRAY_INDEX_OFFSET, so index 0 then.
+  const offsetText = process.env.ARRAY_INDEX_OFFSET;
+  const arrayIndex = config.arrayIndex ?? (offsetText !== undefined ? 0 : undefined);
+  if (!config.jobId || arrayIndex === undefined) {
     log.error("JOB_ID and AWS_BATCH_JOB_ARRAY_INDEX are required");
     return 2;
   }
-  const offset = Number(process.env.ARRAY_INDEX_OFFSET ?? 0) || 0;
+  const offset = Number(offsetText ?? 0) || 0;
   const signal = abortOnSignals();
-  const deps = newRunnerDeps(config, log);
+  let deps;
   try {
-    return await runRepo(deps, { jobId: config.jobId, index: config.arrayIndex + offset }, signal);
+    deps = newRunnerDeps(config, log);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      log.error({ err: err.message }, "bad configuration");
+      return 2;
+    }
+    throw err;
+  }
+  try {
+    return await runRepo(deps, { jobId: config.jobId, index: arrayIndex + offset }, signal);
   } catch (err) {
     log.error({ err }, "runner failed");
     return 1;

@@ -54,6 +54,9 @@ export type PullRequestOpener = (
   signal: AbortSignal,
 ) => Promise<{ kind: "opened" | "updated"; url: string; number: number } | { kind: "no_changes" } | { kind: "failed"; reason: string }>;
 
+/** What the runner may do on the forge for one repository. */
+export type RepoForge = { gitToken?: GitTokenSource; pullRequests?: PullRequestOpener };
+
 export type RunRepoDeps = {
   store: Store;
   artifacts: Artifacts;
@@ -72,9 +75,9 @@ export type RunRepoDeps = {
     maxChangedFiles?: number;
     cloneDepth?: number;
   };
-  gitToken?: GitTokenSource;
+  /** GitHub access for one repository (a token for git, pull requests); absent without GitHub settings. */
+  forgeFor?: (repository: string) => RepoForge;
   agent?: ChangeAgent;
-  pullRequests?: PullRequestOpener;
   /** Environment the person's commands may see a safe part of (PATH, LANG …). */
   baseEnv?: NodeJS.ProcessEnv;
   now?: () => Date;
@@ -196,7 +199,8 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
   const home = join(ctx.dir, "home");
   const checkout = join(ctx.dir, "repo");
   await mkdir(home, { recursive: true });
-  const ws: Workspace = newWorkspace({ dir: checkout, home, ...(deps.gitToken ? { token: deps.gitToken } : {}) });
+  const forge = deps.forgeFor?.(repository) ?? {};
+  const ws: Workspace = newWorkspace({ dir: checkout, home, ...(forge.gitToken ? { token: forge.gitToken } : {}) });
   const url = `${deps.settings.gitBaseUrl}/${repository}.git`;
 
   const cloned = await ws.clone({ url, repository, ...(job.baseBranch ? { baseBranch: job.baseBranch } : {}), depth: deps.settings.cloneDepth ?? 1 }, signal);
@@ -278,12 +282,12 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
     const reason = pushed.reason === "token has no push access" ? `token has no push access to ${repository}` : pushed.reason;
     return { kind: "failed", reason, fields };
   }
-  if (!deps.pullRequests) {
+  if (!forge.pullRequests) {
     log.info("branch pushed; no GitHub API configured, so no pull request");
     return { kind: "completed", fields };
   }
   state.step = "pull_request";
-  const pr = await deps.pullRequests(
+  const pr = await forge.pullRequests(
     { job, repository, head: branch, base: cloned.baseBranch, ...(summary ? { summary } : {}), diffStats: stats, ...(verified ? { verify: verified } : {}) },
     signal,
   );

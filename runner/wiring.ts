@@ -8,7 +8,13 @@ import { newArtifacts } from "../core/artifacts.ts";
 import type { Logger } from "../core/log.ts";
 import { newConsoleNotifier, type Notifier } from "../core/notifier.ts";
 import { newStore, newDynamoClient, type RequestCounter } from "../core/store.ts";
-import type { RunRepoDeps } from "./run-repo.ts";
+import { newGitHub } from "../core/github.ts";
+import { newSlackNotifierFromConfig } from "../core/slack-notifier.ts";
+import { isClaudeConfigured, modelFor, newModelClient } from "./agent/client.ts";
+import { newClaudeAgent } from "./agent/claude-agent.ts";
+import { agentLimitsFrom } from "./agent/limits.ts";
+import { newPullRequestDeps, openOrUpdatePullRequest } from "./pull-request.ts";
+import type { RepoForge, RunRepoDeps } from "./run-repo.ts";
 
 /** Optional pieces wired in by later layers (Claude, GitHub, Slack), and counters for benchmarks. */
 export type RunnerExtras = {
@@ -16,22 +22,40 @@ export type RunnerExtras = {
   dynamoCounter?: RequestCounter;
 };
 
-/** The runner's dependencies for a config. Throws nothing; adapters connect lazily. */
-export function newRunnerDeps(config: Config, log: Logger, extras: RunnerExtras = {}): RunRepoDeps {
+/**
+ * The runner's dependencies for a config: Slack when SLACK_BOT_TOKEN is set (else the console),
+ * Claude when a key or base URL is set, GitHub (git token, pull requests) when a token, an App
+ * or GITHUB_API_URL is set. `env` supplies the agent's limits (CLAUDE_MAX_TURNS …). Throws
+ * ConfigError for a bad limit; adapters connect lazily.
+ */
+export function newRunnerDeps(config: Config, log: Logger, extras: RunnerExtras = {}, env: NodeJS.ProcessEnv = process.env): RunRepoDeps {
   const store = newStore(config, newDynamoClient(config, extras.dynamoCounter));
+  const secrets = secretValues(config);
+  const hasGitHub = Boolean(config.github.token || config.github.app || config.github.apiUrl);
+  const forgeFor = (repository: string): RepoForge => {
+    const gh = newGitHub(config, { log, repository });
+    return {
+      gitToken: () => gh.gitToken(),
+      pullRequests: (input, signal) => openOrUpdatePullRequest(newPullRequestDeps(config, gh.octokit, log), input, signal),
+    };
+  };
+  const agent = isClaudeConfigured(config)
+    ? newClaudeAgent({ client: newModelClient(config), log, secrets }, { model: modelFor(config), limits: agentLimitsFrom(env) })
+    : undefined;
   return {
     store,
     artifacts: newArtifacts(config),
-    notifier: extras.notifier ?? newConsoleNotifier(log),
+    notifier: extras.notifier ?? (config.slack.botToken ? newSlackNotifierFromConfig(config, log) : newConsoleNotifier(log)),
     log,
+    ...(hasGitHub ? { forgeFor } : {}),
+    ...(agent ? { agent } : {}),
     settings: {
       gitBaseUrl: config.gitBaseUrl,
       scriptTimeoutSeconds: config.scriptTimeoutSeconds,
       maxAttempts: config.maxAttempts,
       heartbeatSeconds: config.heartbeatSeconds,
       ...(config.workDir ? { workDir: config.workDir } : {}),
-      secrets: secretValues(config),
+      secrets,
     },
-    ...(config.github.token ? { gitToken: async () => config.github.token } : {}),
   };
 }

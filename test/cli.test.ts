@@ -1,14 +1,12 @@
 /**
  * The `cody` CLI as a person runs it: a real process, the store over HTTP, exit codes.
  */
-import { spawn } from "node:child_process";
-import { resolve } from "node:path";
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newDynamoClient } from "../core/store.ts";
+import { runCli } from "./support/cli.ts";
 import { startTestStack, tempRemotes, type TestRemotes, type TestStack } from "./support/stack.ts";
 
-const CLI = resolve(import.meta.dirname, "..", "scripts", "cody.mjs");
 let stack: TestStack;
 let remotes: TestRemotes;
 
@@ -23,21 +21,8 @@ afterAll(async () => {
   remotes?.cleanup();
 });
 
-/** Runs the CLI as a child process (asynchronously: the stack's servers live in this process). */
-function cody(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, ...stack.env, LOG_LEVEL: "silent", LOCAL_RUNNER: "inprocess", ...extraEnv },
-      stdio: ["ignore", "pipe", "pipe"],
-      timeout: 50_000,
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function cody(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
+  return runCli(args, { ...process.env, ...stack.env, LOG_LEVEL: "silent", LOCAL_RUNNER: "inprocess", ...extraEnv });
 }
 
 async function itemCount(table: string): Promise<number> {

@@ -6,6 +6,9 @@
  * configurable pull-request creation rate, and answers 501 naming any route it does not serve,
  * so a new call cannot pass unnoticed. State is plain data tests can read.
  */
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { randomBytes, verify, type KeyObject } from "node:crypto";
 import type { AddressInfo } from "node:net";
@@ -65,7 +68,23 @@ export type FakeGitHubOptions = {
   prCreationLimit?: { windowMs: number; limit: number };
   /** Lifetime of installation tokens (default 1 hour, as GitHub's). */
   installationTokenTtlMs?: number;
+  /**
+   * Bare git remotes served as `<gitRoot>/<owner>/<name>.git`: when set, a repository's branches
+   * are read from its remote before each request, so pushes made with real git are seen.
+   */
+  gitRoot?: string;
 };
+
+/** Copies the branches of the bare remote of `r` under `root` into the fake's state. */
+function syncBranches(r: FakeRepo, root: string): void {
+  const dir = join(root, r.owner, `${r.name}.git`);
+  if (!existsSync(dir)) return;
+  const out = execFileSync("git", ["for-each-ref", "--format=%(refname:short) %(objectname)", "refs/heads"], { cwd: dir, encoding: "utf8" });
+  for (const line of out.split("\n").filter(Boolean)) {
+    const [name, sha] = line.split(" ");
+    if (name && sha) r.branches.set(name, sha);
+  }
+}
 
 export type FakeGitHub = {
   url: string;
@@ -126,6 +145,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
   function repoOf(c: Ctx, write: boolean): FakeRepo | Answer {
     const r = repos.get(key(c.params[0]!, c.params[1]!));
     if (!r || r.access === "none") return notFound();
+    if (opts.gitRoot) syncBranches(r, opts.gitRoot);
     if (write && r.access === "read") {
       const message = c.auth === "installation" ? "Resource not accessible by integration" : "Resource not accessible by personal access token";
       return { status: 403, body: { message, documentation_url: DOCS, status: "403" } };
