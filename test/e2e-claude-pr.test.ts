@@ -80,7 +80,8 @@ describe("a Claude job through the CLI", () => {
       expect(diff).toContain("+export const version = 2;");
     }
     expect(anthropic.messageRequests().length).toBe(4);
-    for (const req of anthropic.messageRequests()) expect(req.headers["x-api-key"]).toBe(API_KEY);
+    // SDK 1.12 sends the key as a bearer token.
+    for (const req of anthropic.messageRequests()) expect(req.headers["x-api-key"] ?? req.headers.authorization).toMatch(new RegExp(`^(Bearer )?${API_KEY}$`));
   });
 });
 
