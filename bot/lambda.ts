@@ -1,6 +1,7 @@
 /**
  * The bot's AWS entry: a Lambda behind a Function URL (or API Gateway). One handler serves
  * - `{ codyTask }` events: work deferred by a listener, run in an asynchronous self-invocation;
+ * - EventBridge scheduled events (`source: "aws.events"`): one watchdog pass (core/watchdog.ts);
  * - `GET /health` and `GET /links/<token>` (stable artifact links);
  * - everything else through Bolt's AwsLambdaReceiver (signature verification on), which answers
  *   only after the listener ends: listeners acknowledge and hand slow work to `deferred`.
@@ -13,8 +14,10 @@ import { newArtifacts } from "../core/artifacts.ts";
 import { loadConfig, secretValues, type Config } from "../core/config.ts";
 import type { Launcher } from "../core/launcher.ts";
 import { newLogger, type Logger } from "../core/log.ts";
+import type { Notifier } from "../core/notifier.ts";
 import { resolveSecrets } from "../core/secrets.ts";
 import { newStore } from "../core/store.ts";
+import { runWatchdog, type WatchdogSettings } from "../core/watchdog.ts";
 import { newBoltApp, type BotDeps } from "./app.ts";
 import { runDeferredTask, type DeferredTask } from "./jobs.ts";
 import { serveLink } from "./links.ts";
@@ -22,8 +25,10 @@ import { linkKeyOf, newBotDeps } from "./wiring.ts";
 
 /** The internal event of an asynchronous self-invocation. */
 export type TaskEvent = { codyTask: DeferredTask };
-export type LambdaEvent = AwsEvent | TaskEvent;
-export type LambdaHandler = (event: LambdaEvent, context: unknown) => Promise<AwsResponse | { ok: boolean }>;
+/** The event an EventBridge schedule rule sends (terraform/bot.ts runs the watchdog every few minutes). */
+export type ScheduledEvent = { source: "aws.events"; "detail-type": string; time?: string };
+export type LambdaEvent = AwsEvent | TaskEvent | ScheduledEvent;
+export type LambdaHandler = (event: LambdaEvent, context: unknown) => Promise<AwsResponse | { ok: boolean; jobs?: number; failed?: number }>;
 
 /** `deferred` for Lambda: invokes `functionName` asynchronously (InvocationType Event) with the task. */
 export function newLambdaDeferred(client: LambdaClient, functionName: string): (task: DeferredTask) => Promise<void> {
@@ -47,6 +52,8 @@ export function newLambdaHandler(parts: {
   linkKey?: Buffer;
   artifacts: Pick<Artifacts, "link">;
   log: Logger;
+  /** Settings of the scheduled watchdog pass (defaults: 30 s heartbeats, 3 attempts, 60 minutes). */
+  watchdog?: Omit<WatchdogSettings, "limit">;
 }): LambdaHandler {
   const receiver = new AwsLambdaReceiver({ signingSecret: parts.signingSecret });
   newBoltApp({ token: parts.token, signingSecret: parts.signingSecret, apiUrl: parts.apiUrl, receiver }, parts.deps);
@@ -55,6 +62,13 @@ export function newLambdaHandler(parts: {
     if ("codyTask" in event) {
       await runDeferredTask(parts.deps, event.codyTask);
       return { ok: true };
+    }
+    if (isScheduledEvent(event)) {
+      const settings = parts.watchdog ?? { heartbeatSeconds: 30, maxAttempts: 3, pendingMinutes: 60 };
+      const n = parts.deps.notifier as typeof parts.deps.notifier & Partial<Pick<Notifier, "repoFinished">>;
+      const notifier = { jobFinished: n.jobFinished.bind(n), repoFinished: n.repoFinished ? n.repoFinished.bind(n) : async () => undefined };
+      const r = await runWatchdog({ store: parts.deps.store, notifier, log: parts.log }, settings, new Date());
+      return { ok: true, ...r };
     }
     const { method, path } = requestLine(event);
     if (method === "GET" && path === "/health") return { statusCode: 200, body: "ok\n" };
@@ -70,6 +84,10 @@ export function newLambdaHandler(parts: {
     }
     return bolt(event, context);
   };
+}
+
+function isScheduledEvent(event: AwsEvent | ScheduledEvent): event is ScheduledEvent {
+  return "source" in event && event.source === "aws.events";
 }
 
 function requestLine(event: AwsEvent): { method: string; path: string } {
@@ -94,6 +112,7 @@ export async function lambdaHandlerFromConfig(config: Config, launcher: Launcher
     linkKey: linkKeyOf(config),
     artifacts,
     log,
+    watchdog: { heartbeatSeconds: config.heartbeatSeconds, maxAttempts: config.maxAttempts, pendingMinutes: config.watchdogPendingMinutes },
   });
 }
 

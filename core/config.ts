@@ -78,6 +78,12 @@ const schema = z.object({
   MAX_ATTEMPTS: positiveInt(3),
   HEARTBEAT_SECONDS: positiveInt(30),
   WORK_DIR: optionalString,
+  AWS_BATCH_JOB_ATTEMPT: optionalString.transform((v) => (v !== undefined && /^[1-9][0-9]*$/.test(v) ? Number(v) : undefined)),
+  CLONE_DEPTH: positiveInt(1),
+  MAX_CHANGED_FILES: positiveInt(2000),
+  MAX_REPO_MB: positiveInt(2048),
+  MAX_FILE_KB: positiveInt(10 * 1024),
+  WATCHDOG_PENDING_MINUTES: positiveInt(60),
 });
 
 /** The validated configuration every program shares. Secrets are plain strings here: never log this object. */
@@ -114,6 +120,12 @@ export type Config = {
   maxAttempts: number;
   heartbeatSeconds: number;
   workDir?: string;
+  /** The launcher's attempt number of this runner (AWS_BATCH_JOB_ATTEMPT, set by AWS Batch and the local launcher). */
+  batchAttempt?: number;
+  /** Caps on one repository's work: clone depth, changed files, checkout size, changed file size. */
+  limits: { cloneDepth: number; maxChangedFiles: number; maxRepoBytes: number; maxFileBytes: number };
+  /** The watchdog fails PENDING rows of a job that made no progress for this long (and has no live runner). */
+  watchdogPendingMinutes: number;
 };
 
 /**
@@ -185,6 +197,14 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     maxAttempts: e.MAX_ATTEMPTS,
     heartbeatSeconds: e.HEARTBEAT_SECONDS,
     workDir: e.WORK_DIR,
+    batchAttempt: e.AWS_BATCH_JOB_ATTEMPT,
+    limits: {
+      cloneDepth: e.CLONE_DEPTH,
+      maxChangedFiles: e.MAX_CHANGED_FILES,
+      maxRepoBytes: e.MAX_REPO_MB * 1024 * 1024,
+      maxFileBytes: e.MAX_FILE_KB * 1024,
+    },
+    watchdogPendingMinutes: e.WATCHDOG_PENDING_MINUTES,
   };
 }
 

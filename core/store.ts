@@ -48,7 +48,17 @@ export type ClaimOptions = {
   now: Date;
   /** A live row whose heartbeat is older than this may be taken over. */
   staleBefore: Date;
+  /**
+   * The caller's attempt number as the launcher counts it (AWS_BATCH_JOB_ATTEMPT, 1-based). AWS
+   * Batch (and the local launcher) start attempt N only after attempt N − 1 exited, so a live row
+   * whose `attempt` is below N was claimed by a runner that is dead: it may be taken over at once,
+   * whatever its heartbeat says.
+   */
+  launcherAttempt?: number;
 };
+
+/** What {@link Store.recordStep} found: whether this attempt still owns the row, and whether a cancel was requested. */
+export type StepResult = { owned: boolean; cancelRequested: boolean };
 
 /** Fields a runner may set along with a transition. */
 export type RepoFields = Partial<Omit<RepoRow, "jobId" | "repositoryName" | "index" | "status" | "attempt" | "expiresAt">>;
@@ -87,6 +97,12 @@ export type Store = {
   ): Promise<boolean>;
   /** Flags a live row as cancelled, so its runner can no longer start pushing; false when it is not live. */
   requestRepoCancel(row: Pick<RepoRow, "jobId" | "repositoryName">, signal?: AbortSignal): Promise<boolean>;
+  /**
+   * Records the step this attempt is at (and refreshes its heartbeat), so a later attempt or the
+   * watchdog can say where a crashed runner stopped. Also tells whether a cancel was requested on
+   * the row: one request serves as the runner's cancellation check.
+   */
+  recordStep(row: Pick<RepoRow, "jobId" | "repositoryName" | "attempt">, step: string, now: Date, signal?: AbortSignal): Promise<StepResult>;
   /** Refreshes a live row's heartbeat; false when this attempt no longer owns the row. */
   heartbeat(row: Pick<RepoRow, "jobId" | "repositoryName" | "attempt">, now: Date, signal?: AbortSignal): Promise<boolean>;
   /**
@@ -281,8 +297,9 @@ export function newStore(config: Config, client: DynamoDBClient = newDynamoClien
       }
     },
 
-    async claimRepo(jobId, repositoryName, { now, staleBefore }, signal) {
+    async claimRepo(jobId, repositoryName, { now, staleBefore, launcherAttempt }, signal) {
       const nowIso = now.toISOString();
+      const takeover = launcherAttempt !== undefined && launcherAttempt > 1 ? " OR attempt < :launcherAttempt" : "";
       try {
         const r = await doc.send(
           new UpdateCommand({
@@ -291,7 +308,7 @@ export function newStore(config: Config, client: DynamoDBClient = newDynamoClien
             UpdateExpression:
               "SET #s = :cloning, attempt = attempt + :one, startedAt = :now, heartbeatAt = :now, lastStep = if_not_exists(step, :none), step = :clone REMOVE #e",
             ConditionExpression:
-              "attribute_exists(jobId) AND (#s = :pending OR (#s IN (:cloning, :running, :pushing) AND (attribute_not_exists(heartbeatAt) OR heartbeatAt < :stale)))",
+              `attribute_exists(jobId) AND (#s = :pending OR (#s IN (:cloning, :running, :pushing) AND (attribute_not_exists(heartbeatAt) OR heartbeatAt < :stale${takeover})))`,
             ExpressionAttributeNames: { "#s": "status", "#e": "error" },
             ExpressionAttributeValues: {
               ":cloning": "CLONING",
@@ -303,6 +320,7 @@ export function newStore(config: Config, client: DynamoDBClient = newDynamoClien
               ":clone": "clone",
               ":none": "start",
               ":stale": staleBefore.toISOString(),
+              ...(takeover ? { ":launcherAttempt": launcherAttempt } : {}),
             },
             ReturnValues: "ALL_NEW",
           }),
@@ -347,6 +365,27 @@ export function newStore(config: Config, client: DynamoDBClient = newDynamoClien
       } catch (err) {
         if (isConditionFailure(err)) return false;
         throw new Error(`request cancel of ${row.jobId} ${row.repositoryName}`, { cause: err });
+      }
+    },
+
+    async recordStep(row, step, now, signal) {
+      try {
+        const r = await doc.send(
+          new UpdateCommand({
+            TableName: reposTable,
+            Key: { jobId: row.jobId, repositoryName: row.repositoryName },
+            UpdateExpression: "SET step = :step, heartbeatAt = :now",
+            ConditionExpression: "attempt = :a AND #s IN (:c, :r, :p)",
+            ExpressionAttributeNames: { "#s": "status" },
+            ExpressionAttributeValues: { ":step": step, ":now": now.toISOString(), ":a": row.attempt, ":c": "CLONING", ":r": "RUNNING", ":p": "PUSHING" },
+            ReturnValues: "ALL_NEW",
+          }),
+          opt(signal),
+        );
+        return { owned: true, cancelRequested: (r.Attributes as RepoRow | undefined)?.cancelRequested === true };
+      } catch (err) {
+        if (isConditionFailure(err)) return { owned: false, cancelRequested: false };
+        throw new Error(`record step ${step} of ${row.jobId} ${row.repositoryName}`, { cause: err });
       }
     },
 

@@ -5,6 +5,7 @@
  */
 import { ConfigError, loadConfig, secretValues } from "../core/config.ts";
 import { newLogger } from "../core/log.ts";
+import { crashPointsFrom } from "./crash-points.ts";
 import { runRepo } from "./run-repo.ts";
 import { newRunnerDeps } from "./wiring.ts";
 
@@ -49,7 +50,12 @@ async function main(): Promise<number> {
     throw err;
   }
   try {
-    return await runRepo(deps, { jobId: config.jobId, index: arrayIndex + offset }, signal);
+    const crashPoint = crashPointsFrom(process.env);
+    return await runRepo(
+      crashPoint ? { ...deps, crashPoint } : deps,
+      { jobId: config.jobId, index: arrayIndex + offset, ...(config.batchAttempt !== undefined ? { attempt: config.batchAttempt } : {}) },
+      signal,
+    );
   } catch (err) {
     log.error({ err }, "runner failed");
     return 1;

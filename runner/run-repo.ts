@@ -3,7 +3,7 @@
  * commit + diff → publish (S3, push, pull request) → report. Reads like multi-gitter's
  * runSingleRepo: every expected outcome is a value; only infrastructure faults throw.
  */
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { lstat, mkdir, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -71,10 +71,18 @@ export type RunRepoDeps = {
     workDir?: string;
     /** Known secret values, removed from every artifact. */
     secrets: readonly string[];
-    /** Caps (issue: bounded work). */
+    /** Caps (issue: bounded work): changed files per repository, clone depth, checkout size, changed file size. */
     maxChangedFiles?: number;
     cloneDepth?: number;
+    maxRepoBytes?: number;
+    maxFileBytes?: number;
   };
+  /**
+   * Test-only fault injection: called when the attempt reaches a crash point (the end of clone,
+   * change, verify, commit, push, pull_request; report right after the terminal write). Wired
+   * by runner/main.ts from CODY_TEST_CRASH_AT only when NODE_ENV=test (see crash-points.ts).
+   */
+  crashPoint?: (step: string, row: RepoRow) => void;
   /** GitHub access for one repository (a token for git, pull requests); absent without GitHub settings. */
   forgeFor?: (repository: string) => RepoForge;
   agent?: ChangeAgent;
@@ -95,7 +103,11 @@ export type RepoOutcome =
  * 0 when the repository is in a terminal status (whatever it is), 1 when the runner could not do
  * its bookkeeping (store unreachable, job missing) and the attempt should be retried.
  */
-export async function runRepo(deps: RunRepoDeps, input: { jobId: string; index: number }, signal: AbortSignal): Promise<number> {
+export async function runRepo(
+  deps: RunRepoDeps,
+  input: { jobId: string; index: number; /** The launcher's attempt number (AWS_BATCH_JOB_ATTEMPT), when known. */ attempt?: number },
+  signal: AbortSignal,
+): Promise<number> {
   const now = deps.now ?? (() => new Date());
   const log0 = deps.log.child({ jobId: input.jobId, index: input.index });
   const job = await deps.store.getJob(input.jobId, signal);
@@ -119,16 +131,22 @@ export async function runRepo(deps: RunRepoDeps, input: { jobId: string; index: 
   }
 
   const staleBefore = new Date(now().getTime() - deps.settings.heartbeatSeconds * 3 * 1000);
-  const claim = await deps.store.claimRepo(job.jobId, repository, { now: now(), staleBefore }, signal);
+  const claim = await deps.store.claimRepo(
+    job.jobId,
+    repository,
+    { now: now(), staleBefore, ...(input.attempt !== undefined ? { launcherAttempt: input.attempt } : {}) },
+    signal,
+  );
   if (claim.kind === "missing") {
     log.error("repository row not found");
     return 1;
   }
   if (claim.kind === "terminal") {
-    // A previous attempt may have died between ending the row and counting it: count it (once)
-    // and finalize the job if that was the last one.
+    // A previous attempt may have died between ending the row and counting it, or between
+    // counting it and finalizing the job: count it (once) and finalize the job if it is done.
     log.info({ status: claim.row.status }, "repository already finished; nothing to do");
-    if (await deps.store.countRepo(claim.row, signal)) {
+    await deps.store.countRepo(claim.row, signal);
+    if (!job.finishedAt) {
       const finalized = await deps.store.finalizeIfDone(job.jobId, now(), signal);
       if (finalized) await deps.notifier.jobFinished(finalized).catch((err: unknown) => log.warn({ err }, "reporting the job's end failed"));
     }
@@ -161,7 +179,7 @@ export async function runRepo(deps: RunRepoDeps, input: { jobId: string; index: 
   }, deps.settings.heartbeatSeconds * 1000);
   heartbeat.unref();
 
-  const dir = await mkdtemp(join(deps.settings.workDir ?? tmpdir(), "cody-"));
+  const dir = await freshWorkDir(deps.settings.workDir ?? tmpdir(), job.jobId, input.index, row.attempt);
   const state = { status: "CLONING" as RepoStatus, step: "clone" };
   let outcome: RepoOutcome;
   try {
@@ -182,8 +200,26 @@ export async function runRepo(deps: RunRepoDeps, input: { jobId: string; index: 
     signal.removeEventListener("abort", onAbort);
     await rm(dir, { recursive: true, force: true }).catch(() => undefined);
   }
-  await endRepo(deps, job, row, [state.status], outcome, log);
+  await endRepo(deps, job, row, [state.status], outcome, log, deps.crashPoint ? () => deps.crashPoint!("report", row) : undefined);
   return 0;
+}
+
+/**
+ * The attempt's own empty directory `<parent>/cody-<jobId>-<index>-a<attempt>`. Directories of
+ * earlier attempts of the same repository (left behind by a killed runner) are removed first, so
+ * every attempt starts from a clean checkout and crashes leave no garbage behind.
+ */
+async function freshWorkDir(parent: string, jobId: string, index: number, attempt: number): Promise<string> {
+  const prefix = `cody-${jobId}-${index}-a`;
+  const names = await readdir(parent).catch(() => [] as string[]);
+  for (const name of names) {
+    if (name.startsWith(prefix) && Number(name.slice(prefix.length)) <= attempt) {
+      await rm(join(parent, name), { recursive: true, force: true });
+    }
+  }
+  const dir = join(parent, `${prefix}${attempt}`);
+  await mkdir(dir, { recursive: true });
+  return dir;
 }
 
 function describeAbort(reason: unknown): string {
@@ -205,11 +241,15 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
 
   const cloned = await ws.clone({ url, repository, ...(job.baseBranch ? { baseBranch: job.baseBranch } : {}), depth: deps.settings.cloneDepth ?? 1 }, signal);
   if (cloned.kind === "failed") return { kind: "failed", reason: cloned.reason };
+  const tooBig = await checkoutTooBig(checkout, deps.settings.maxRepoBytes ?? DEFAULT_MAX_REPO_BYTES);
+  if (tooBig) return { kind: "failed", reason: tooBig };
   const branch = branchFor(job.jobId);
   await ws.checkoutNewBranch(branch, signal);
-  if (await isCancelled(deps, job.jobId, signal)) return cancelled(job);
+  deps.crashPoint?.("clone", row);
 
-  if (!(await deps.store.moveRepo(row, "CLONING", "RUNNING", { step: "change" }, signal))) {
+  // The move refuses a row whose job was cancelled meanwhile (cancelJob flags live rows).
+  if (!(await deps.store.moveRepo(row, "CLONING", "RUNNING", { step: "change" }, signal, { unlessCancelled: true }))) {
+    if ((await deps.store.getRepo(row.jobId, row.repositoryName, signal))?.cancelRequested) return cancelled(job);
     throw new Error("lost the repository row while cloning");
   }
   state.status = "RUNNING";
@@ -249,21 +289,31 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
     agentFields.summary = truncate(r.summary, 4000);
   }
 
+  deps.crashPoint?.("change", row);
+
   let verified: VerifyOutcome | undefined;
   if (verify) {
     state.step = "verify";
+    if (!(await step(deps, row, "verify", signal)).owned) throw new Error("lost the repository row before verifying");
     verified = await verify(signal);
     if (!verified.ok) return { kind: "failed", reason: verified.reason ?? "verify failed", fields: agentFields };
+    deps.crashPoint?.("verify", row);
   }
 
   state.step = "commit";
   const staged = await ws.stageAll(signal);
   if (staged === 0) return { kind: "no_changes", fields: agentFields };
-  const maxFiles = deps.settings.maxChangedFiles ?? 2000;
-  if (staged > maxFiles) return { kind: "failed", reason: `the change touches ${staged} files; at most ${maxFiles}`, fields: agentFields };
-  if (await isCancelled(deps, job.jobId, signal)) return cancelled(job);
+  const maxFiles = deps.settings.maxChangedFiles ?? DEFAULT_MAX_CHANGED_FILES;
+  if (staged > maxFiles) return { kind: "failed", reason: `the change touches ${staged} files; at most ${maxFiles} (MAX_CHANGED_FILES)`, fields: agentFields };
+  const bigFile = await changedFileTooBig(ws, checkout, deps.settings.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, signal);
+  if (bigFile) return { kind: "failed", reason: bigFile, fields: agentFields };
+  // One request records the step and checks for a cancel.
+  const at = await step(deps, row, "commit", signal);
+  if (at.cancelRequested) return cancelled(job);
+  if (!at.owned) throw new Error("lost the repository row before committing");
   const message = commitMessage(job, summary);
   const commitSha = await ws.commit(message, job.createdAt, signal);
+  deps.crashPoint?.("commit", row);
   const { patch, stats } = await ws.diff(cloned.baseSha, commitSha, signal);
   const diffKey = diffKeyFor(job.jobId, repository);
   await deps.artifacts.put(diffKey, redact(patch, deps.settings.secrets), "text/x-diff; charset=utf-8", signal);
@@ -273,7 +323,7 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
 
   state.step = "push";
   if (!(await deps.store.moveRepo(row, "RUNNING", "PUSHING", { step: "push", ...fields }, signal, { unlessCancelled: true }))) {
-    if (await isCancelled(deps, job.jobId, signal)) return cancelled(job);
+    if ((await deps.store.getRepo(row.jobId, row.repositoryName, signal))?.cancelRequested) return cancelled(job);
     throw new Error("lost the repository row before pushing");
   }
   state.status = "PUSHING";
@@ -282,18 +332,69 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
     const reason = pushed.reason === "token has no push access" ? `token has no push access to ${repository}` : pushed.reason;
     return { kind: "failed", reason, fields };
   }
+  deps.crashPoint?.("push", row);
   if (!forge.pullRequests) {
     log.info("branch pushed; no GitHub API configured, so no pull request");
     return { kind: "completed", fields };
   }
   state.step = "pull_request";
+  // A cancel no longer stops the repository here: its branch is pushed already.
+  if (!(await step(deps, row, "pull_request", signal)).owned) throw new Error("lost the repository row before opening the pull request");
   const pr = await forge.pullRequests(
     { job, repository, head: branch, base: cloned.baseBranch, ...(summary ? { summary } : {}), diffStats: stats, ...(verified ? { verify: verified } : {}) },
     signal,
   );
   if (pr.kind === "no_changes") return { kind: "no_changes", fields };
   if (pr.kind === "failed") return { kind: "failed", reason: pr.reason, fields };
+  deps.crashPoint?.("pull_request", row);
   return { kind: "completed", fields: { ...fields, prUrl: pr.url, prNumber: pr.number } };
+}
+
+/** Default caps; MAX_CHANGED_FILES, MAX_REPO_MB and MAX_FILE_KB override them (core/config.ts). */
+export const DEFAULT_MAX_CHANGED_FILES = 2000;
+export const DEFAULT_MAX_REPO_BYTES = 2 * 1024 ** 3;
+export const DEFAULT_MAX_FILE_BYTES = 10 * 1024 ** 2;
+
+function step(deps: RunRepoDeps, row: RepoRow, name: string, signal: AbortSignal) {
+  return deps.store.recordStep(row, name, (deps.now ?? (() => new Date()))(), signal);
+}
+
+/**
+ * A reason when the checkout (working tree and .git) holds more than `max` bytes, else
+ * undefined. Stops walking as soon as the cap is passed; symbolic links are not followed.
+ */
+async function checkoutTooBig(dir: string, max: number): Promise<string | undefined> {
+  let total = 0;
+  const stack = [dir];
+  while (stack.length > 0 && total <= max) {
+    const d = stack.pop()!;
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) stack.push(p);
+      else if (e.isFile()) total += (await lstat(p)).size;
+      if (total > max) break;
+    }
+  }
+  if (total <= max) return undefined;
+  return `the repository is larger than ${formatBytes(max)} after cloning (MAX_REPO_MB)`;
+}
+
+/** A reason when a changed (added or modified) file is larger than `max` bytes, else undefined. */
+async function changedFileTooBig(ws: Workspace, root: string, max: number, signal: AbortSignal): Promise<string | undefined> {
+  for (const path of await ws.changedFiles(signal)) {
+    const st = await lstat(join(root, path)).catch(() => undefined);
+    if (st?.isFile() && st.size > max) {
+      return `the change makes ${truncate(path, 200)} ${formatBytes(st.size)}; at most ${formatBytes(max)} per file (MAX_FILE_KB)`;
+    }
+  }
+  return undefined;
+}
+
+function formatBytes(n: number): string {
+  if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(1)} GB`;
+  if (n >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(1)} MB`;
+  if (n >= 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${n} bytes`;
 }
 
 async function verifyCommand(
@@ -309,10 +410,6 @@ async function verifyCommand(
   if (r.code === 0) return { ok: true, output: r.output };
   const tail = lastLines(r.output, 5);
   return { ok: false, output: r.output, reason: `verify failed (exit ${r.code})${tail ? `: ${truncate(tail, 600)}` : ""}` };
-}
-
-async function isCancelled(deps: RunRepoDeps, jobId: string, signal: AbortSignal): Promise<boolean> {
-  return (await deps.store.getJob(jobId, signal))?.status === "CANCELLED";
 }
 
 function cancelled(job: Job): RepoOutcome {
@@ -340,9 +437,11 @@ async function endRepo(
   from: readonly RepoStatus[],
   outcome: RepoOutcome,
   log: Logger,
+  crashPoint?: () => void,
 ): Promise<void> {
   const [status, fields] = terminalOf(outcome);
   const ended = await deps.store.finishRepo(row, from, status, { ...fields, step: "report" });
+  if (ended) crashPoint?.();
   if (!ended) {
     const current = await deps.store.getRepo(row.jobId, row.repositoryName);
     if (current && isTerminalRepo(current.status)) {

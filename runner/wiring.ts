@@ -56,6 +56,7 @@ export function newRunnerDeps(config: Config, log: Logger, extras: RunnerExtras 
       heartbeatSeconds: config.heartbeatSeconds,
       ...(config.workDir ? { workDir: config.workDir } : {}),
       secrets,
+      ...config.limits,
     },
   };
 }

@@ -21,6 +21,8 @@ export type Workspace = {
   checkoutNewBranch(branch: string, signal: AbortSignal): Promise<void>;
   /** Stages every change (new, modified, deleted files) and returns the staged file count. */
   stageAll(signal: AbortSignal): Promise<number>;
+  /** Paths (relative to the checkout) of the staged files that were added or modified, not deleted. */
+  changedFiles(signal: AbortSignal): Promise<string[]>;
   /** Commits what is staged with fixed dates (so a retried runner makes the same commit) and returns its SHA. */
   commit(message: string, date: string, signal: AbortSignal): Promise<string>;
   /** The unified diff and stats between `from` and `to`. */
@@ -94,6 +96,11 @@ export function newWorkspace(opts: { dir: string; home: string; token?: GitToken
       await g.raw(["add", "--all"]);
       const names = await g.raw(["diff", "--cached", "--name-only", "-z"]);
       return names.split("\0").filter(Boolean).length;
+    },
+
+    async changedFiles(signal) {
+      const names = await git(baseEnv, signal).raw(["diff", "--cached", "--name-only", "-z", "--diff-filter=d"]);
+      return names.split("\0").filter(Boolean);
     },
 
     async commit(message, date, signal) {

@@ -63,7 +63,7 @@ export async function openEnvironment(
       maxAttempts: config.maxAttempts,
       log: opts.log,
       executor: inProcess
-        ? (jobId, index, _attempt, signal) => runRepo(runnerDeps(), { jobId, index }, signal)
+        ? (jobId, index, attempt, signal) => runRepo(runnerDeps(), { jobId, index, attempt }, signal)
         : processExecutor({
             command: [process.execPath, "--import", import.meta.resolve("tsx"), join(ROOT, "runner", "main.ts")],
             env: { ...env, LOG_LEVEL: env.LOG_LEVEL ?? "info" },

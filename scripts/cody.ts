@@ -7,9 +7,12 @@
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, secretValues, type Config } from "../core/config.ts";
 import { newJobId, validateJobRequest, type Job, type JobRequest, type RepoRow } from "../core/job.ts";
+import { listOwnerRepositories, newGitHub, statusOf } from "../core/github.ts";
+import { matchesAllowlist, parseOwnerGlob } from "../core/repo-spec.ts";
 import { newLogger, type Logger } from "../core/log.ts";
 import { newConsoleNotifier } from "../core/notifier.ts";
 import { cancelJob, submitJob } from "../core/submit.ts";
+import { runWatchdog } from "../core/watchdog.ts";
 import { runRepo } from "../runner/run-repo.ts";
 import { DEFAULT_SCRIPT, makeExampleRepos } from "./example-repos.ts";
 import { openEnvironment, type CliEnvironment } from "./cli-environment.ts";
@@ -28,6 +31,7 @@ const USAGE = `usage:
   cody list [--limit N] [--json]
   cody cancel JOB_ID
   cody runner --job JOB_ID --index N      run one repository exactly as an AWS Batch array child
+  cody watchdog [--limit N] [--json]      fail repositories whose runner is gone, finalize stuck jobs
   cody demo                               what \`make run\` does (REPOS, PROMPT, SCRIPT, PR from the environment)`;
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
@@ -47,6 +51,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         return await cancelCommand(rest, env);
       case "runner":
         return await runnerCommand(rest, env);
+      case "watchdog":
+        return await watchdogCommand(rest, env);
       case "dev":
         return await devCommand(env);
       case "help":
@@ -170,11 +176,42 @@ async function runJob(input: RunInput, env0: NodeJS.ProcessEnv): Promise<number>
         "Without Claude, give a shell script instead: --script CMD (make run SCRIPT=…), which runs in each checkout.",
     );
   }
+  const repositories = await expandOwners(input.request.repositories, config);
   // With no ALLOWED_REPOSITORIES, the CLI (an operator on their own machine) may name any
   // repository; the bot refuses to start without an allowlist.
-  const checked = validateJobRequest(input.request, config.allowlist.length > 0 ? config.allowlist : "any");
+  const checked = validateJobRequest({ ...input.request, repositories }, config.allowlist.length > 0 ? config.allowlist : "any");
   if (checked.kind === "invalid") throw new UsageError(checked.errors.map((e) => `${e.field}: ${e.message}`).join("\n"));
   return runValidated(checked.request, input, env, config);
+}
+
+/**
+ * Replaces every `owner/*` with the owner's non-archived repositories from the GitHub API,
+ * intersected with ALLOWED_REPOSITORIES when it is set. Bad input (no GitHub access, no match)
+ * is a UsageError.
+ */
+async function expandOwners(specs: readonly string[], config: Config): Promise<string[]> {
+  const out: string[] = [];
+  for (const spec of specs) {
+    const glob = parseOwnerGlob(spec);
+    if (!glob) {
+      out.push(spec);
+      continue;
+    }
+    if (!config.github.token && !config.github.app && !config.github.apiUrl) {
+      throw new UsageError(`${spec} needs GitHub access to list ${glob.owner}'s repositories: set GITHUB_TOKEN (or a GitHub App)`);
+    }
+    const { octokit } = newGitHub(config, { repository: `${glob.owner}/*` });
+    const listed = await listOwnerRepositories(octokit, glob.owner).catch((err: unknown) => {
+      if ((statusOf(err) ?? statusOf((err as Error).cause)) === 404) return [];
+      throw new Error(`listing ${glob.owner}'s repositories`, { cause: err });
+    });
+    const names = listed.filter(
+      (name) => config.allowlist.length === 0 || matchesAllowlist(name, config.allowlist),
+    );
+    if (names.length === 0) throw new UsageError(`${spec} matches no repository you may change`);
+    out.push(...names);
+  }
+  return out;
 }
 
 async function runValidated(
@@ -291,6 +328,32 @@ async function runnerCommand(args: string[], env: NodeJS.ProcessEnv): Promise<nu
     const controller = new AbortController();
     process.once("SIGTERM", () => controller.abort(new Error("received SIGTERM")));
     return await runRepo(world.runnerDeps(), { jobId: values.job, index }, controller.signal);
+  } finally {
+    await world.close();
+  }
+}
+
+/**
+ * `cody watchdog`: one watchdog pass over recent unfinished jobs (what the bot's schedule does in
+ * AWS): stale heartbeats → FAILED "runner crashed N times at step X", rows no runner ever took →
+ * FAILED "runner never started" (after WATCHDOG_PENDING_MINUTES without progress), finished jobs
+ * finalized. Exit 0 whatever it found.
+ */
+async function watchdogCommand(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const { values } = checkPositionals(parseArgs({ args, options: { json: { type: "boolean" }, limit: { type: "string" } }, allowPositionals: true, strict: true }), 0);
+  const limit = values.limit ? positiveInt("--limit", values.limit) : 100;
+  const config = loadConfig(env);
+  const log = cliLogger(env, config);
+  const world = await openEnvironment(env, { log, launcher: false });
+  try {
+    const r = await runWatchdog(
+      { store: world.store, notifier: world.runnerDeps().notifier, log },
+      { heartbeatSeconds: config.heartbeatSeconds, maxAttempts: config.maxAttempts, pendingMinutes: config.watchdogPendingMinutes, limit },
+      new Date(),
+    );
+    if (values.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+    else process.stdout.write(`watchdog: ${r.jobs} unfinished job${r.jobs === 1 ? "" : "s"} checked, ${r.failed} repositor${r.failed === 1 ? "y" : "ies"} failed\n`);
+    return 0;
   } finally {
     await world.close();
   }

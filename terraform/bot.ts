@@ -12,6 +12,8 @@ import { Apigatewayv2Api } from "@cdktf/provider-aws/lib/apigatewayv2-api/index.
 import { Apigatewayv2Integration } from "@cdktf/provider-aws/lib/apigatewayv2-integration/index.js";
 import { Apigatewayv2Route } from "@cdktf/provider-aws/lib/apigatewayv2-route/index.js";
 import { Apigatewayv2Stage } from "@cdktf/provider-aws/lib/apigatewayv2-stage/index.js";
+import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule/index.js";
+import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target/index.js";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group/index.js";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function/index.js";
 import { LambdaFunctionEventInvokeConfig } from "@cdktf/provider-aws/lib/lambda-function-event-invoke-config/index.js";
@@ -151,5 +153,21 @@ export class Bot extends Construct {
       sourceArn: `${this.api.executionArn}/*/*`,
     });
     this.eventsUrl = `${this.api.apiEndpoint}/slack/events`;
+
+    // The watchdog (core/watchdog.ts): every 5 minutes the bot fails repositories whose runner
+    // is gone and finalizes jobs with nothing left running.
+    const watchdog = new CloudwatchEventRule(this, "watchdog", {
+      name: resourceName(s, "watchdog"),
+      description: "Cody Batch watchdog: fail repositories whose runner stopped, finalize stuck jobs",
+      scheduleExpression: "rate(5 minutes)",
+    });
+    new CloudwatchEventTarget(this, "watchdog-target", { rule: watchdog.name, targetId: "bot", arn: this.function.arn });
+    new LambdaPermission(this, "watchdog-invoke", {
+      statementId: "AllowWatchdogSchedule",
+      action: "lambda:InvokeFunction",
+      functionName: this.function.functionName,
+      principal: "events.amazonaws.com",
+      sourceArn: watchdog.arn,
+    });
   }
 }

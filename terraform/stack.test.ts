@@ -188,9 +188,22 @@ describe("the default dev stack", () => {
     });
     const invoke = allStatements(json).find((st) => asList(st.Action).includes("lambda:InvokeFunction"));
     expect(asList(invoke?.Resource)).toEqual([expect.stringMatching(/:function:cody-batch-dev-bot$/)]);
-    expect(one(json, "aws_lambda_permission")).toMatchObject({ principal: "apigateway.amazonaws.com", action: "lambda:InvokeFunction" });
+    expect(resources(json, "aws_lambda_permission").find((p) => p.principal === "apigateway.amazonaws.com")).toMatchObject({ action: "lambda:InvokeFunction" });
     expect(resources(json, "aws_apigatewayv2_route").map((r) => r.route_key).sort()).toEqual(["GET /health", "POST /slack/events"]);
     expect(json.output.bot_url.value).toBe(`${ref(json, "aws_apigatewayv2_api", "api_endpoint")}/slack/events`);
+  });
+
+  it("runs the watchdog on the bot every 5 minutes through an EventBridge schedule", () => {
+    const rule = one(json, "aws_cloudwatch_event_rule");
+    expect(rule).toMatchObject({ name: "cody-batch-dev-watchdog", schedule_expression: "rate(5 minutes)" });
+    expect(one(json, "aws_cloudwatch_event_target")).toMatchObject({
+      rule: ref(json, "aws_cloudwatch_event_rule", "name"),
+      arn: ref(json, "aws_lambda_function", "arn"),
+    });
+    expect(resources(json, "aws_lambda_permission").find((p) => p.principal === "events.amazonaws.com")).toMatchObject({
+      action: "lambda:InvokeFunction",
+      source_arn: ref(json, "aws_cloudwatch_event_rule", "arn"),
+    });
   });
 
   it("keeps logs for a bounded time", () => {

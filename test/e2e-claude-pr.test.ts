@@ -89,7 +89,7 @@ describe("a pull-request job through the CLI", () => {
   it("pushes the branch, opens one PR per repository and shows the links in its table", async () => {
     const env = cliEnv({ GITHUB_API_URL: github.url, GITHUB_TOKEN: GH_TOKEN });
     const r = await runCli(["run", "--repo", "acme/p1,acme/p2", "--script", "perl -pi -e 's/version = 1/version = 3/' src/app.js", "--pr", "--name", "Bump to 3", "--label", "chore"], env);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
     const jobId = /job (j-[a-z0-9]{10}) started/.exec(r.stderr)![1]!;
     for (const n of ["p1", "p2"]) {
       const pulls = github.pulls(`acme/${n}`);
@@ -102,5 +102,23 @@ describe("a pull-request job through the CLI", () => {
     }
     // The token went to GitHub's API only as a header, never into a remote URL or the output.
     expect(r.stdout + r.stderr).not.toContain(GH_TOKEN);
+  });
+});
+
+describe("owner/* through the CLI", () => {
+  it("expands to the owner's non-archived repositories within the allowlist", async () => {
+    github.addRepo("acme/old", { archived: true });
+    const env = cliEnv({ GITHUB_API_URL: github.url, GITHUB_TOKEN: GH_TOKEN, ALLOWED_REPOSITORIES: "acme/p1, acme/p2, acme/old" });
+    const r = await runCli(["run", "--repo", "acme/*", "--script", "true", "--json"], env);
+    expect(r.code).toBe(0);
+    const job = JSON.parse(r.stdout) as JobJson;
+    expect(job.repositories.map((x) => x.repositoryName).sort()).toEqual(["acme/p1", "acme/p2"]);
+  });
+
+  it("exits 2 when the owner has no repository one may change", async () => {
+    const env = cliEnv({ GITHUB_API_URL: github.url, GITHUB_TOKEN: GH_TOKEN, ALLOWED_REPOSITORIES: "acme/p1" });
+    const r = await runCli(["run", "--repo", "nobody/*", "--script", "true"], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("nobody/* matches no repository you may change");
   });
 });

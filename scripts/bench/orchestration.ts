@@ -1,0 +1,96 @@
+/**
+ * Orchestration overhead: N repositories with a one-line script change through the local
+ * launcher running repositories in-process (`LOCAL_RUNNER=inprocess`, the CLI's environment and
+ * the same runRepo entry as the runner), against a bare shell pipeline doing the same
+ * clone + edit + diff with the same parallelism (`xargs -P`).
+ */
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { newJobId, validateJobRequest } from "../../core/job.ts";
+import { newLogger } from "../../core/log.ts";
+import { newConsoleNotifier } from "../../core/notifier.ts";
+import { submitJob } from "../../core/submit.ts";
+import { openEnvironment } from "../cli-environment.ts";
+import { EmbeddedStack } from "../embedded-stack.ts";
+import { BENCH_DIR, ensureRemotes, REMOTES, SCRIPT } from "./fixtures.ts";
+import { median, round } from "./results.ts";
+
+export type OrchestrationResult = { codyS: number; baselineS: number; ratio: number; runs: { cody: number[]; baseline: number[] } };
+
+/** Runs both sides `rounds` times, alternating, and compares medians. */
+export async function benchOrchestration(opts: { repos: number; concurrency: number; rounds: number }): Promise<OrchestrationResult> {
+  const { names, gitBaseUrl } = ensureRemotes(opts.repos);
+  const stack = await EmbeddedStack.start({ inMemory: true, env: {} });
+  const log = newLogger({ level: "silent" });
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...stack.env,
+    GIT_BASE_URL: gitBaseUrl,
+    LOCAL_RUNNER: "inprocess",
+    LOG_LEVEL: "silent",
+    SLACK_BOT_TOKEN: "",
+    WORK_DIR: mkdirAnd(join(BENCH_DIR, "work")),
+  };
+  delete env.SLACK_BOT_TOKEN;
+  const world = await openEnvironment(env, { log, concurrency: opts.concurrency });
+  const runs = { cody: [] as number[], baseline: [] as number[] };
+  try {
+    // Warm-up: module loading, SDK clients, connection pools, the page cache of the remotes.
+    await codyOnce(world, names.slice(0, Math.min(8, names.length)), log);
+    await baselineOnce(names.slice(0, Math.min(8, names.length)), opts.concurrency);
+    for (let r = 0; r < opts.rounds; r++) {
+      runs.baseline.push(await baselineOnce(names, opts.concurrency));
+      runs.cody.push(await codyOnce(world, names, log));
+    }
+  } finally {
+    await world.close();
+    await stack.stop();
+  }
+  const codyS = median(runs.cody);
+  const baselineS = median(runs.baseline);
+  return { codyS: round(codyS, 3), baselineS: round(baselineS, 3), ratio: round(codyS / baselineS, 3), runs };
+}
+
+function mkdirAnd(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+async function codyOnce(world: Awaited<ReturnType<typeof openEnvironment>>, names: string[], log: ReturnType<typeof newLogger>): Promise<number> {
+  const checked = validateJobRequest({ type: "script", name: "Bump version", script: SCRIPT, repositories: names, createdBy: "bench" }, "any");
+  if (checked.kind !== "ok") throw new Error(JSON.stringify(checked.errors));
+  const jobId = newJobId();
+  const t0 = performance.now();
+  await submitJob({ store: world.store, launcher: world.launcher, notifier: newConsoleNotifier(log), log }, { jobId, request: checked.request });
+  await world.launcher.whenIdle!(jobId);
+  const s = (performance.now() - t0) / 1000;
+  const job = await world.store.getJob(jobId);
+  if (job?.status !== "COMPLETED" || job.counters.completed !== names.length) {
+    throw new Error(`orchestration: job ${jobId} ended ${job?.status} ${JSON.stringify(job?.counters)}`);
+  }
+  return s;
+}
+
+/** The same work as a bare shell pipeline: clone (same flags), edit, diff into a file; `xargs -P`. */
+async function baselineOnce(names: string[], concurrency: number): Promise<number> {
+  const work = mkdtempSync(join(BENCH_DIR, "baseline-"));
+  const perRepo = [
+    'd="$0/$(echo "$1" | tr / _)"',
+    `git clone -q --no-tags --single-branch --depth 1 --filter=blob:none "file://${REMOTES}/$1.git" "$d/repo"`,
+    'cd "$d/repo"',
+    SCRIPT,
+    'git diff --no-color > "$d/change.diff"',
+    'test -s "$d/change.diff"',
+  ].join(" && ");
+  const t0 = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn("xargs", ["-P", String(concurrency), "-n", "1", "sh", "-c", perRepo, work], { stdio: ["pipe", "ignore", "inherit"] });
+    child.on("error", reject);
+    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`baseline pipeline exited ${code}`))));
+    child.stdin.end(names.join("\n") + "\n");
+  });
+  const s = (performance.now() - t0) / 1000;
+  rmSync(work, { recursive: true, force: true });
+  return s;
+}

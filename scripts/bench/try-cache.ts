@@ -1,0 +1,2 @@
+import { benchClaudeCache } from "./claude-cache.ts";
+console.log(JSON.stringify(await benchClaudeCache()));
