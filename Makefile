@@ -45,5 +45,8 @@ sbom: $(NODE_MODULES_STAMP) ## CycloneDX software bill of materials of the produ
 dev: $(NODE_MODULES_STAMP) ## embedded stack + the bot's HTTP server on PORT (default 3000)
 	node scripts/cody.mjs dev
 
+bench: $(NODE_MODULES_STAMP) ## the benchmarks (ratios against same-run baselines) → bench/results/latest.json
+	node --import tsx scripts/bench/main.ts
+
 clean: ## remove build output and the embedded stack's data
 	rm -rf dist .cody terraform/cdktf.out

@@ -194,15 +194,15 @@ describe("the default dev stack", () => {
   });
 
   it("runs the watchdog on the bot every 5 minutes through an EventBridge schedule", () => {
-    const rule = one(json, "aws_cloudwatch_event_rule");
+    const isWatchdog = (r: Json) => r.schedule_expression !== undefined;
+    const rule = resources(json, "aws_cloudwatch_event_rule").find(isWatchdog);
     expect(rule).toMatchObject({ name: "cody-batch-dev-watchdog", schedule_expression: "rate(5 minutes)" });
-    expect(one(json, "aws_cloudwatch_event_target")).toMatchObject({
-      rule: ref(json, "aws_cloudwatch_event_rule", "name"),
-      arn: ref(json, "aws_lambda_function", "arn"),
+    expect(resources(json, "aws_cloudwatch_event_target").find((t) => t.arn === ref(json, "aws_lambda_function", "arn"))).toMatchObject({
+      rule: ref(json, "aws_cloudwatch_event_rule", "name", isWatchdog),
     });
     expect(resources(json, "aws_lambda_permission").find((p) => p.principal === "events.amazonaws.com")).toMatchObject({
       action: "lambda:InvokeFunction",
-      source_arn: ref(json, "aws_cloudwatch_event_rule", "arn"),
+      source_arn: ref(json, "aws_cloudwatch_event_rule", "arn", isWatchdog),
     });
   });
 
@@ -219,10 +219,10 @@ describe("the default dev stack", () => {
       ["bot-dead-letters", "bot-errors", "bot-throttles", "jobs-throttles", "repositories-throttles"].map((n) => `cody-batch-dev-${n}`),
     );
     for (const a of alarms) expect(a.alarm_actions).toEqual([topic]);
-    const rule = one(json, "aws_cloudwatch_event_rule");
+    const rule = resources(json, "aws_cloudwatch_event_rule").find((r) => r.event_pattern);
     const pattern = JSON.parse(rule.event_pattern);
     expect(pattern).toMatchObject({ source: ["aws.batch"], detail: { status: ["FAILED"], jobQueue: [ref(json, "aws_batch_job_queue", "arn")] } });
-    expect(one(json, "aws_cloudwatch_event_target").arn).toBe(topic);
+    expect(resources(json, "aws_cloudwatch_event_target").filter((t) => t.arn === topic)).toHaveLength(1);
     expect(json.resource.aws_sns_topic_subscription).toBeUndefined();
   });
 

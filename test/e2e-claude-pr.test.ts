@@ -85,6 +85,24 @@ describe("a Claude job through the CLI", () => {
   });
 });
 
+describe("verification", () => {
+  it("fails a repository whose checks still fail after Claude ends, with the output's tail, and pushes nothing", async () => {
+    remotes.make("acme/v1", { "src/app.js": "export const version = 1;\n" });
+    const r = await runCli(
+      ["run", "--repo", "acme/v1", "--prompt", "Bump the version", "--verify", "echo checking; echo 'expected version 3' >&2; grep -q 'version = 3' src/app.js", "--pr", "--json"],
+      cliEnv({ ANTHROPIC_BASE_URL: anthropic.url, ANTHROPIC_API_KEY: API_KEY }),
+    );
+    expect(r.code).toBe(1);
+    const row = (JSON.parse(r.stdout) as JobJson).repositories[0]!;
+    expect(row.status).toBe("FAILED");
+    expect(row.error).toContain("verify failed (exit 1)");
+    expect(row.error).toContain("expected version 3");
+    expect(row.transcriptKey).toBeDefined();
+    const branches = execFileSync("git", ["branch", "--list", "cody/*"], { cwd: join(remotes.root, "acme/v1.git"), encoding: "utf8" });
+    expect(branches.trim()).toBe("");
+  });
+});
+
 describe("a pull-request job through the CLI", () => {
   it("pushes the branch, opens one PR per repository and shows the links in its table", async () => {
     const env = cliEnv({ GITHUB_API_URL: github.url, GITHUB_TOKEN: GH_TOKEN });

@@ -46,7 +46,7 @@ const launcher = newLocalLauncher({
   concurrency,
   maxAttempts: config.maxAttempts,
   log,
-  executor: (jobId, index, attempt, signal) => runRepo(deps, { jobId, index, attempt } as { jobId: string; index: number }, signal),
+  executor: (jobId, index, attempt, signal) => runRepo(deps, { jobId, index, attempt }, signal),
 });
 
 const checked = validateJobRequest(

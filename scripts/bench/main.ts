@@ -1,0 +1,95 @@
+/**
+ * `make bench`: every benchmark of issue 7, each against a baseline measured in the same run,
+ * printed as ratio + absolute figures, and summarized in bench/results/latest.json (keys in
+ * results.ts). Sizes are chosen to fit in well under 10 minutes on a 2-core machine; BENCH_*
+ * variables change them (BENCH_ONLY=orchestration,ack,cold,job,claude runs a subset and writes
+ * bench/results/partial.json instead).
+ */
+import { join } from "node:path";
+import { benchAck } from "./ack.ts";
+import { benchClaudeCache } from "./claude-cache.ts";
+import { benchColdStart } from "./cold-start.ts";
+import { benchJob1000 } from "./job1000.ts";
+import { benchOrchestration } from "./orchestration.ts";
+import { ROOT } from "./processes.ts";
+import { round, writeResults } from "./results.ts";
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const only = (process.env.BENCH_ONLY ?? "").split(",").filter(Boolean);
+const wants = (name: string) => only.length === 0 || only.includes(name);
+
+const results: Record<string, number> = {};
+const lines: string[] = [];
+const goal = (ok: boolean) => (ok ? "goal met" : "GOAL MISSED");
+const say = (line: string) => {
+  lines.push(line);
+  process.stdout.write(`${line}\n`);
+};
+const started = performance.now();
+const stamp = () => `[${Math.round((performance.now() - started) / 1000)} s]`;
+
+if (wants("orchestration")) {
+  const repos = num("BENCH_ORCH_REPOS", 100);
+  const concurrency = num("BENCH_ORCH_CONCURRENCY", 4);
+  process.stderr.write(`${stamp()} orchestration: ${repos} repositories, concurrency ${concurrency}\n`);
+  const o = await benchOrchestration({ repos, concurrency, rounds: num("BENCH_ORCH_ROUNDS", 3) });
+  Object.assign(results, { orchestration_ratio: o.ratio, orchestration_cody_s: o.codyS, orchestration_baseline_s: o.baselineS });
+  say(`orchestration   ${o.ratio.toFixed(2)}× baseline (goal ≤ 1.3×, ${goal(o.ratio <= 1.3)}): cody ${o.codyS.toFixed(2)} s vs bare git pipeline ${o.baselineS.toFixed(2)} s for ${repos} repositories at concurrency ${concurrency} (medians; runs cody ${o.runs.cody.map((x) => x.toFixed(2)).join("/")}, bare ${o.runs.baseline.map((x) => x.toFixed(2)).join("/")})`);
+}
+
+if (wants("ack")) {
+  process.stderr.write(`${stamp()} bot acknowledgement latency\n`);
+  const a = await benchAck({ total: num("BENCH_ACK_REQUESTS", 200), parallel: num("BENCH_ACK_PARALLEL", 20) });
+  Object.assign(results, { ack_p50_ms: a.p50, ack_p99_ms: a.p99, ack_baseline_p50_ms: a.baselineP50, ack_baseline_p99_ms: a.baselineP99 });
+  say(`bot ack         p99 ${(a.p99 / a.baselineP99).toFixed(2)}× / p50 ${(a.p50 / a.baselineP50).toFixed(2)}× bare node server (goal p99 ≤ 300 ms, ${goal(a.p99 <= 300)}): p50 ${a.p50} ms, p99 ${a.p99} ms vs bare p50 ${a.baselineP50} ms, p99 ${a.baselineP99} ms; ${a.ok} × 200, ${a.modalsOpened} modals opened`);
+}
+
+if (wants("cold")) {
+  process.stderr.write(`${stamp()} cold start (build, bundle load)\n`);
+  const c = benchColdStart({ runs: num("BENCH_COLD_RUNS", 9) });
+  Object.assign(results, { bot_bundle_bytes: c.botBytes, runner_bundle_bytes: c.runnerBytes, bot_load_ms: c.botLoadMs, node_load_ms: c.nodeMs, bot_load_ms_over_node: c.overMs });
+  say(`cold start      ${c.ratio.toFixed(2)}× node -e 0 (goal ≤ +150 ms, ${goal(c.overMs <= 150)}): import dist/bot.js ${c.botLoadMs} ms vs ${c.nodeMs} ms = +${c.overMs} ms; dist/bot.js ${(c.botBytes / 1024).toFixed(0)} KiB, dist/runner.js ${(c.runnerBytes / 1024).toFixed(0)} KiB`);
+}
+
+if (wants("job")) {
+  const repos = num("BENCH_JOB_REPOS", 1000);
+  const concurrency = num("BENCH_JOB_CONCURRENCY", 8);
+  process.stderr.write(`${stamp()} ${repos}-repository job, concurrency ${concurrency}\n`);
+  const j = await benchJob1000({ repos, concurrency, rateLimitFraction: num("BENCH_SLACK_429", 0.05), retryAfterSeconds: num("BENCH_SLACK_RETRY_AFTER", 1) });
+  const baselineS = results.orchestration_baseline_s !== undefined ? (results.orchestration_baseline_s * repos) / num("BENCH_ORCH_REPOS", 100) : Number.NaN;
+  Object.assign(results, {
+    job1000_wall_s: j.wallS,
+    job1000_create_dynamodb_requests: j.createRequests,
+    job1000_dynamodb_requests: j.totalRequests,
+    job1000_dynamodb_requests_per_repo: j.perRepo,
+    job1000_slack_calls: j.slackCalls,
+    job1000_slack_429s: j.slack429s,
+    job1000_peak_rss_mb: j.peakRssMb,
+    job1000_lost_or_duplicated_replies: j.lostOrDuplicated,
+  });
+  const ok = j.createRequests <= 45 && j.perRepo <= 10 && j.slackCalls <= j.slackGoal && j.peakRssMb < 300 && j.lostOrDuplicated === 0;
+  say(`job ${repos}        ${Number.isFinite(baselineS) ? `${(j.wallS / baselineS).toFixed(2)}× the bare pipeline's time scaled to ${repos} repositories (${baselineS.toFixed(1)} s)` : "(no baseline: orchestration not run)"}; ${j.status} in ${j.wallS} s (${goal(ok)})`);
+  say(`                DynamoDB: ${j.createRequests} to create (goal ≤ 45), ${j.runRequests} more = ${j.perRepo} per repository (goal ≤ 10), ${j.totalRequests} in all`);
+  say(`                Slack: ${j.slackCalls} calls (goal ≤ N/4 + 60 = ${j.slackGoal}; ${(j.slackCalls / j.slackGoal).toFixed(2)}× of it), ${j.slack429s} answered 429, ${j.replies} thread replies; lost or duplicated replies ${j.lostOrDuplicated} (goal 0)`);
+  say(`                peak RSS of the orchestrating process ${j.peakRssMb} MB (goal < 300 MB)`);
+}
+
+if (wants("claude")) {
+  process.stderr.write(`${stamp()} Claude cache share\n`);
+  const k = await benchClaudeCache();
+  Object.assign(results, { claude_cached_input_share: k.share, claude_baseline_cached_input_share: k.baselineShare });
+  say(`claude cache    ${(k.share / k.baselineShare).toFixed(2)}× static breakpoints only (goal ≥ 0.8, ${goal(k.share >= 0.8)}): ${round(k.share * 100, 1)} % of input before the last breakpoint from turn 3 (min ${round(k.minShare * 100, 1)} %), vs ${round(k.baselineShare * 100, 1)} % with tools+system breakpoints only; readable from the previous request's entry ≥ ${round(k.readShare * 100, 1)} %; request sizes ≈ ${k.requestTokens.join(", ")} tokens`);
+}
+
+say(`total ${Math.round((performance.now() - started) / 1000)} s`);
+const file = join(ROOT, "bench", "results", only.length === 0 ? "latest.json" : "partial.json");
+if (only.length === 0) {
+  writeResults(file, results, { measuredAt: new Date().toISOString(), node: process.version, cpus: (await import("node:os")).cpus().length, summary: lines });
+  process.stdout.write(`wrote ${file}\n`);
+} else {
+  const { writeFileSync, mkdirSync } = await import("node:fs");
+  mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(`wrote ${file} (partial run)\n`);
+}

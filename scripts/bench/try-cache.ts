@@ -1,2 +1,0 @@
-import { benchClaudeCache } from "./claude-cache.ts";
-console.log(JSON.stringify(await benchClaudeCache()));
