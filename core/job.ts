@@ -110,6 +110,15 @@ export function finalJobStatus(c: Counters, wasCancelled: boolean): JobStatus {
   return c.failed > 0 ? "FAILED" : "COMPLETED";
 }
 
+export type JobTotals = {
+  prsOpened: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  costMicroUsd: number;
+};
+
 export type DiffStats = { files: number; additions: number; deletions: number };
 
 export type Usage = {
@@ -149,6 +158,8 @@ export type Job = {
   slack?: SlackThread;
   batchJobId?: string;
   counters: Counters;
+  /** Sums over the finished repositories: pull requests, Claude tokens and cost (micro-dollars, to stay whole). */
+  totals?: JobTotals;
   /** Indexes of the repositories already added to `counters` (keeps counting idempotent). */
   countedIndexes?: Set<number>;
   status: JobStatus;
@@ -368,6 +379,7 @@ export function newJobRows(
     createdBy: req.createdBy,
     ...(req.slack ? { slack: req.slack } : {}),
     counters: { total: req.repositories.length, completed: 0, noChanges: 0, failed: 0, cancelled: 0 },
+    totals: { prsOpened: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costMicroUsd: 0 },
     status: "PENDING",
     createdAt,
     updatedAt: createdAt,

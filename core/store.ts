@@ -118,17 +118,30 @@ export type Store = {
     signal?: AbortSignal,
   ): Promise<boolean>;
   /**
-   * Adds a terminal row to the job's counters, once: the job row keeps the set of counted
+   * finishRepo that hands back what it wrote, so the caller need not read it again: the row as
+   * ended, and the job row as the count left it (`job` undefined when the row was counted
+   * already). `{ ended: false }` when a condition failed (someone else ended it).
+   */
+  finishRepoWithJob(
+    row: Pick<RepoRow, "jobId" | "repositoryName" | "index"> & { attempt?: number },
+    from: readonly RepoStatus[],
+    to: RepoStatus,
+    fields: RepoFields,
+    signal?: AbortSignal,
+  ): Promise<{ ended: false } | { ended: true; repo: RepoRow; job?: Job }>;
+  /**
+   * Adds a terminal row to the job's counters (and its tokens, cost and PR to the job's totals), once: the job row keeps the set of counted
    * indexes, so a retry after a crash between the row's write and its count never counts twice.
    * (DynamoDB transactions would do both at once, but the embedded DynamoDB has none.)
    * Returns false when it was counted already.
    */
-  countRepo(row: Pick<RepoRow, "jobId" | "index" | "status">, signal?: AbortSignal): Promise<boolean>;
+  countRepo(row: Pick<RepoRow, "jobId" | "index" | "status" | "usage" | "prUrl" | "costUsd">, signal?: AbortSignal): Promise<boolean>;
   /**
    * When every repository has ended and the job is not finalized, sets its final status and
    * `finishedAt` (conditional, so exactly one caller wins). Returns the finalized job to the winner.
+   * `known`: the job row as a write just returned it (finishRepoWithJob), used instead of reading it.
    */
-  finalizeIfDone(jobId: string, now: Date, signal?: AbortSignal): Promise<Job | undefined>;
+  finalizeIfDone(jobId: string, now: Date, signal?: AbortSignal, known?: Job): Promise<Job | undefined>;
   /** PENDING/RUNNING → CANCELLED; returns the job after the attempt, or undefined when missing. */
   markJobCancelled(jobId: string, by: string, now: Date, signal?: AbortSignal): Promise<{ kind: "cancelled" | "already_finished"; job: Job } | undefined>;
 };
@@ -168,6 +181,28 @@ export function newStore(config: Config, client: DynamoDBClient = newDynamoClien
     const r = await doc.send(new GetCommand({ TableName: jobsTable, Key: { jobId }, ConsistentRead: true }), opt(signal));
     const job = r.Item as Job | undefined;
     return job && !isExpired(job.expiresAt) ? job : undefined;
+  }
+
+  /** Counts a terminal row on its job once (see Store.countRepo); the job row after the count, or undefined when counted already. */
+  async function countInto(row: Parameters<Store["countRepo"]>[0], signal?: AbortSignal): Promise<Job | undefined> {
+    try {
+      const r = await doc.send(
+        new UpdateCommand({
+          TableName: jobsTable,
+          Key: { jobId: row.jobId },
+          UpdateExpression: `ADD counters.#c :one, countedIndexes :idx${totalsAdd(row).expression} SET updatedAt = :now`,
+          ConditionExpression: "attribute_exists(jobId) AND NOT contains(countedIndexes, :i)",
+          ExpressionAttributeNames: { "#c": counterFor(row.status) },
+          ExpressionAttributeValues: { ":one": 1, ":idx": new Set([row.index]), ":i": row.index, ":now": new Date().toISOString(), ...totalsAdd(row).values },
+          ReturnValues: "ALL_NEW",
+        }),
+        opt(signal),
+      );
+      return r.Attributes as Job;
+    } catch (err) {
+      if (isConditionFailure(err)) return undefined;
+      throw new Error(`count ${row.jobId} #${row.index} as ${row.status}`, { cause: err });
+    }
   }
 
   return {
@@ -410,40 +445,32 @@ export function newStore(config: Config, client: DynamoDBClient = newDynamoClien
     },
 
     async finishRepo(row, from, to, fields, signal) {
+      return (await this.finishRepoWithJob(row, from, to, fields, signal)).ended;
+    },
+
+    async finishRepoWithJob(row, from, to, fields, signal) {
       const now = new Date().toISOString();
       const update = repoUpdate(reposTable, row, from, to, { finishedAt: now, ...fields }, row.attempt !== undefined);
+      let repo: RepoRow;
       try {
-        await doc.send(new UpdateCommand(update), opt(signal));
+        repo = (await doc.send(new UpdateCommand({ ...update, ReturnValues: "ALL_NEW" }), opt(signal))).Attributes as RepoRow;
       } catch (err) {
-        if (isConditionFailure(err)) return false;
+        if (isConditionFailure(err)) return { ended: false };
         throw new Error(`finish ${row.jobId} ${row.repositoryName} as ${to}`, { cause: err });
       }
-      await this.countRepo({ jobId: row.jobId, index: row.index, status: to }, signal);
-      return true;
+      const job = await countInto(
+        { jobId: row.jobId, index: row.index, status: to, ...(fields.usage ? { usage: fields.usage } : {}), ...(fields.prUrl ? { prUrl: fields.prUrl } : {}), ...(fields.costUsd !== undefined ? { costUsd: fields.costUsd } : {}) },
+        signal,
+      );
+      return { ended: true, repo, ...(job ? { job } : {}) };
     },
 
     async countRepo(row, signal) {
-      try {
-        await doc.send(
-          new UpdateCommand({
-            TableName: jobsTable,
-            Key: { jobId: row.jobId },
-            UpdateExpression: "ADD counters.#c :one, countedIndexes :idx SET updatedAt = :now",
-            ConditionExpression: "attribute_exists(jobId) AND NOT contains(countedIndexes, :i)",
-            ExpressionAttributeNames: { "#c": counterFor(row.status) },
-            ExpressionAttributeValues: { ":one": 1, ":idx": new Set([row.index]), ":i": row.index, ":now": new Date().toISOString() },
-          }),
-          opt(signal),
-        );
-        return true;
-      } catch (err) {
-        if (isConditionFailure(err)) return false;
-        throw new Error(`count ${row.jobId} #${row.index} as ${row.status}`, { cause: err });
-      }
+      return (await countInto(row, signal)) !== undefined;
     },
 
-    async finalizeIfDone(jobId, now, signal) {
-      const job = await getJob(jobId, signal);
+    async finalizeIfDone(jobId, now, signal, known) {
+      const job = known ?? (await getJob(jobId, signal));
       if (!job || job.finishedAt || finishedCount(job.counters) < job.counters.total) return undefined;
       const status = finalJobStatus(job.counters, job.status === "CANCELLED");
       try {
@@ -488,6 +515,24 @@ export function newStore(config: Config, client: DynamoDBClient = newDynamoClien
       }
     },
   } satisfies Store;
+}
+
+/** The ADD clauses that sum a repository's usage, cost and PR into the job's `totals` (jobs created without totals get none). */
+function totalsAdd(row: Pick<RepoRow, "usage" | "prUrl" | "costUsd">): { expression: string; values: Record<string, number> } {
+  const parts: string[] = [];
+  const values: Record<string, number> = {};
+  const add = (field: string, n: number | undefined) => {
+    if (!n) return;
+    parts.push(`totals.${field} :t_${field}`);
+    values[`:t_${field}`] = n;
+  };
+  add("inputTokens", row.usage?.inputTokens);
+  add("outputTokens", row.usage?.outputTokens);
+  add("cacheReadTokens", row.usage?.cacheReadTokens);
+  add("cacheWriteTokens", row.usage?.cacheWriteTokens);
+  add("costMicroUsd", row.costUsd !== undefined ? Math.round(row.costUsd * 1e6) : undefined);
+  add("prsOpened", row.prUrl ? 1 : undefined);
+  return { expression: parts.length ? `, ${parts.join(", ")}` : "", values };
 }
 
 function repoUpdate(

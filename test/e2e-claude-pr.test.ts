@@ -79,6 +79,7 @@ describe("a Claude job through the CLI", () => {
       const diff = await stack.artifacts.get(`diffs/${job.jobId}/${row.repositoryName}.diff`);
       expect(diff).toContain("+export const version = 2;");
     }
+    expect((job as unknown as { totals: unknown }).totals).toEqual({ prsOpened: 0, inputTokens: 2520, outputTokens: 220, cacheReadTokens: 2600, cacheWriteTokens: 1800, costMicroUsd: expect.any(Number) });
     expect(anthropic.messageRequests().length).toBe(4);
     // SDK 1.12 sends the key as a bearer token.
     for (const req of anthropic.messageRequests()) expect(req.headers["x-api-key"] ?? req.headers.authorization).toMatch(new RegExp(`^(Bearer )?${API_KEY}$`));

@@ -38,7 +38,11 @@ const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
 describe("golden messages", () => {
   const counters = { total: 36, completed: 19, noChanges: 3, failed: 2, cancelled: 0 };
   it.for([
-    { name: "root-running", job: job({ status: "RUNNING", counters }), now: at(6) },
+    {
+      name: "root-running",
+      job: job({ status: "RUNNING", counters, totals: { prsOpened: 19, inputTokens: 400_000, outputTokens: 84_000, cacheReadTokens: 1_400_000, cacheWriteTokens: 100_000, costMicroUsd: 7_100_000 } }),
+      now: at(6),
+    },
     { name: "root-finished", job: job({ status: "FAILED", counters: { ...counters, completed: 31 }, finishedAt: at(14).toISOString() }), now: at(20) },
     { name: "root-cancelled", job: job({ status: "CANCELLED", cancelledBy: "UDANA", counters: { ...counters, cancelled: 12 }, finishedAt: at(7).toISOString() }), now: at(8) },
   ])("$name", async (tc) => {

@@ -52,10 +52,12 @@ export function rootMessage(job: Job, now: Date): SlackMessage {
   if (job.createPullRequests) extras.push(job.pullRequest?.draft ? "draft PRs" : "opens PRs");
   if (job.baseBranch) extras.push(`base \`${escapeMrkdwn(cut(job.baseBranch, 100))}\``);
   if (job.verify) extras.push(`verify \`${escapeMrkdwn(cut(job.verify, 100))}\``);
+  const totals = totalsLine(job);
 
   const blocks: Block[] = [{ type: "section", text: { type: "mrkdwn", text: header } }];
   if (quote) blocks.push({ type: "section", text: { type: "mrkdwn", text: quote } });
   blocks.push({ type: "section", text: { type: "mrkdwn", text: `\`${progressBar(done, c.total)}\`  ${counts}` } });
+  if (totals) blocks.push({ type: "section", text: { type: "mrkdwn", text: totals } });
   blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: extras.join(" · ") }] });
   if (!ended) {
     blocks.push({
@@ -79,6 +81,25 @@ export function rootMessage(job: Job, now: Date): SlackMessage {
     });
   }
   return { text: cut(`${job.name} — ${done} / ${c.total} · ${state}`, 300), blocks };
+}
+
+/** `PRs: 19 opened · tokens 1.9M in / 84k out (~$7.10)`, or undefined before there is anything to sum. */
+export function totalsLine(job: Job): string | undefined {
+  const t = job.totals;
+  if (!t) return undefined;
+  const parts: string[] = [];
+  if (job.createPullRequests) parts.push(`PRs: ${t.prsOpened} opened`);
+  const input = t.inputTokens + t.cacheReadTokens + t.cacheWriteTokens;
+  if (input + t.outputTokens > 0) {
+    parts.push(`tokens ${compact(input)} in / ${compact(t.outputTokens)} out (~$${(t.costMicroUsd / 1e6).toFixed(2)})`);
+  }
+  return parts.length ? parts.join("   ·   ") : undefined;
+}
+
+function compact(n: number): string {
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  if (n >= 1e3) return `${Math.round(n / 1e3)}k`;
+  return String(n);
 }
 
 function quoteLines(s: string): string {
