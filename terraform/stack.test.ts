@@ -219,7 +219,7 @@ describe("the default dev stack", () => {
       ["bot-dead-letters", "bot-errors", "bot-throttles", "jobs-throttles", "repositories-throttles"].map((n) => `cody-batch-dev-${n}`),
     );
     for (const a of alarms) expect(a.alarm_actions).toEqual([topic]);
-    const rule = resources(json, "aws_cloudwatch_event_rule").find((r) => r.event_pattern);
+    const rule = resources(json, "aws_cloudwatch_event_rule").find((r) => r.event_pattern)!;
     const pattern = JSON.parse(rule.event_pattern);
     expect(pattern).toMatchObject({ source: ["aws.batch"], detail: { status: ["FAILED"], jobQueue: [ref(json, "aws_batch_job_queue", "arn")] } });
     expect(resources(json, "aws_cloudwatch_event_target").filter((t) => t.arn === topic)).toHaveLength(1);
