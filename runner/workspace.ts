@@ -3,6 +3,8 @@
  * Credentials travel only as a per-command `http.extraheader` in the environment of that one
  * git process (GIT_CONFIG_* variables): never in a URL, `.git/config`, argv, or a log line.
  */
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { simpleGit, type SimpleGit } from "simple-git";
 import type { DiffStats } from "../core/job.ts";
 
@@ -43,6 +45,7 @@ export function newWorkspace(opts: { dir: string; home: string; token?: GitToken
     HOME: opts.home,
     GIT_TERMINAL_PROMPT: "0",
     GIT_CONFIG_NOSYSTEM: "1",
+    GIT_CONFIG_GLOBAL: "/dev/null",
     LANG: "C",
   };
 
@@ -54,6 +57,7 @@ export function newWorkspace(opts: { dir: string; home: string; token?: GitToken
     return { ...baseEnv, GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: "http.extraheader", GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}` };
   }
 
+  let pristineConfig: string | undefined;
   const git = (env: Record<string, string>, signal: AbortSignal, cwd = opts.dir): SimpleGit =>
     simpleGit({
       baseDir: cwd,
@@ -61,7 +65,11 @@ export function newWorkspace(opts: { dir: string; home: string; token?: GitToken
       timeout: { block: opts.timeoutMs ?? 300_000 },
       // Our own variables only (the guard strips any GIT_* inherited from the runner's environment).
       allowEnvironment: Object.keys(env).filter((k) => k.startsWith("GIT_")),
-      config: [`user.name=${IDENTITY.name}`, `user.email=${IDENTITY.email}`, "advice.detachedHead=false", "init.defaultBranch=main"],
+      // The credential header travels as GIT_CONFIG_COUNT/KEY/VALUE of this one process.
+      // core.hooksPath and GIT_CONFIG_GLOBAL point at /dev/null, which simple-git guards too.
+      unsafe: { allowUnsafeHooksPath: true, allowUnsafeConfigPaths: true, ...(env.GIT_CONFIG_COUNT ? { allowUnsafeConfigEnvCount: true } : {}) },
+      // Hooks a script may have written never run inside our git commands.
+      config: [`user.name=${IDENTITY.name}`, `user.email=${IDENTITY.email}`, "advice.detachedHead=false", "init.defaultBranch=main", "core.hooksPath=/dev/null"],
     }).env(env);
 
   return {
@@ -72,18 +80,21 @@ export function newWorkspace(opts: { dir: string; home: string; token?: GitToken
       if (baseBranch) args.push("--branch", baseBranch);
       try {
         await git(await envFor(url), signal, "/").clone(url, opts.dir, args);
+        pristineConfig = await readFile(join(opts.dir, ".git", "config"), "utf8");
       } catch (err) {
         if (signal.aborted) throw err;
         return { kind: "failed", reason: cloneReason(errorText(err), repository, baseBranch) };
       }
       const g = git(baseEnv, signal);
       let baseSha: string;
+      let head: string;
       try {
-        baseSha = (await g.revparse(["HEAD"])).trim();
+        // One git process for both the commit and the branch name of HEAD (spawns dominate small repositories).
+        [baseSha = "", head = ""] = (await g.raw(["rev-parse", "HEAD", "--abbrev-ref", "HEAD"])).trim().split("\n").map((l) => l.trim());
       } catch {
         return { kind: "failed", reason: `${repository} is empty (no commits on its default branch)` };
       }
-      const branch = baseBranch ?? (await g.revparse(["--abbrev-ref", "HEAD"])).trim();
+      const branch = baseBranch ?? head;
       return { kind: "ok", baseBranch: branch, baseSha };
     },
 
@@ -112,8 +123,11 @@ export function newWorkspace(opts: { dir: string; home: string; token?: GitToken
 
     async diff(from, to, signal) {
       const g = git(baseEnv, signal);
-      const patch = await g.raw(["diff", "--no-color", "--no-ext-diff", from, to]);
-      const numstat = await g.raw(["diff", "--numstat", from, to]);
+      // One git process: numstat lines, an empty line, then the patch exactly as plain `git diff` prints it.
+      const out = await g.raw(["diff", "--no-color", "--no-ext-diff", "--numstat", "--patch", from, to]);
+      const cut = out.indexOf("\n\n");
+      const numstat = cut >= 0 ? out.slice(0, cut) : out;
+      const patch = cut >= 0 ? out.slice(cut + 2) : "";
       const stats: DiffStats = { files: 0, additions: 0, deletions: 0 };
       for (const line of numstat.split("\n").filter(Boolean)) {
         const [a, d] = line.split("\t");
@@ -126,6 +140,9 @@ export function newWorkspace(opts: { dir: string; home: string; token?: GitToken
 
     async push(url, branch, signal) {
       try {
+        // The person's script could have edited .git/config (url.*.insteadOf, http.proxy, include …)
+        // to send our credential elsewhere: push with the configuration the clone wrote.
+        if (pristineConfig !== undefined) await writeFile(join(opts.dir, ".git", "config"), pristineConfig);
         await git(await envFor(url), signal).raw(["push", "--force", "--no-verify", url, `HEAD:refs/heads/${branch}`]);
         return { kind: "ok" };
       } catch (err) {
