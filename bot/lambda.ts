@@ -7,6 +7,7 @@
  *   only after the listener ends: listeners acknowledge and hand slow work to `deferred`.
  */
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import { AWS_HTTP_TIMEOUTS } from "../core/store.ts";
 import { AwsLambdaReceiver } from "@slack/bolt";
 import type { AwsEvent, AwsResponse } from "@slack/bolt/dist/receivers/AwsLambdaReceiver.js";
 import type { Artifacts } from "../core/artifacts.ts";
@@ -102,7 +103,7 @@ function requestLine(event: AwsEvent): { method: string; path: string } {
 export async function lambdaHandlerFromConfig(config: Config, launcher: Launcher, functionName: string, log: Logger): Promise<LambdaHandler> {
   const store = newStore(config);
   const artifacts = newArtifacts(config);
-  const deferred = newLambdaDeferred(new LambdaClient({ region: config.region }), functionName);
+  const deferred = newLambdaDeferred(new LambdaClient({ region: config.region, requestHandler: AWS_HTTP_TIMEOUTS }), functionName);
   const deps = newBotDeps(config, log, { store, artifacts, launcher, deferred });
   return newLambdaHandler({
     deps,

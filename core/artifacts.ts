@@ -4,6 +4,7 @@
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import type { Config } from "./config.ts";
+import { AWS_HTTP_TIMEOUTS } from "./store.ts";
 
 /** The artifacts port. */
 export type Artifacts = {
@@ -17,7 +18,7 @@ export type Artifacts = {
 
 /** Builds the S3 client of a config (path-style and dummy credentials against a local endpoint). */
 export function newS3Client(config: Config): S3Client {
-  const opts: S3ClientConfig = { region: config.region, maxAttempts: 5 };
+  const opts: S3ClientConfig = { region: config.region, maxAttempts: 5, requestHandler: AWS_HTTP_TIMEOUTS };
   if (config.s3Endpoint) {
     opts.endpoint = config.s3Endpoint;
     opts.forcePathStyle = true;

@@ -20,6 +20,7 @@ import {
 } from "@aws-sdk/client-batch";
 import type { Config } from "./config.ts";
 import type { Launcher } from "./launcher.ts";
+import { AWS_HTTP_TIMEOUTS } from "./store.ts";
 
 /** AWS Batch's largest array size. */
 export const MAX_ARRAY_SIZE = 10_000;
@@ -57,7 +58,7 @@ export function newBatchLauncher(config: BatchLauncherConfig, client?: BatchClie
   const queue = config.batchJobQueue;
   const definition = config.batchJobDefinition;
   if (!queue || !definition) throw new Error("the batch launcher needs AWS_BATCH_JOB_QUEUE and AWS_BATCH_JOB_DEFINITION");
-  const batch = client ?? new BatchClient({ region: config.region });
+  const batch = client ?? new BatchClient({ region: config.region, requestHandler: AWS_HTTP_TIMEOUTS });
 
   return {
     async submit(job, signal) {

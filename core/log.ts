@@ -15,7 +15,7 @@ const TOKEN_PATTERNS: RegExp[] = [
   /\bxapp-[A-Za-z0-9-]{10,}\b/g,
   /\bsk-ant-[A-Za-z0-9_-]{10,}\b/g, // Anthropic keys
   /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g,
-  /(authorization:\s*(?:basic|bearer|token)\s+)[A-Za-z0-9+/=._-]+/gi,
+  /(authorization["']?\s*[:=]\s*["']?(?:basic|bearer|token)\s+)[A-Za-z0-9+/=._-]+/gi,
 ];
 
 /**

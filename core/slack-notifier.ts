@@ -118,6 +118,7 @@ export function newSlackNotifier(deps: SlackNotifierDeps): SlackNotifier {
   async function progress(job: Job, signal?: AbortSignal): Promise<void> {
     if (!job.slack?.threadTs) return;
     try {
+      if (rootIsCurrent(job, now().getTime(), rootIntervalMs)) return;
       if (!(await claimRootUpdate(doc, tables, job.jobId, now().getTime(), rootIntervalMs, signal))) return;
       const fresh = await deps.store.getJob(job.jobId, signal);
       if (!fresh || fresh.finishedAt) return; // the final update is jobFinished's
@@ -169,7 +170,9 @@ export function newSlackNotifier(deps: SlackNotifierDeps): SlackNotifier {
       const job = report.job;
       if (!job.slack?.threadTs) return;
       try {
-        if (!(await openReplyWindow(doc, tables, job.jobId, now().getTime(), replyWindowMs, signal))) return;
+        // A window the job row shows open will flush this row too: skip the conditional write.
+      if (windowIsOpen(job, now().getTime())) return;
+      if (!(await openReplyWindow(doc, tables, job.jobId, now().getTime(), replyWindowMs, signal))) return;
         await sleep(replyWindowMs, signal);
         await flush(job, signal);
       } catch (err) {
@@ -206,6 +209,24 @@ export function newSlackNotifier(deps: SlackNotifierDeps): SlackNotifier {
       }
     },
   };
+}
+
+/**
+ * The coordination attributes reply-window.ts keeps on the job row. They only move forward, so
+ * any copy of the row (e.g. the one a runner's count just returned) can rule a write out early.
+ */
+type Coordination = { replyWindowUntil?: number; rootUpdatedAt?: number; rootFinal?: boolean };
+
+/** True when the job row shows a reply window still open at `nowMs` (openReplyWindow would fail). */
+function windowIsOpen(job: Job, nowMs: number): boolean {
+  const until = (job as Job & Coordination).replyWindowUntil;
+  return typeof until === "number" && until >= nowMs;
+}
+
+/** True when the job row shows a root update within `intervalMs` or the final one (claimRootUpdate would fail). */
+function rootIsCurrent(job: Job, nowMs: number, intervalMs: number): boolean {
+  const c = job as Job & Coordination;
+  return c.rootFinal === true || (typeof c.rootUpdatedAt === "number" && c.rootUpdatedAt > nowMs - intervalMs);
 }
 
 /** Retries for Slack calls: 429s wait their Retry-After (WebClient), other failures back off. */

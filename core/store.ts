@@ -146,6 +146,9 @@ export type Store = {
   markJobCancelled(jobId: string, by: string, now: Date, signal?: AbortSignal): Promise<{ kind: "cancelled" | "already_finished"; job: Job } | undefined>;
 };
 
+/** Every AWS SDK client gets these: a stalled connection fails (and is retried) instead of hanging. */
+export const AWS_HTTP_TIMEOUTS = { connectionTimeout: 5_000, requestTimeout: 30_000 } as const;
+
 /** Counts requests per client, for tests and benchmarks. */
 export type RequestCounter = { count: number };
 
@@ -157,6 +160,7 @@ export function newDynamoClient(config: Config, counter?: RequestCounter): Dynam
       ? { endpoint: config.dynamodbEndpoint, credentials: { accessKeyId: "local", secretAccessKey: "local" } }
       : {}),
     maxAttempts: 5,
+    requestHandler: AWS_HTTP_TIMEOUTS,
   });
   if (counter) {
     client.middlewareStack.add(
@@ -470,27 +474,32 @@ export function newStore(config: Config, client: DynamoDBClient = newDynamoClien
     },
 
     async finalizeIfDone(jobId, now, signal, known) {
-      const job = known ?? (await getJob(jobId, signal));
-      if (!job || job.finishedAt || finishedCount(job.counters) < job.counters.total) return undefined;
-      const status = finalJobStatus(job.counters, job.status === "CANCELLED");
-      try {
-        const r = await doc.send(
-          new UpdateCommand({
-            TableName: jobsTable,
-            Key: { jobId },
-            UpdateExpression: "SET #s = :s, finishedAt = :now, updatedAt = :now",
-            ConditionExpression: "attribute_not_exists(finishedAt)",
-            ExpressionAttributeNames: { "#s": "status" },
-            ExpressionAttributeValues: { ":s": status, ":now": now.toISOString() },
-            ReturnValues: "ALL_NEW",
-          }),
-          opt(signal),
-        );
-        return r.Attributes as Job;
-      } catch (err) {
-        if (isConditionFailure(err)) return undefined;
-        throw new Error(`finalize job ${jobId}`, { cause: err });
+      // The status is decided from a read; the write is conditional on that status, so a cancel
+      // landing in between is seen on the next round instead of being overwritten.
+      let job = known ?? (await getJob(jobId, signal));
+      for (let round = 0; round < 3 && job; round++) {
+        if (job.finishedAt || finishedCount(job.counters) < job.counters.total) return undefined;
+        const status = finalJobStatus(job.counters, job.status === "CANCELLED");
+        try {
+          const r = await doc.send(
+            new UpdateCommand({
+              TableName: jobsTable,
+              Key: { jobId },
+              UpdateExpression: "SET #s = :s, finishedAt = :now, updatedAt = :now",
+              ConditionExpression: "attribute_not_exists(finishedAt) AND #s = :seen",
+              ExpressionAttributeNames: { "#s": "status" },
+              ExpressionAttributeValues: { ":s": status, ":now": now.toISOString(), ":seen": job.status },
+              ReturnValues: "ALL_NEW",
+            }),
+            opt(signal),
+          );
+          return r.Attributes as Job;
+        } catch (err) {
+          if (!isConditionFailure(err)) throw new Error(`finalize job ${jobId}`, { cause: err });
+        }
+        job = await getJob(jobId, signal);
       }
+      return undefined;
     },
 
     async markJobCancelled(jobId, by, now, signal) {

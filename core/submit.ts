@@ -1,16 +1,16 @@
 /**
  * Starting and cancelling jobs: the one code path the CLI and the Slack bot share.
  */
-import { newJobRows, isTerminalRepo, type Job, type JobRequest, type SlackThread } from "./job.ts";
+import { newJobRows, isTerminalRepo, type Job, type JobRequest, type RepoRow, type SlackThread } from "./job.ts";
 import type { Launcher } from "./launcher.ts";
 import type { Logger } from "./log.ts";
 import type { Notifier } from "./notifier.ts";
 import type { Store } from "./store.ts";
 
 export type SubmitDeps = {
-  store: Pick<Store, "createJob" | "setJobFields" | "getJob">;
+  store: Pick<Store, "createJob" | "setJobFields" | "getJob"> & Partial<Pick<Store, "finishRepo" | "finalizeIfDone">>;
   launcher: Pick<Launcher, "submit">;
-  notifier: Pick<Notifier, "jobCreated">;
+  notifier: Pick<Notifier, "jobCreated"> & Partial<Pick<Notifier, "jobFinished">>;
   log: Logger;
   now?: () => Date;
 };
@@ -36,13 +36,36 @@ export async function submitJob(
   let thread: SlackThread | undefined;
   try {
     thread = await deps.notifier.jobCreated(job, signal);
+    // Stored before any runner starts, so every runner's reply finds the thread.
+    if (thread) await deps.store.setJobFields(job.jobId, { slack: thread }, signal);
   } catch (err) {
     log.warn({ err }, "announcing the job failed; launching anyway");
   }
-  const { batchJobId } = await deps.launcher.submit(job, signal);
-  await deps.store.setJobFields(job.jobId, { batchJobId, ...(thread ? { slack: thread } : {}) }, signal);
+  let batchJobId: string;
+  try {
+    ({ batchJobId } = await deps.launcher.submit(job, signal));
+  } catch (err) {
+    // Nothing will run these repositories: end them now, with the reason, so the job finishes.
+    log.error({ err }, "launching the runners failed");
+    await failUnlaunched(deps, job, repos);
+    throw new Error(`launch job ${job.jobId}`, { cause: err });
+  }
+  await deps.store.setJobFields(job.jobId, { batchJobId }, signal);
   log.info({ batchJobId, repositories: repos.length }, "job launched");
   return { kind: "created", job: { ...job, batchJobId, ...(thread ? { slack: thread } : {}) } };
+}
+
+/** Ends every repository of a job whose runners could not be launched as FAILED, and finalizes it. */
+async function failUnlaunched(deps: SubmitDeps, job: Job, repos: readonly RepoRow[]): Promise<void> {
+  const { finishRepo, finalizeIfDone } = deps.store;
+  if (!finishRepo || !finalizeIfDone) return;
+  try {
+    for (const r of repos) await finishRepo.call(deps.store, r, ["PENDING"], "FAILED", { error: "could not start the runners (see the bot's log)" });
+    const finalized = await finalizeIfDone.call(deps.store, job.jobId, new Date());
+    if (finalized) await deps.notifier.jobFinished?.(finalized);
+  } catch (err) {
+    deps.log.error({ err, jobId: job.jobId }, "could not record the failed launch; the watchdog will");
+  }
 }
 
 export type CancelDeps = {
@@ -89,8 +112,13 @@ export async function cancelJob(deps: CancelDeps, input: { jobId: string; by: st
     deps.log.warn({ err, jobId: input.jobId }, "launcher could not cancel; runners will stop at their next step");
   }
   const finalized = await deps.store.finalizeIfDone(input.jobId, new Date(), signal);
-  if (finalized) await deps.notifier.jobFinished(finalized, signal);
-  else await deps.notifier.progress(marked.job, signal);
+  try {
+    if (finalized) await deps.notifier.jobFinished(finalized, signal);
+    else await deps.notifier.progress(marked.job, signal);
+  } catch (err) {
+    // The cancel itself succeeded: a Slack hiccup must not report it as failed.
+    deps.log.warn({ err, jobId: input.jobId }, "reporting the cancel failed");
+  }
   const live = rows.filter((r) => !isTerminalRepo(r.status) && r.status !== "PENDING").length;
   deps.log.info({ jobId: input.jobId, pendingCancelled, live }, "job cancelled");
   return { kind: "cancelled", job: finalized ?? marked.job, pendingCancelled };

@@ -24,6 +24,7 @@ import { redact } from "../core/log.ts";
 import type { Notifier } from "../core/notifier.ts";
 import type { RepoFields, Store } from "../core/store.ts";
 import { commandEnv, lastLines, runCommand } from "./command.ts";
+import { runVerify } from "./verify.ts";
 import { newWorkspace, type GitTokenSource, type Workspace } from "./workspace.ts";
 
 /** What a Claude change ended with (see runner/agent). `transcript` is redacted JSON. */
@@ -166,13 +167,20 @@ export async function runRepo(
 
   // The attempt's own signal: aborted by the caller (SIGTERM, cancel) or when the heartbeat
   // finds that this attempt no longer owns the row.
+  // `ownership` is aborted only when the row is lost: it alone governs publishing once the row is
+  // PUSHING (the point of no return), so a cancel or SIGTERM cannot leave a pushed branch on a
+  // repository that then ends CANCELLED.
   const attempt = new AbortController();
+  const ownership = new AbortController();
   const onAbort = () => attempt.abort(signal.reason);
   signal.addEventListener("abort", onAbort, { once: true });
   const heartbeat = setInterval(() => {
-    deps.store.heartbeat(row, now(), attempt.signal).then(
+    deps.store.heartbeat(row, now(), ownership.signal).then(
       (owned) => {
-        if (!owned) attempt.abort(new Error("lost ownership of the repository row"));
+        if (owned) return;
+        const lost = new Error("lost ownership of the repository row");
+        ownership.abort(lost);
+        attempt.abort(lost);
       },
       (err: unknown) => log.warn({ err }, "heartbeat failed"),
     );
@@ -183,7 +191,7 @@ export async function runRepo(
   const state = { status: "CLONING" as RepoStatus, step: "clone" };
   let outcome: RepoOutcome;
   try {
-    outcome = await changeRepo(deps, { job, row, dir, state, log }, attempt.signal);
+    outcome = await changeRepo(deps, { job, row, dir, state, log, publishSignal: ownership.signal }, attempt.signal);
   } catch (err) {
     if (attempt.signal.aborted) {
       const fresh = await deps.store.getJob(job.jobId);
@@ -227,7 +235,7 @@ function describeAbort(reason: unknown): string {
   return typeof reason === "string" ? reason : "aborted";
 }
 
-type Ctx = { job: Job; row: RepoRow; dir: string; state: { status: RepoStatus; step: string }; log: Logger };
+type Ctx = { job: Job; row: RepoRow; dir: string; state: { status: RepoStatus; step: string }; log: Logger; publishSignal: AbortSignal };
 
 async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Promise<RepoOutcome> {
   const { job, row, state, log } = ctx;
@@ -256,7 +264,10 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
   state.step = "change";
   const cmdEnv = commandEnv(deps.baseEnv ?? process.env, home, { CODY_JOB_ID: job.jobId, CODY_REPOSITORY: repository });
   const verify = job.verify
-    ? (s: AbortSignal) => verifyCommand(job.verify!, checkout, cmdEnv, deps.settings.scriptTimeoutSeconds, s)
+    ? async (s: AbortSignal): Promise<VerifyOutcome> => {
+        const v = await runVerify(job.verify!, checkout, { timeoutSeconds: deps.settings.scriptTimeoutSeconds, env: deps.baseEnv ?? process.env, home, extraEnv: { CODY_JOB_ID: job.jobId, CODY_REPOSITORY: repository } }, s);
+        return v.reason ? { ...v, reason: redact(v.reason, deps.settings.secrets) } : v;
+      }
     : undefined;
 
   let summary: string | undefined;
@@ -327,6 +338,7 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
     throw new Error("lost the repository row before pushing");
   }
   state.status = "PUSHING";
+  signal = ctx.publishSignal;
   const pushed = await ws.push(url, branch, signal);
   if (pushed.kind === "failed") {
     const reason = pushed.reason === "token has no push access" ? `token has no push access to ${repository}` : pushed.reason;
@@ -397,21 +409,6 @@ function formatBytes(n: number): string {
   return `${n} bytes`;
 }
 
-async function verifyCommand(
-  command: string,
-  cwd: string,
-  env: NodeJS.ProcessEnv,
-  timeoutSeconds: number,
-  signal: AbortSignal,
-): Promise<VerifyOutcome> {
-  const r = await runCommand(command, { cwd, env, timeoutSeconds }, signal);
-  if (r.kind === "aborted") throw signal.reason ?? new Error("aborted");
-  if (r.kind === "timed_out") return { ok: false, output: r.output, reason: `verify timed out after ${r.seconds} s` };
-  if (r.code === 0) return { ok: true, output: r.output };
-  const tail = lastLines(r.output, 5);
-  return { ok: false, output: r.output, reason: `verify failed (exit ${r.code})${tail ? `: ${truncate(tail, 600)}` : ""}` };
-}
-
 function cancelled(job: Job): RepoOutcome {
   return { kind: "cancelled", reason: "job cancelled" };
 }
@@ -440,9 +437,9 @@ async function endRepo(
   crashPoint?: () => void,
 ): Promise<void> {
   const [status, fields] = terminalOf(outcome);
-  const ended = await deps.store.finishRepo(row, from, status, { ...fields, step: "report" });
-  if (ended) crashPoint?.();
-  if (!ended) {
+  const ended = await deps.store.finishRepoWithJob(row, from, status, { ...fields, step: "report" });
+  if (ended.ended) crashPoint?.();
+  if (!ended.ended) {
     const current = await deps.store.getRepo(row.jobId, row.repositoryName);
     if (current && isTerminalRepo(current.status)) {
       log.info({ status: current.status }, "repository was ended by someone else");
@@ -451,17 +448,16 @@ async function endRepo(
     throw new Error(`could not record ${status} for ${row.repositoryName}`);
   }
   log.info({ status, reason: "reason" in outcome ? outcome.reason : undefined }, "repository finished");
-  const repo = await deps.store.getRepo(row.jobId, row.repositoryName);
-  if (repo) {
-    const links = await linksFor(deps, repo);
-    await deps.notifier.repoFinished({ job, repo, ...links }).catch((err: unknown) => log.warn({ err }, "reporting the repository failed"));
-  }
-  const finalized = await deps.store.finalizeIfDone(job.jobId, new Date());
+  // The row and the job as the writes returned them: no re-reads (DynamoDB requests per repository).
+  const { repo, job: counted } = ended;
+  const links = await linksFor(deps, repo);
+  await deps.notifier.repoFinished({ job: counted ?? job, repo, ...links }).catch((err: unknown) => log.warn({ err }, "reporting the repository failed"));
+  const finalized = await deps.store.finalizeIfDone(job.jobId, new Date(), undefined, counted);
   if (finalized) {
     log.info({ status: finalized.status, counters: finalized.counters }, "job finished");
     await deps.notifier.jobFinished(finalized).catch((err: unknown) => log.warn({ err }, "reporting the job's end failed"));
   } else {
-    const fresh = await deps.store.getJob(job.jobId);
+    const fresh = counted ?? (await deps.store.getJob(job.jobId));
     if (fresh) await deps.notifier.progress(fresh).catch((err: unknown) => log.warn({ err }, "reporting progress failed"));
   }
 }

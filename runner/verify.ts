@@ -14,17 +14,17 @@ const MAX_OUTPUT_BYTES = 16 * 1024;
  * Runs `command` with `/bin/sh -c` in `root`. `env` is the runner's environment, filtered by
  * `commandEnv` (no credential passes); `home` becomes HOME and TMPDIR. Resolves `ok: true` on
  * exit code 0; otherwise `ok: false` with a reason naming the exit code, the timeout or the
- * cancellation and the last lines of output. Rejects only when the shell cannot start.
+ * last lines of output. Rejects when the shell cannot start or `signal` aborted the command.
  */
 export async function runVerify(
   command: string,
   root: string,
-  opts: { timeoutSeconds: number; env: NodeJS.ProcessEnv; home: string },
+  opts: { timeoutSeconds: number; env: NodeJS.ProcessEnv; home: string; extraEnv?: Record<string, string> },
   signal: AbortSignal,
 ): Promise<VerifyResult> {
   const res = await runCommand(
     command,
-    { cwd: root, env: commandEnv(opts.env, opts.home), timeoutSeconds: opts.timeoutSeconds, maxOutputBytes: MAX_OUTPUT_BYTES },
+    { cwd: root, env: commandEnv(opts.env, opts.home, opts.extraEnv), timeoutSeconds: opts.timeoutSeconds, maxOutputBytes: MAX_OUTPUT_BYTES },
     signal,
   );
   const tail = lastLines(res.output, 15);
@@ -35,6 +35,7 @@ export async function runVerify(
     case "timed_out":
       return { ok: false, output: res.output, reason: `verify command timed out after ${res.seconds}s${tail ? `:\n${tail}` : ""}` };
     case "aborted":
-      return { ok: false, output: res.output, reason: "verify command cancelled" };
+      // The repository's run is being stopped (cancel, SIGTERM): not a verdict on the change.
+      throw signal.reason instanceof Error ? signal.reason : new Error("verify command cancelled");
   }
 }

@@ -102,6 +102,8 @@ export class Bot extends Construct {
       GITHUB_APP_ID: s.githubAuth === "app" ? s.githubAppId : undefined,
       GITHUB_APP_INSTALLATION_ID: s.githubAuth === "app" ? s.githubAppInstallationId : undefined,
       LOG_LEVEL: s.logLevel,
+      // The watchdog's view of the runners: how many attempts Batch makes per repository.
+      MAX_ATTEMPTS: String(s.runnerAttempts),
       NODE_OPTIONS: "--enable-source-maps",
       // Only where to find each secret; core/secrets.ts reads the values once per cold start.
       ...Object.fromEntries(botSecrets.map((u) => [`${u.variable}_SECRET_ARN`, u.secret.arn])),

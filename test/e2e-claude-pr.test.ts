@@ -96,7 +96,7 @@ describe("verification", () => {
     expect(r.code).toBe(1);
     const row = (JSON.parse(r.stdout) as JobJson).repositories[0]!;
     expect(row.status).toBe("FAILED");
-    expect(row.error).toContain("verify failed (exit 1)");
+    expect(row.error).toContain("verify command exited with code 1");
     expect(row.error).toContain("expected version 3");
     expect(row.transcriptKey).toBeDefined();
     const branches = execFileSync("git", ["branch", "--list", "cody/*"], { cwd: join(remotes.root, "acme/v1.git"), encoding: "utf8" });

@@ -1,7 +1,7 @@
 /**
  * Orchestration overhead: N repositories with a one-line script change through the local
  * launcher running repositories in-process (`LOCAL_RUNNER=inprocess`, the CLI's environment and
- * the same runRepo entry as the runner), against a bare shell pipeline doing the same
+ * the same runRepo entry as the runner; the embedded stack in its own process), against a bare shell pipeline doing the same
  * clone + edit + diff with the same parallelism (`xargs -P`).
  */
 import { spawn } from "node:child_process";
@@ -12,8 +12,8 @@ import { newLogger } from "../../core/log.ts";
 import { newConsoleNotifier } from "../../core/notifier.ts";
 import { submitJob } from "../../core/submit.ts";
 import { openEnvironment } from "../cli-environment.ts";
-import { EmbeddedStack } from "../embedded-stack.ts";
 import { BENCH_DIR, ensureRemotes, REMOTES, SCRIPT } from "./fixtures.ts";
+import { startStackProcess } from "./processes.ts";
 import { median, round } from "./results.ts";
 
 export type OrchestrationResult = { codyS: number; baselineS: number; ratio: number; runs: { cody: number[]; baseline: number[] } };
@@ -21,7 +21,8 @@ export type OrchestrationResult = { codyS: number; baselineS: number; ratio: num
 /** Runs both sides `rounds` times, alternating, and compares medians. */
 export async function benchOrchestration(opts: { repos: number; concurrency: number; rounds: number }): Promise<OrchestrationResult> {
   const { names, gitBaseUrl } = ensureRemotes(opts.repos);
-  const stack = await EmbeddedStack.start({ inMemory: true, env: {} });
+  // The stack runs in its own process, as DynamoDB and S3 are remote in AWS: this process is the orchestrator only.
+  const stack = await startStackProcess();
   const log = newLogger({ level: "silent" });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
