@@ -87,6 +87,18 @@ describe("store", () => {
     expect((await stack.store.getRepo(job.jobId, "acme/r0"))!.status).toBe("RUNNING");
   });
 
+  it("lists unfinished jobs for the watchdog however many finished jobs are newer", async () => {
+    const stuck = await newJob(1, new Date(Date.now() - 3600_000));
+    for (let i = 0; i < 5; i++) {
+      const done = await newJob(1);
+      await stack.store.finishRepo(done.repos[0]!, ["PENDING"], "NO_CHANGES", {});
+      await stack.store.finalizeIfDone(done.job.jobId, new Date());
+    }
+    const ids = (await stack.store.listUnfinishedJobs(100)).map((j) => j.jobId);
+    expect(ids).toContain(stuck.job.jobId);
+    expect((await stack.store.listUnfinishedJobs(100)).every((j) => !j.finishedAt)).toBe(true);
+  });
+
   it("lists recent jobs newest first and leaves expired ones out", async () => {
     const old = await newJob(1, new Date(Date.now() - 40 * 24 * 3600 * 1000));
     const fresh = await newJob(1);

@@ -76,6 +76,11 @@ export type Store = {
   listRepos(jobId: string, signal?: AbortSignal): Promise<RepoRow[]>;
   /** The most recent jobs across statuses (status GSI), newest first, expired ones left out. */
   listJobs(limit: number, signal?: AbortSignal): Promise<Job[]>;
+  /**
+   * Jobs not finalized yet (PENDING, RUNNING, and CANCELLED ones still winding down), oldest
+   * first, up to `limit`, across pages of the status GSI: what the watchdog sweeps.
+   */
+  listUnfinishedJobs(limit: number, signal?: AbortSignal): Promise<Job[]>;
   /** Sets bookkeeping fields on a job (batch job id, Slack thread). */
   setJobFields(jobId: string, fields: Partial<Pick<Job, "batchJobId" | "slack">>, signal?: AbortSignal): Promise<void>;
   /** PENDING → RUNNING; false when the job was not PENDING. */
@@ -290,6 +295,31 @@ export function newStore(config: Config, client: DynamoDBClient = newDynamoClien
         .filter((j) => !isExpired(j.expiresAt))
         .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
         .slice(0, limit);
+    },
+
+    async listUnfinishedJobs(limit, signal) {
+      const out: Job[] = [];
+      for (const status of ["PENDING", "RUNNING", "CANCELLED"] as const) {
+        let start: Record<string, unknown> | undefined;
+        do {
+          const r = await doc.send(
+            new QueryCommand({
+              TableName: jobsTable,
+              IndexName: JOBS_STATUS_INDEX,
+              KeyConditionExpression: "#s = :s",
+              FilterExpression: "attribute_not_exists(finishedAt)",
+              ExpressionAttributeNames: { "#s": "status" },
+              ExpressionAttributeValues: { ":s": status },
+              ScanIndexForward: true,
+              ExclusiveStartKey: start,
+            }),
+            opt(signal),
+          );
+          out.push(...((r.Items ?? []) as Job[]).filter((j) => !isExpired(j.expiresAt)));
+          start = out.length < limit ? r.LastEvaluatedKey : undefined;
+        } while (start);
+      }
+      return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt)).slice(0, limit);
     },
 
     async setJobFields(jobId, fields, signal) {

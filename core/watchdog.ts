@@ -95,12 +95,12 @@ export type WatchdogSettings = {
  * Returns how many jobs it looked at and how many repositories it failed.
  */
 export async function runWatchdog(
-  deps: WatchdogDeps & { store: Pick<Store, "listJobs"> },
+  deps: WatchdogDeps & { store: Pick<Store, "listUnfinishedJobs"> },
   settings: WatchdogSettings,
   now: Date,
   signal?: AbortSignal,
 ): Promise<{ jobs: number; failed: number }> {
-  const jobs = (await deps.store.listJobs(settings.limit ?? 100, signal)).filter((j) => !j.finishedAt);
+  const jobs = await deps.store.listUnfinishedJobs(settings.limit ?? 500, signal);
   const ago = (ms: number) => new Date(now.getTime() - ms);
   const failed = await sweepJobs(
     deps,

@@ -5,6 +5,7 @@
  */
 import { ConfigError, loadConfig, secretValues } from "../core/config.ts";
 import { newLogger } from "../core/log.ts";
+import { resolveSecrets } from "../core/secrets.ts";
 import { crashPointsFrom } from "./crash-points.ts";
 import { runRepo } from "./run-repo.ts";
 import { newRunnerDeps } from "./wiring.ts";
@@ -20,7 +21,8 @@ function abortOnSignals(): AbortSignal {
 async function main(): Promise<number> {
   let config;
   try {
-    config = loadConfig(process.env);
+    // In AWS the job definition may name secrets by ARN (*_SECRET_ARN) instead of injecting values.
+    config = loadConfig(await resolveSecrets(process.env));
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`cody runner: ${err.message}\n`);
