@@ -13,7 +13,7 @@
  */
 import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { RepoRow } from "./job.ts";
-import { isConditionFailure } from "./store.ts";
+import { isConditionFailure, queryAll } from "./store.ts";
 
 export type ReplyTables = { jobsTable: string; reposTable: string };
 
@@ -92,24 +92,18 @@ export async function isRootFinal(doc: DynamoDBDocumentClient, t: ReplyTables, j
 
 /** Terminal repository rows of a job that no one has reported yet, in index order. */
 export async function unreportedRows(doc: DynamoDBDocumentClient, t: ReplyTables, jobId: string, signal?: AbortSignal): Promise<RepoRow[]> {
-  const rows: RepoRow[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const r = await doc.send(
-      new QueryCommand({
-        TableName: t.reposTable,
-        KeyConditionExpression: "jobId = :j",
-        FilterExpression: "attribute_not_exists(reportedAt) AND #s IN (:c, :n, :f, :x)",
-        ExpressionAttributeNames: { "#s": "status" },
-        ExpressionAttributeValues: { ":j": jobId, ":c": "COMPLETED", ":n": "NO_CHANGES", ":f": "FAILED", ":x": "CANCELLED" },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-      opt(signal),
-    );
-    rows.push(...((r.Items ?? []) as RepoRow[]));
-    start = r.LastEvaluatedKey;
-  } while (start);
+  const rows = await queryAll<RepoRow>(
+    doc,
+    {
+      TableName: t.reposTable,
+      KeyConditionExpression: "jobId = :j",
+      FilterExpression: "attribute_not_exists(reportedAt) AND #s IN (:c, :n, :f, :x)",
+      ExpressionAttributeNames: { "#s": "status" },
+      ExpressionAttributeValues: { ":j": jobId, ":c": "COMPLETED", ":n": "NO_CHANGES", ":f": "FAILED", ":x": "CANCELLED" },
+      ConsistentRead: true,
+    },
+    signal,
+  );
   return rows.sort((a, b) => a.index - b.index);
 }
 

@@ -17,6 +17,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  type QueryCommandInput,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import type { Config } from "./config.ts";
@@ -253,22 +254,11 @@ export function newStore(config: Config, client: DynamoDBClient = newDynamoClien
     },
 
     async listRepos(jobId, signal) {
-      const rows: RepoRow[] = [];
-      let start: Record<string, unknown> | undefined;
-      do {
-        const r = await doc.send(
-          new QueryCommand({
-            TableName: reposTable,
-            KeyConditionExpression: "jobId = :j",
-            ExpressionAttributeValues: { ":j": jobId },
-            ConsistentRead: true,
-            ExclusiveStartKey: start,
-          }),
-          opt(signal),
-        );
-        rows.push(...((r.Items ?? []) as RepoRow[]));
-        start = r.LastEvaluatedKey;
-      } while (start);
+      const rows = await queryAll<RepoRow>(
+        doc,
+        { TableName: reposTable, KeyConditionExpression: "jobId = :j", ExpressionAttributeValues: { ":j": jobId }, ConsistentRead: true },
+        signal,
+      );
       return rows.sort((a, b) => a.index - b.index);
     },
 
@@ -300,24 +290,21 @@ export function newStore(config: Config, client: DynamoDBClient = newDynamoClien
     async listUnfinishedJobs(limit, signal) {
       const out: Job[] = [];
       for (const status of ["PENDING", "RUNNING", "CANCELLED"] as const) {
-        let start: Record<string, unknown> | undefined;
-        do {
-          const r = await doc.send(
-            new QueryCommand({
-              TableName: jobsTable,
-              IndexName: JOBS_STATUS_INDEX,
-              KeyConditionExpression: "#s = :s",
-              FilterExpression: "attribute_not_exists(finishedAt)",
-              ExpressionAttributeNames: { "#s": "status" },
-              ExpressionAttributeValues: { ":s": status },
-              ScanIndexForward: true,
-              ExclusiveStartKey: start,
-            }),
-            opt(signal),
-          );
-          out.push(...((r.Items ?? []) as Job[]).filter((j) => !isExpired(j.expiresAt)));
-          start = out.length < limit ? r.LastEvaluatedKey : undefined;
-        } while (start);
+        const jobs = await queryAll<Job>(
+          doc,
+          {
+            TableName: jobsTable,
+            IndexName: JOBS_STATUS_INDEX,
+            KeyConditionExpression: "#s = :s",
+            FilterExpression: "attribute_not_exists(finishedAt)",
+            ExpressionAttributeNames: { "#s": "status" },
+            ExpressionAttributeValues: { ":s": status },
+            ScanIndexForward: true,
+          },
+          signal,
+          limit,
+        );
+        out.push(...jobs.filter((j) => !isExpired(j.expiresAt)));
       }
       return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt)).slice(0, limit);
     },
@@ -608,6 +595,21 @@ function repoUpdate(
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,
   };
+}
+
+/**
+ * Every item of a query, following LastEvaluatedKey page by page (stopping once `limit` items
+ * are in, when given).
+ */
+export async function queryAll<T>(doc: DynamoDBDocumentClient, input: QueryCommandInput, signal?: AbortSignal, limit = Infinity): Promise<T[]> {
+  const items: T[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const r = await doc.send(new QueryCommand({ ...input, ExclusiveStartKey: start }), signal ? { abortSignal: signal } : {});
+    items.push(...((r.Items ?? []) as T[]));
+    start = items.length < limit ? r.LastEvaluatedKey : undefined;
+  } while (start);
+  return items;
 }
 
 /** True for a failed condition, alone or inside a cancelled transaction. */

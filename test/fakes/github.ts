@@ -6,6 +6,7 @@
  * configurable pull-request creation rate, and answers 501 naming any route it does not serve,
  * so a new call cannot pass unnoticed. State is plain data tests can read.
  */
+import { readBody } from "./http.ts";
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -544,11 +545,3 @@ function isValidJwt(jwt: string, appId: string, publicKey: KeyObject | string): 
   }
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}

@@ -7,6 +7,7 @@
  *
  * Also: {@link signSlackRequest}, which signs a request to the bot exactly as Slack does.
  */
+import { readBody } from "./http.ts";
 import { createHmac } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -206,15 +207,6 @@ function blocksProblem(blocks: unknown[], max: number): string | undefined {
       return `block ${i}: context text over 3000 characters`;
   }
   return undefined;
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
 }
 
 function parseBody(raw: string, contentType: string): Record<string, unknown> {
