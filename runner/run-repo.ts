@@ -3,7 +3,7 @@
  * commit + diff → publish (S3, push, pull request) → report. Reads like multi-gitter's
  * runSingleRepo: every expected outcome is a value; only infrastructure faults throw.
  */
-import { lstat, mkdir, readdir, rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -25,6 +25,7 @@ import type { Notifier } from "../core/notifier.ts";
 import type { RepoFields, Store } from "../core/store.ts";
 import { commandEnv, lastLines, runCommand } from "./command.ts";
 import { runVerify } from "./verify.ts";
+import { changedFileTooBig, checkoutTooBig, DEFAULT_MAX_CHANGED_FILES, DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_REPO_BYTES, freshWorkDir } from "./repo-caps.ts";
 import { newWorkspace, type GitTokenSource, type Workspace } from "./workspace.ts";
 
 /** What a Claude change ended with (see runner/agent). `transcript` is redacted JSON. */
@@ -212,24 +213,6 @@ export async function runRepo(
   return 0;
 }
 
-/**
- * The attempt's own empty directory `<parent>/cody-<jobId>-<index>-a<attempt>`. Directories of
- * earlier attempts of the same repository (left behind by a killed runner) are removed first, so
- * every attempt starts from a clean checkout and crashes leave no garbage behind.
- */
-async function freshWorkDir(parent: string, jobId: string, index: number, attempt: number): Promise<string> {
-  const prefix = `cody-${jobId}-${index}-a`;
-  const names = await readdir(parent).catch(() => [] as string[]);
-  for (const name of names) {
-    if (name.startsWith(prefix) && Number(name.slice(prefix.length)) <= attempt) {
-      await rm(join(parent, name), { recursive: true, force: true });
-    }
-  }
-  const dir = join(parent, `${prefix}${attempt}`);
-  await mkdir(dir, { recursive: true });
-  return dir;
-}
-
 function describeAbort(reason: unknown): string {
   if (reason instanceof Error) return reason.message;
   return typeof reason === "string" ? reason : "aborted";
@@ -362,51 +345,8 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
   return { kind: "completed", fields: { ...fields, prUrl: pr.url, prNumber: pr.number } };
 }
 
-/** Default caps; MAX_CHANGED_FILES, MAX_REPO_MB and MAX_FILE_KB override them (core/config.ts). */
-export const DEFAULT_MAX_CHANGED_FILES = 2000;
-export const DEFAULT_MAX_REPO_BYTES = 2 * 1024 ** 3;
-export const DEFAULT_MAX_FILE_BYTES = 10 * 1024 ** 2;
-
 function step(deps: RunRepoDeps, row: RepoRow, name: string, signal: AbortSignal) {
   return deps.store.recordStep(row, name, (deps.now ?? (() => new Date()))(), signal);
-}
-
-/**
- * A reason when the checkout (working tree and .git) holds more than `max` bytes, else
- * undefined. Stops walking as soon as the cap is passed; symbolic links are not followed.
- */
-async function checkoutTooBig(dir: string, max: number): Promise<string | undefined> {
-  let total = 0;
-  const stack = [dir];
-  while (stack.length > 0 && total <= max) {
-    const d = stack.pop()!;
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) stack.push(p);
-      else if (e.isFile()) total += (await lstat(p)).size;
-      if (total > max) break;
-    }
-  }
-  if (total <= max) return undefined;
-  return `the repository is larger than ${formatBytes(max)} after cloning (MAX_REPO_MB)`;
-}
-
-/** A reason when a changed (added or modified) file is larger than `max` bytes, else undefined. */
-async function changedFileTooBig(ws: Workspace, root: string, max: number, signal: AbortSignal): Promise<string | undefined> {
-  for (const path of await ws.changedFiles(signal)) {
-    const st = await lstat(join(root, path)).catch(() => undefined);
-    if (st?.isFile() && st.size > max) {
-      return `the change makes ${truncate(path, 200)} ${formatBytes(st.size)}; at most ${formatBytes(max)} per file (MAX_FILE_KB)`;
-    }
-  }
-  return undefined;
-}
-
-function formatBytes(n: number): string {
-  if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(1)} GB`;
-  if (n >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(1)} MB`;
-  if (n >= 1024) return `${(n / 1024).toFixed(1)} KB`;
-  return `${n} bytes`;
 }
 
 function cancelled(job: Job): RepoOutcome {

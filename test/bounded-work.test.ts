@@ -137,7 +137,8 @@ describe("commands are killed with their whole process tree", () => {
       { type: "script", script: "echo b >> src/a.txt", verify: `sleep ${m} & sleep ${m} & sleep ${m} & sleep ${m}`, repositories: ["acme/plain"] },
       { scriptTimeoutSeconds: 1 },
     );
-    expect(verify).toMatchObject({ status: "FAILED", error: "verify timed out after 1 s" });
+    expect(verify.status).toBe("FAILED");
+    expect(verify.error).toMatch(/^verify (command )?timed out after 1 ?s/);
     expect(await leftovers(m)).toEqual([]);
   });
 });
