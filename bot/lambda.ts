@@ -6,7 +6,7 @@
  * - everything else through Bolt's AwsLambdaReceiver (signature verification on), which answers
  *   only after the listener ends: listeners acknowledge and hand slow work to `deferred`.
  */
-import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import type { LambdaClient } from "@aws-sdk/client-lambda";
 import { AWS_HTTP_TIMEOUTS } from "../core/store.ts";
 import { AwsLambdaReceiver } from "@slack/bolt";
 import type { AwsEvent, AwsResponse } from "@slack/bolt/dist/receivers/AwsLambdaReceiver.js";
@@ -34,6 +34,7 @@ export type LambdaHandler = (event: LambdaEvent, context: unknown) => Promise<Aw
 /** `deferred` for Lambda: invokes `functionName` asynchronously (InvocationType Event) with the task. */
 export function newLambdaDeferred(client: LambdaClient, functionName: string): (task: DeferredTask) => Promise<void> {
   return async (task) => {
+    const { InvokeCommand } = await import("@aws-sdk/client-lambda");
     const r = await client.send(
       new InvokeCommand({ FunctionName: functionName, InvocationType: "Event", Payload: Buffer.from(JSON.stringify({ codyTask: task } satisfies TaskEvent)) }),
     );
@@ -103,7 +104,15 @@ function requestLine(event: AwsEvent): { method: string; path: string } {
 export async function lambdaHandlerFromConfig(config: Config, launcher: Launcher, functionName: string, log: Logger): Promise<LambdaHandler> {
   const store = newStore(config);
   const artifacts = newArtifacts(config);
-  const deferred = newLambdaDeferred(new LambdaClient({ region: config.region, requestHandler: AWS_HTTP_TIMEOUTS }), functionName);
+  // The Lambda SDK loads on the first deferral, not at cold start.
+  let invoke: ((task: DeferredTask) => Promise<void>) | undefined;
+  const deferred = async (task: DeferredTask) => {
+    if (!invoke) {
+      const { LambdaClient } = await import("@aws-sdk/client-lambda");
+      invoke = newLambdaDeferred(new LambdaClient({ region: config.region, requestHandler: AWS_HTTP_TIMEOUTS }), functionName);
+    }
+    return invoke(task);
+  };
   const deps = newBotDeps(config, log, { store, artifacts, launcher, deferred });
   return newLambdaHandler({
     deps,

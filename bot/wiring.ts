@@ -5,7 +5,7 @@
  */
 import type { Artifacts } from "../core/artifacts.ts";
 import type { Config } from "../core/config.ts";
-import { listOwnerRepositories, newGitHub } from "../core/github.ts";
+import type { GitHub } from "../core/github.ts";
 import type { Launcher } from "../core/launcher.ts";
 import type { Logger } from "../core/log.ts";
 import { newSlackClient, newSlackNotifierFromConfig } from "../core/slack-notifier.ts";
@@ -26,9 +26,14 @@ export type BotParts = {
 /** The listeners' dependencies for a config. */
 export function newBotDeps(config: Config, log: Logger, parts: BotParts): BotDeps {
   const client = newSlackClient(config);
-  let github: ReturnType<typeof newGitHub> | undefined;
+  // Octokit loads on the first owner/* expansion, not at cold start.
+  let github: GitHub | undefined;
   const expandOwner: ExpandOwner =
-    parts.expandOwner ?? ((owner, signal) => listOwnerRepositories((github ??= newGitHub(config, { log })).octokit, owner, signal));
+    parts.expandOwner ??
+    (async (owner, signal) => {
+      const { listOwnerRepositories, newGitHub } = await import("../core/github.ts");
+      return listOwnerRepositories((github ??= newGitHub(config, { log })).octokit, owner, signal);
+    });
   return {
     store: parts.store,
     artifacts: parts.artifacts,

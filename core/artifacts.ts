@@ -1,10 +1,15 @@
 /**
  * Artifacts in S3: diffs and Claude transcripts, and presigned GET links to them.
  */
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
-import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import type { S3Client, S3ClientConfig } from "@aws-sdk/client-s3";
 import type { Config } from "./config.ts";
 import { AWS_HTTP_TIMEOUTS } from "./store.ts";
+
+// The S3 SDK is loaded on first use, not at import: the bot's cold start only needs it for links.
+type S3Sdk = typeof import("@aws-sdk/client-s3");
+type Presigner = typeof import("@aws-sdk/s3-request-presigner");
+let sdk: Promise<{ s3: S3Sdk; presigner: Presigner }> | undefined;
+const loadSdk = () => (sdk ??= Promise.all([import("@aws-sdk/client-s3"), import("@aws-sdk/s3-request-presigner")]).then(([s3, presigner]) => ({ s3, presigner })));
 
 /** The artifacts port. */
 export type Artifacts = {
@@ -16,31 +21,35 @@ export type Artifacts = {
   link(key: string, ttlSeconds?: number): Promise<string>;
 };
 
-/** Builds the S3 client of a config (path-style and dummy credentials against a local endpoint). */
-export function newS3Client(config: Config): S3Client {
+/** S3 client options of a config (path-style and dummy credentials against a local endpoint). */
+export function s3ClientOptions(config: Config): S3ClientConfig {
   const opts: S3ClientConfig = { region: config.region, maxAttempts: 5, requestHandler: AWS_HTTP_TIMEOUTS };
   if (config.s3Endpoint) {
     opts.endpoint = config.s3Endpoint;
     opts.forcePathStyle = true;
     opts.credentials = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
   }
-  return new S3Client(opts);
+  return opts;
 }
 
-/** Creates the artifacts adapter over S3. */
-export function newArtifacts(config: Config, client: S3Client = newS3Client(config)): Artifacts {
+/** Creates the artifacts adapter over S3 (the SDK and the client are made on first use). */
+export function newArtifacts(config: Config, given?: S3Client): Artifacts {
   const Bucket = config.artifactsBucket;
+  let made: Promise<{ s3: S3Sdk; presigner: Presigner; client: S3Client }> | undefined;
+  const ready = () => (made ??= loadSdk().then((m) => ({ ...m, client: given ?? new m.s3.S3Client(s3ClientOptions(config)) })));
   return {
     async put(key, body, contentType, signal) {
+      const { s3, client } = await ready();
       try {
-        await client.send(new PutObjectCommand({ Bucket, Key: key, Body: body, ContentType: contentType }), signal ? { abortSignal: signal } : {});
+        await client.send(new s3.PutObjectCommand({ Bucket, Key: key, Body: body, ContentType: contentType }), signal ? { abortSignal: signal } : {});
       } catch (err) {
         throw new Error(`upload s3://${Bucket}/${key}`, { cause: err });
       }
     },
     async get(key, signal) {
+      const { s3, client } = await ready();
       try {
-        const r = await client.send(new GetObjectCommand({ Bucket, Key: key }), signal ? { abortSignal: signal } : {});
+        const r = await client.send(new s3.GetObjectCommand({ Bucket, Key: key }), signal ? { abortSignal: signal } : {});
         return await r.Body?.transformToString("utf8");
       } catch (err) {
         if ((err as { name?: string }).name === "NoSuchKey") return undefined;
@@ -48,17 +57,22 @@ export function newArtifacts(config: Config, client: S3Client = newS3Client(conf
       }
     },
     async link(key, ttlSeconds) {
-      return getSignedUrl(client, new GetObjectCommand({ Bucket, Key: key }), { expiresIn: ttlSeconds ?? config.presignTtlSeconds });
+      const { s3, presigner, client } = await ready();
+      return presigner.getSignedUrl(client, new s3.GetObjectCommand({ Bucket, Key: key }), { expiresIn: ttlSeconds ?? config.presignTtlSeconds });
     },
   } satisfies Artifacts;
 }
 
-/** Creates the bucket when missing (embedded stack and tests only). */
-export async function ensureBucket(client: S3Client, bucket: string): Promise<void> {
+/** Creates the config's bucket when missing (embedded stack and tests only). */
+export async function ensureBucket(config: Config): Promise<void> {
+  const { s3 } = await loadSdk();
+  const client = new s3.S3Client(s3ClientOptions(config));
   try {
-    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+    await client.send(new s3.CreateBucketCommand({ Bucket: config.artifactsBucket }));
   } catch (err) {
     const name = (err as { name?: string }).name;
     if (name !== "BucketAlreadyOwnedByYou" && name !== "BucketAlreadyExists") throw err;
+  } finally {
+    client.destroy();
   }
 }

@@ -3,7 +3,7 @@
  * Pure: no I/O. Everything that crosses a boundary (store rows, CLI input, modal input) is
  * described here once.
  */
-import { z } from "zod";
+import * as z from "zod/mini";
 import { parseRepoSpec, matchesAllowlist, type AllowPattern } from "./repo-spec.ts";
 
 /** Job types: `code-pattern-update` drives Claude, `script` runs a shell script. */
@@ -237,7 +237,7 @@ export type ValidatedRequest =
 
 const branchPattern = /^(?!\/|.*\/\/|.*\.\.|.*@\{|.*\.lock$|.*\/$)[A-Za-z0-9._\/-]+$/;
 
-const labelList = z.array(z.string().min(1).max(50)).max(20);
+const labelList = z.array(z.string().check(z.minLength(1), z.maxLength(50))).check(z.maxLength(20));
 
 /**
  * Validates a job request against the limits and the allowlist (`"any"`: no allowlist, for the

@@ -11,7 +11,7 @@ import dynalite from "dynalite";
 import S3rver from "s3rver";
 import { loadConfig } from "../core/config.ts";
 import { newDynamoClient, ensureTables } from "../core/store.ts";
-import { ensureBucket, newS3Client } from "../core/artifacts.ts";
+import { ensureBucket } from "../core/artifacts.ts";
 
 /** Variables that point every program at the stack. */
 export type StackEnv = {
@@ -73,9 +73,7 @@ export class EmbeddedStack {
     const dynamoClient = newDynamoClient(local);
     await ensureTables(dynamoClient, local);
     dynamoClient.destroy();
-    const s3Client = newS3Client(local);
-    await ensureBucket(s3Client, local.artifactsBucket);
-    s3Client.destroy();
+    await ensureBucket(local);
     return new EmbeddedStack(env, { dynamo, s3, ...(tempDir ? { tempDir } : {}) });
   }
 
