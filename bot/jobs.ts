@@ -193,7 +193,7 @@ export async function createJobFromSubmission(
 }
 
 export type CommandDeps = {
-  store: CancelDeps["store"] & Pick<Store, "listJobs" | "listUnfinishedJobs" | "getJob" | "listRepos">;
+  store: CancelDeps["store"] & Pick<Store, "listJobs" | "listUnfinishedJobs" | "getJob" | "listRepos" | "countRepo">;
   launcher: Pick<Launcher, "cancel">;
   notifier: Pick<Notifier, "jobFinished" | "progress"> & { refreshRoot?: (jobId: string, signal?: AbortSignal) => Promise<void> };
   settings: BotSettings;

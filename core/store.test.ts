@@ -4,6 +4,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newJobId, newJobRows, type Job, type RepoRow } from "./job.ts";
+import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { newConsoleNotifier } from "./notifier.ts";
+import { newDynamoClient } from "./store.ts";
+import { sweepJob } from "./watchdog.ts";
 import { startTestStack, type TestStack } from "../test/support/stack.ts";
 
 let stack: TestStack;
@@ -19,6 +23,31 @@ async function newJob(n: number, at = new Date()): Promise<{ job: Job; repos: Re
   expect((await stack.store.createJob(rows.job, rows.repos)).kind).toBe("created");
   return rows;
 }
+
+describe("watchdog", () => {
+  it("counts a row whose runner died between ending it and counting it, and finishes the job", async () => {
+    const { job, repos } = await newJob(2);
+    await stack.store.finishRepo(repos[0]!, ["PENDING"], "COMPLETED", {});
+    // The second row ends, but its runner dies before the count: write the terminal status alone.
+    const client = DynamoDBDocumentClient.from(newDynamoClient(stack.config));
+    await client.send(
+      new UpdateCommand({
+        TableName: stack.config.reposTable,
+        Key: { jobId: job.jobId, repositoryName: "acme/r1" },
+        UpdateExpression: "SET #s = :f, #e = :e",
+        ExpressionAttributeNames: { "#s": "status", "#e": "error" },
+        ExpressionAttributeValues: { ":f": "FAILED", ":e": "script exited with code 1" },
+      }),
+    );
+    expect((await stack.store.getJob(job.jobId))!.counters.failed).toBe(0);
+    const now = new Date();
+    await sweepJob({ store: stack.store, notifier: newConsoleNotifier(stack.log), log: stack.log }, job.jobId, { staleBefore: now, now });
+    const after = (await stack.store.getJob(job.jobId))!;
+    expect(after.counters).toEqual({ total: 2, completed: 1, noChanges: 0, failed: 1, cancelled: 0 });
+    expect(after.status).toBe("FAILED");
+    expect(after.finishedAt).toBeDefined();
+  });
+});
 
 describe("store", () => {
   it("creates a job once: a second creation with the same id returns the stored job", async () => {

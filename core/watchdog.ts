@@ -9,7 +9,7 @@ import type { Notifier } from "./notifier.ts";
 import type { Store } from "./store.ts";
 
 export type WatchdogDeps = {
-  store: Pick<Store, "listRepos" | "finishRepo" | "finalizeIfDone" | "getJob">;
+  store: Pick<Store, "listRepos" | "finishRepo" | "finalizeIfDone" | "getJob" | "countRepo">;
   notifier: Pick<Notifier, "jobFinished" | "repoFinished">;
   log: Logger;
 };
@@ -38,7 +38,12 @@ export async function sweepJob(deps: WatchdogDeps, jobId: string, opts: SweepOpt
   };
   const anyAlive = rows.some((r) => LIVE_REPO_STATUSES.includes(r.status) && !isStale(r));
   for (const row of rows) {
-    if (isTerminalRepo(row.status)) continue;
+    if (isTerminalRepo(row.status)) {
+      // A runner that died between ending its row and counting it (its last attempt) left the
+      // job short of its total: count the row now (idempotent), or the job never finishes.
+      if (job && !job.countedIndexes?.has(row.index)) await deps.store.countRepo(row, signal);
+      continue;
+    }
     const live = LIVE_REPO_STATUSES.includes(row.status);
     const stale = live && isStale(row);
     const neverStarted = row.status === "PENDING" && opts.includePending === true && !anyAlive;

@@ -10,7 +10,6 @@ import {
   branchFor,
   diffKeyFor,
   isTerminalRepo,
-  LIVE_REPO_STATUSES,
   transcriptKeyFor,
   type DiffStats,
   type Job,
@@ -125,7 +124,9 @@ export async function runRepo(
   const log = log0.child({ repo: repository });
 
   if (job.status === "CANCELLED") {
-    await endRepo(deps, job, { jobId: job.jobId, repositoryName: repository, index: input.index }, ["PENDING", ...LIVE_REPO_STATUSES], {
+    // Not PUSHING: a row another attempt was publishing is taken over by the claim below and its
+    // publishing finished (push and PR are idempotent), not reported as cancelled without its PR.
+    await endRepo(deps, job, { jobId: job.jobId, repositoryName: repository, index: input.index }, ["PENDING", "CLONING", "RUNNING"], {
       kind: "cancelled",
       reason: `cancelled by ${job.cancelledBy ?? "someone"}`,
     }, log);
@@ -321,6 +322,9 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
     throw new Error("lost the repository row before pushing");
   }
   state.status = "PUSHING";
+  // The cancel marks the job before it flags live rows: a job already CANCELLED here means the
+  // cancel came first, so nothing is pushed.
+  if ((await deps.store.getJob(job.jobId, signal))?.status === "CANCELLED") return { kind: "cancelled", reason: "job cancelled before the push" };
   signal = ctx.publishSignal;
   const pushed = await ws.push(url, branch, signal);
   if (pushed.kind === "failed") {

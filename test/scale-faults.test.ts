@@ -6,7 +6,7 @@
  * - with the Slack fake answering 20 % of calls with 429: every repository reported exactly once.
  */
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
@@ -86,16 +86,22 @@ function withBranch(jobId: string): Set<string> {
 describe("a 200-repository job", () => {
   it("cancelled in the middle: pending repositories stop at once, running ones at their next step, nothing pushed after the cancel", async () => {
     const notifier = newConsoleNotifier(stack.log);
-    const { jobId, launcher } = await start({ type: "script", name: "Bump", script: "echo 2 > VERSION", createPullRequests: true }, notifier, 8);
-    // Let some repositories finish and some be mid-way.
+    // The first 20 repositories change at once; the others wait in their script for a gate file,
+    // so at the cancel some runners are certainly mid-way (RUNNING) and cannot have pushed.
+    const gate = join(workDir, "gate");
+    const script = `case "$CODY_REPOSITORY" in fleet/svc-00?|fleet/svc-01?) ;; *) i=0; while [ ! -f ${gate} ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done;; esac; echo 2 > VERSION`;
+    const { jobId, launcher } = await start({ type: "script", name: "Bump", script, createPullRequests: true }, notifier, 8);
     let beforeCancel: RepoRow[] = [];
     for (let i = 0; i < 600; i++) {
       beforeCancel = await stack.store.listRepos(jobId);
-      if (beforeCancel.filter((r) => r.status === "COMPLETED").length >= 20) break;
+      const completed = beforeCancel.filter((r) => r.status === "COMPLETED").length;
+      const waiting = beforeCancel.filter((r) => r.status === "RUNNING" && r.index >= 20).length;
+      if (completed >= 20 && waiting >= 4) break;
       await new Promise((r) => setTimeout(r, 50));
     }
     const cancelled = await cancelJob({ store: stack.store, launcher, notifier, log: stack.log }, { jobId, by: "UTEST" });
     expect(cancelled.kind).toBe("cancelled");
+    writeFileSync(gate, "open\n");
     // What the cancel left: no PENDING row; only rows already PUSHING (or done) may still push.
     const atCancel = await stack.store.listRepos(jobId);
     expect(atCancel.filter((r) => r.status === "PENDING")).toEqual([]);
