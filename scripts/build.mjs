@@ -13,7 +13,10 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const dist = join(root, "dist");
+// `--outdir DIR` builds somewhere else than dist/ (tests build into a temporary directory).
+const outdirArg = process.argv.indexOf("--outdir");
+const dist = outdirArg > 0 ? resolve(process.argv[outdirArg + 1]) : join(root, "dist");
+const outPath = (p) => join(dist, relative("dist", p));
 
 const entries = [
   // Code the Lambda never runs is replaced by stubs that throw if constructed, so it stays out of
@@ -59,7 +62,7 @@ async function main() {
       process.stderr.write(`build: ${e.entry} does not exist yet; skipping ${e.out}\n`);
       continue;
     }
-    const outfile = join(root, e.out);
+    const outfile = outPath(e.out);
     const started = performance.now();
     const result = await build({
       entryPoints: [entry],
@@ -80,10 +83,10 @@ async function main() {
     });
     const ms = Math.round(performance.now() - started);
     const inputs = Object.keys(result.metafile.inputs).length;
-    process.stdout.write(`build: ${e.out}  ${kib(outfile)}  (${inputs} inputs, ${ms} ms)\n`);
+    process.stdout.write(`build: ${relative(root, outfile)}  ${kib(outfile)}  (${inputs} inputs, ${ms} ms)\n`);
     if (e.lambdaDir) {
       // Lambda loads `.mjs` as ESM without a package.json: handler "bot.handler".
-      const dir = join(root, e.lambdaDir);
+      const dir = outPath(e.lambdaDir);
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { recursive: true });
       copyFileSync(outfile, join(dir, "bot.mjs"));

@@ -2,7 +2,8 @@
  * Claude request efficiency: a scripted 10-turn conversation (view, search, edits, end) against
  * the fake Anthropic Messages API through the real SDK and runner/agent's runAgent, on a real
  * checkout. For each request from turn 3 on: the share of its input (tools, then system, then
- * messages, as the API orders the prompt) that sits before its last `cache_control` breakpoint,
+ * messages, as the API orders the prompt) that the cache can serve, i.e. that sits before the
+ * previous request's last `cache_control` breakpoint (written to the cache by that request),
  * estimated from the request JSON (characters / 4 per token). Baseline: the same requests with
  * only the static breakpoints (tools and system), i.e. without the moving conversation breakpoint.
  */
@@ -19,6 +20,11 @@ import { message, startFakeAnthropic, text, toolUse, type FakeStep } from "../..
 import { round } from "./results.ts";
 
 export type CacheResult = {
+  /** Mean share of a request's input readable from the previous request's cache entry, turns 3–10. */
+  cachedShare: number;
+  /** The same with only the tools and system breakpoints (the baseline). */
+  baselineCachedShare: number;
+  /** Mean share of a request's input before its own last breakpoint (what it writes to the cache). */
   share: number;
   minShare: number;
   baselineShare: number;
@@ -74,7 +80,10 @@ export async function benchClaudeCache(): Promise<CacheResult> {
     const from3 = measured.slice(2);
     const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
     const read = from3.map((m, i) => measured[i + 1]!.prefixChars / m.totalChars);
+    const mean = (xs: number[]) => sum(xs) / xs.length;
     return {
+      cachedShare: round(mean(read), 3),
+      baselineCachedShare: round(mean(from3.map((m, i) => measured[i + 1]!.staticChars / m.totalChars)), 3),
       share: round(sum(from3.map((m) => m.prefixChars)) / sum(from3.map((m) => m.totalChars)), 3),
       minShare: round(Math.min(...from3.map((m) => m.prefixChars / m.totalChars)), 3),
       baselineShare: round(sum(from3.map((m) => m.staticChars)) / sum(from3.map((m) => m.totalChars)), 3),
