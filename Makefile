@@ -23,7 +23,7 @@ typecheck: $(NODE_MODULES_STAMP) ## type-check everything
 	npx tsc --noEmit -p tsconfig.json
 
 test: $(NODE_MODULES_STAMP) typecheck ## type-check and run every test suite offline
-	npx vitest run
+	npx vitest run --reporter=default --reporter=json --outputFile.json=.cody/test-results.json
 
 build: $(NODE_MODULES_STAMP) ## bundle dist/bot.js and dist/runner.js with esbuild
 	node scripts/build.mjs

@@ -236,7 +236,7 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
   const tooBig = await checkoutTooBig(checkout, deps.settings.maxRepoBytes ?? DEFAULT_MAX_REPO_BYTES);
   if (tooBig) return { kind: "failed", reason: tooBig };
   const branch = branchFor(job.jobId);
-  await ws.checkoutNewBranch(branch, signal);
+  // No local branch is needed: the commit is pushed as HEAD:refs/heads/<branch>.
   deps.crashPoint?.("clone", row);
 
   // The move refuses a row whose job was cancelled meanwhile (cancelJob flags live rows).

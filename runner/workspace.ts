@@ -58,6 +58,7 @@ export function newWorkspace(opts: { dir: string; home: string; token?: GitToken
   }
 
   let pristineConfig: string | undefined;
+  let staged: { status: string; path: string }[] | undefined;
   const git = (env: Record<string, string>, signal: AbortSignal, cwd = opts.dir): SimpleGit =>
     simpleGit({
       baseDir: cwd,
@@ -85,14 +86,14 @@ export function newWorkspace(opts: { dir: string; home: string; token?: GitToken
         if (signal.aborted) throw err;
         return { kind: "failed", reason: cloneReason(errorText(err), repository, baseBranch) };
       }
-      const g = git(baseEnv, signal);
-      let baseSha: string;
-      let head: string;
-      try {
-        // One git process for both the commit and the branch name of HEAD (spawns dominate small repositories).
-        [baseSha = "", head = ""] = (await g.raw(["rev-parse", "HEAD", "--abbrev-ref", "HEAD"])).trim().split("\n").map((l) => l.trim());
-      } catch {
-        return { kind: "failed", reason: `${repository} is empty (no commits on its default branch)` };
+      // Spawning git dominates on small repositories: read HEAD from .git when it is plain, ask git otherwise.
+      let { sha: baseSha, branch: head } = await readHead(opts.dir);
+      if (!baseSha || !head) {
+        try {
+          [baseSha = "", head = ""] = (await git(baseEnv, signal).raw(["rev-parse", "HEAD", "--abbrev-ref", "HEAD"])).trim().split("\n").map((l) => l.trim());
+        } catch {
+          return { kind: "failed", reason: `${repository} is empty (no commits on its default branch)` };
+        }
       }
       const branch = baseBranch ?? head;
       return { kind: "ok", baseBranch: branch, baseSha };
@@ -105,20 +106,20 @@ export function newWorkspace(opts: { dir: string; home: string; token?: GitToken
     async stageAll(signal) {
       const g = git(baseEnv, signal);
       await g.raw(["add", "--all"]);
-      const names = await g.raw(["diff", "--cached", "--name-only", "-z"]);
-      return names.split("\0").filter(Boolean).length;
+      staged = parseNameStatus(await g.raw(["diff", "--cached", "--name-status", "--no-renames", "-z"]));
+      return staged.length;
     },
 
     async changedFiles(signal) {
-      const names = await git(baseEnv, signal).raw(["diff", "--cached", "--name-only", "-z", "--diff-filter=d"]);
-      return names.split("\0").filter(Boolean);
+      if (!staged) staged = parseNameStatus(await git(baseEnv, signal).raw(["diff", "--cached", "--name-status", "--no-renames", "-z"]));
+      return staged.filter((f) => f.status !== "D").map((f) => f.path);
     },
 
     async commit(message, date, signal) {
       const env = { ...baseEnv, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date };
       const g = git(env, signal);
       await g.raw(["commit", "--no-verify", "--no-gpg-sign", "-q", "-m", message]);
-      return (await g.revparse(["HEAD"])).trim();
+      return (await readHead(opts.dir)).sha ?? (await g.revparse(["HEAD"])).trim();
     },
 
     async diff(from, to, signal) {
@@ -151,6 +152,30 @@ export function newWorkspace(opts: { dir: string; home: string; token?: GitToken
       }
     },
   };
+}
+
+/** `git diff --name-status -z` output as entries (renames are off, so one path each). */
+function parseNameStatus(out: string): { status: string; path: string }[] {
+  const parts = out.split("\0").filter(Boolean);
+  const entries: { status: string; path: string }[] = [];
+  for (let i = 0; i + 1 < parts.length; i += 2) entries.push({ status: parts[i]!, path: parts[i + 1]! });
+  return entries;
+}
+
+/**
+ * HEAD's commit and branch read from `.git` (HEAD → a loose ref, as a fresh clone and a commit
+ * leave them); fields are undefined when it is not that simple (detached, packed, missing).
+ */
+async function readHead(dir: string): Promise<{ sha?: string; branch?: string }> {
+  try {
+    const head = (await readFile(join(dir, ".git", "HEAD"), "utf8")).trim();
+    const ref = /^ref: (refs\/heads\/[^\s]+)$/.exec(head)?.[1];
+    if (!ref) return {};
+    const sha = (await readFile(join(dir, ".git", ref), "utf8")).trim();
+    return /^[0-9a-f]{40}$/.test(sha) ? { sha, branch: ref.slice("refs/heads/".length) } : {};
+  } catch {
+    return {};
+  }
 }
 
 function errorText(err: unknown): string {
