@@ -18,6 +18,7 @@ import {
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
+  type UpdateCommandInput,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import type { Config } from "./config.ts";
@@ -187,6 +188,25 @@ export function newStore(config: Config, client: DynamoDBClient = newDynamoClien
   const reposTable = config.reposTable;
   const opt = (signal?: AbortSignal) => (signal ? { abortSignal: signal } : {});
 
+  /**
+   * Sends a conditional update: undefined when its condition failed, else the item as
+   * `returnValues` asks for it ({} without). Other failures throw with `what` and the cause.
+   */
+  async function tryUpdate(
+    input: UpdateCommandInput,
+    what: string,
+    signal?: AbortSignal,
+    returnValues?: "ALL_NEW",
+  ): Promise<Record<string, unknown> | undefined> {
+    try {
+      const r = await doc.send(new UpdateCommand({ ...input, ...(returnValues ? { ReturnValues: returnValues } : {}) }), opt(signal));
+      return r.Attributes ?? {};
+    } catch (err) {
+      if (isConditionFailure(err)) return undefined;
+      throw new Error(what, { cause: err });
+    }
+  }
+
   async function getJob(jobId: string, signal?: AbortSignal): Promise<Job | undefined> {
     const r = await doc.send(new GetCommand({ TableName: jobsTable, Key: { jobId }, ConsistentRead: true }), opt(signal));
     const job = r.Item as Job | undefined;
@@ -334,23 +354,19 @@ export function newStore(config: Config, client: DynamoDBClient = newDynamoClien
     },
 
     async markJobRunning(jobId, signal) {
-      try {
-        await doc.send(
-          new UpdateCommand({
-            TableName: jobsTable,
-            Key: { jobId },
-            UpdateExpression: "SET #s = :to, updatedAt = :now",
-            ConditionExpression: "#s = :from",
-            ExpressionAttributeNames: { "#s": "status" },
-            ExpressionAttributeValues: { ":to": "RUNNING", ":from": "PENDING", ":now": new Date().toISOString() },
-          }),
-          opt(signal),
-        );
-        return true;
-      } catch (err) {
-        if (isConditionFailure(err)) return false;
-        throw new Error(`mark job ${jobId} running`, { cause: err });
-      }
+      const r = await tryUpdate(
+        {
+          TableName: jobsTable,
+          Key: { jobId },
+          UpdateExpression: "SET #s = :to, updatedAt = :now",
+          ConditionExpression: "#s = :from",
+          ExpressionAttributeNames: { "#s": "status" },
+          ExpressionAttributeValues: { ":to": "RUNNING", ":from": "PENDING", ":now": new Date().toISOString() },
+        },
+        `mark job ${jobId} running`,
+        signal,
+      );
+      return r !== undefined;
     },
 
     async claimRepo(jobId, repositoryName, { now, staleBefore, launcherAttempt }, signal) {
@@ -395,74 +411,42 @@ export function newStore(config: Config, client: DynamoDBClient = newDynamoClien
     async moveRepo(row, from, to, fields, signal, opts) {
       const update = repoUpdate(reposTable, row, [from], to, fields, true);
       if (opts?.unlessCancelled) update.ConditionExpression += " AND attribute_not_exists(cancelRequested)";
-      try {
-        await doc.send(new UpdateCommand(update), opt(signal));
-        return true;
-      } catch (err) {
-        if (isConditionFailure(err)) return false;
-        throw new Error(`move ${row.jobId} ${row.repositoryName} to ${to}`, { cause: err });
-      }
+      return (await tryUpdate(update, `move ${row.jobId} ${row.repositoryName} to ${to}`, signal)) !== undefined;
     },
 
     async requestRepoCancel(row, signal) {
-      try {
-        await doc.send(
-          new UpdateCommand({
-            TableName: reposTable,
-            Key: { jobId: row.jobId, repositoryName: row.repositoryName },
-            UpdateExpression: "SET cancelRequested = :t",
-            ConditionExpression: "#s IN (:c, :r, :p)",
-            ExpressionAttributeNames: { "#s": "status" },
-            ExpressionAttributeValues: { ":t": true, ":c": "CLONING", ":r": "RUNNING", ":p": "PUSHING" },
-          }),
-          opt(signal),
-        );
-        return true;
-      } catch (err) {
-        if (isConditionFailure(err)) return false;
-        throw new Error(`request cancel of ${row.jobId} ${row.repositoryName}`, { cause: err });
-      }
+      const r = await tryUpdate(
+        {
+          TableName: reposTable,
+          Key: { jobId: row.jobId, repositoryName: row.repositoryName },
+          UpdateExpression: "SET cancelRequested = :t",
+          ConditionExpression: "#s IN (:c, :r, :p)",
+          ExpressionAttributeNames: { "#s": "status" },
+          ExpressionAttributeValues: { ":t": true, ...LIVE_VALUES },
+        },
+        `request cancel of ${row.jobId} ${row.repositoryName}`,
+        signal,
+      );
+      return r !== undefined;
     },
 
     async recordStep(row, step, now, signal) {
-      try {
-        const r = await doc.send(
-          new UpdateCommand({
-            TableName: reposTable,
-            Key: { jobId: row.jobId, repositoryName: row.repositoryName },
-            UpdateExpression: "SET step = :step, heartbeatAt = :now",
-            ConditionExpression: "attempt = :a AND #s IN (:c, :r, :p)",
-            ExpressionAttributeNames: { "#s": "status" },
-            ExpressionAttributeValues: { ":step": step, ":now": now.toISOString(), ":a": row.attempt, ":c": "CLONING", ":r": "RUNNING", ":p": "PUSHING" },
-            ReturnValues: "ALL_NEW",
-          }),
-          opt(signal),
-        );
-        return { owned: true, cancelRequested: (r.Attributes as RepoRow | undefined)?.cancelRequested === true };
-      } catch (err) {
-        if (isConditionFailure(err)) return { owned: false, cancelRequested: false };
-        throw new Error(`record step ${step} of ${row.jobId} ${row.repositoryName}`, { cause: err });
-      }
+      const r = await tryUpdate(
+        ownedRowUpdate(reposTable, row, "SET step = :step, heartbeatAt = :now", { ":step": step, ":now": now.toISOString() }),
+        `record step ${step} of ${row.jobId} ${row.repositoryName}`,
+        signal,
+        "ALL_NEW",
+      );
+      return r === undefined ? { owned: false, cancelRequested: false } : { owned: true, cancelRequested: (r as RepoRow).cancelRequested === true };
     },
 
     async heartbeat(row, now, signal) {
-      try {
-        await doc.send(
-          new UpdateCommand({
-            TableName: reposTable,
-            Key: { jobId: row.jobId, repositoryName: row.repositoryName },
-            UpdateExpression: "SET heartbeatAt = :now",
-            ConditionExpression: "attempt = :a AND #s IN (:c, :r, :p)",
-            ExpressionAttributeNames: { "#s": "status" },
-            ExpressionAttributeValues: { ":now": now.toISOString(), ":a": row.attempt, ":c": "CLONING", ":r": "RUNNING", ":p": "PUSHING" },
-          }),
-          opt(signal),
-        );
-        return true;
-      } catch (err) {
-        if (isConditionFailure(err)) return false;
-        throw new Error(`heartbeat ${row.jobId} ${row.repositoryName}`, { cause: err });
-      }
+      const r = await tryUpdate(
+        ownedRowUpdate(reposTable, row, "SET heartbeatAt = :now", { ":now": now.toISOString() }),
+        `heartbeat ${row.jobId} ${row.repositoryName}`,
+        signal,
+      );
+      return r !== undefined;
     },
 
     async finishRepo(row, from, to, fields, signal) {
@@ -541,6 +525,25 @@ export function newStore(config: Config, client: DynamoDBClient = newDynamoClien
       }
     },
   } satisfies Store;
+}
+
+const LIVE_VALUES = { ":c": "CLONING", ":r": "RUNNING", ":p": "PUSHING" } as const;
+
+/** An update of a live row that only the attempt owning it may make. */
+function ownedRowUpdate(
+  table: string,
+  row: Pick<RepoRow, "jobId" | "repositoryName" | "attempt">,
+  expression: string,
+  values: Record<string, unknown>,
+): UpdateCommandInput {
+  return {
+    TableName: table,
+    Key: { jobId: row.jobId, repositoryName: row.repositoryName },
+    UpdateExpression: expression,
+    ConditionExpression: "attempt = :a AND #s IN (:c, :r, :p)",
+    ExpressionAttributeNames: { "#s": "status" },
+    ExpressionAttributeValues: { ...values, ":a": row.attempt, ...LIVE_VALUES },
+  };
 }
 
 /** The ADD clauses that sum a repository's usage, cost and PR into the job's `totals` (jobs created without totals get none). */
