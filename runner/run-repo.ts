@@ -239,6 +239,32 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
   // No local branch is needed: the commit is pushed as HEAD:refs/heads/<branch>.
   deps.crashPoint?.("clone", row);
 
+  // A previous attempt committed and was publishing when it died: when the remote branch holds
+  // its commit, publish that commit instead of making the change again (for Claude that would be
+  // a second, possibly different, change and its tokens paid twice).
+  if (job.createPullRequests && row.commitSha && row.diffStats && (row.lastStep === "push" || row.lastStep === "pull_request")) {
+    if ((await ws.remoteBranchSha(url, branch, signal)) === row.commitSha) {
+      if (!(await deps.store.moveRepo(row, "CLONING", "RUNNING", { step: "push" }, signal, { unlessCancelled: true }))) {
+        if ((await deps.store.getRepo(row.jobId, row.repositoryName, signal))?.cancelRequested) return cancelled(job);
+        throw new Error("lost the repository row while cloning");
+      }
+      state.status = "RUNNING";
+      log.info({ commitSha: row.commitSha }, "a previous attempt pushed this commit; publishing it without redoing the change");
+      const fields: RepoFields = {
+        branch,
+        commitSha: row.commitSha,
+        diffStats: row.diffStats,
+        ...(row.diffKey ? { diffKey: row.diffKey } : {}),
+        ...(row.summary ? { summary: row.summary } : {}),
+        ...(row.transcriptKey ? { transcriptKey: row.transcriptKey } : {}),
+        ...(row.usage ? { usage: row.usage } : {}),
+        ...(row.costUsd !== undefined ? { costUsd: row.costUsd } : {}),
+      };
+      const verified = job.verify ? { ok: true, output: "" } : undefined;
+      return publish(deps, ctx, { ws, forge, url, branch, base: cloned.baseBranch, fields, stats: row.diffStats, ...(row.summary ? { summary: row.summary } : {}), ...(verified ? { verified } : {}), alreadyPushed: true }, signal);
+    }
+  }
+
   // The move refuses a row whose job was cancelled meanwhile (cancelJob flags live rows).
   if (!(await deps.store.moveRepo(row, "CLONING", "RUNNING", { step: "change" }, signal, { unlessCancelled: true }))) {
     if ((await deps.store.getRepo(row.jobId, row.repositoryName, signal))?.cancelRequested) return cancelled(job);
@@ -316,6 +342,28 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
 
   if (!job.createPullRequests) return { kind: "completed", fields };
 
+  return publish(deps, ctx, { ws, forge, url, branch, base: cloned.baseBranch, fields, stats, ...(summary ? { summary } : {}), ...(verified ? { verified } : {}), alreadyPushed: false }, signal);
+}
+
+type PublishInput = {
+  ws: Workspace;
+  forge: RepoForge;
+  url: string;
+  branch: string;
+  base: string;
+  fields: RepoFields;
+  stats: DiffStats;
+  summary?: string;
+  verified?: VerifyOutcome;
+  /** The branch already holds this commit on the remote (a previous attempt pushed it). */
+  alreadyPushed: boolean;
+};
+
+/** RUNNING → PUSHING, push (unless already pushed), open or update the pull request. */
+async function publish(deps: RunRepoDeps, ctx: Ctx, p: PublishInput, signal: AbortSignal): Promise<RepoOutcome> {
+  const { job, row, state, log } = ctx;
+  const { ws, forge, url, branch, fields, stats, summary, verified } = p;
+  const repository = row.repositoryName;
   state.step = "push";
   if (!(await deps.store.moveRepo(row, "RUNNING", "PUSHING", { step: "push", ...fields }, signal, { unlessCancelled: true }))) {
     if ((await deps.store.getRepo(row.jobId, row.repositoryName, signal))?.cancelRequested) return cancelled(job);
@@ -326,7 +374,7 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
   // cancel came first, so nothing is pushed.
   if ((await deps.store.getJob(job.jobId, signal))?.status === "CANCELLED") return { kind: "cancelled", reason: "job cancelled before the push" };
   signal = ctx.publishSignal;
-  const pushed = await ws.push(url, branch, signal);
+  const pushed = p.alreadyPushed ? ({ kind: "ok" } as const) : await ws.push(url, branch, signal);
   if (pushed.kind === "failed") {
     const reason = pushed.reason === "token has no push access" ? `token has no push access to ${repository}` : pushed.reason;
     return { kind: "failed", reason, fields };
@@ -340,7 +388,7 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
   // A cancel no longer stops the repository here: its branch is pushed already.
   if (!(await step(deps, row, "pull_request", signal)).owned) throw new Error("lost the repository row before opening the pull request");
   const pr = await forge.pullRequests(
-    { job, repository, head: branch, base: cloned.baseBranch, ...(summary ? { summary } : {}), diffStats: stats, ...(verified ? { verify: verified } : {}) },
+    { job, repository, head: branch, base: p.base, ...(summary ? { summary } : {}), diffStats: stats, ...(verified ? { verify: verified } : {}) },
     signal,
   );
   if (pr.kind === "no_changes") return { kind: "no_changes", fields };

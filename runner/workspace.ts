@@ -29,6 +29,8 @@ export type Workspace = {
   commit(message: string, date: string, signal: AbortSignal): Promise<string>;
   /** The unified diff and stats between `from` and `to`. */
   diff(from: string, to: string, signal: AbortSignal): Promise<{ patch: string; stats: DiffStats }>;
+  /** The commit `branch` points at on the remote, or undefined when it has no such branch (or cannot be read). */
+  remoteBranchSha(url: string, branch: string, signal: AbortSignal): Promise<string | undefined>;
   /** Force-pushes `branch` (our own `cody/<jobId>` branch: a retried runner replaces its earlier push). */
   push(url: string, branch: string, signal: AbortSignal): Promise<{ kind: "ok" } | { kind: "failed"; reason: string }>;
 };
@@ -137,6 +139,17 @@ export function newWorkspace(opts: { dir: string; home: string; token?: GitToken
         stats.deletions += d === "-" ? 0 : Number(d);
       }
       return { patch, stats };
+    },
+
+    async remoteBranchSha(url, branch, signal) {
+      try {
+        const out = await git(await envFor(url), signal).raw(["ls-remote", "--heads", url, `refs/heads/${branch}`]);
+        const sha = out.trim().split(/\s+/)[0];
+        return sha && /^[0-9a-f]{40}$/.test(sha) ? sha : undefined;
+      } catch (err) {
+        if (signal.aborted) throw err;
+        return undefined;
+      }
     },
 
     async push(url, branch, signal) {
