@@ -21,6 +21,10 @@ import { printFinalTable, watchJob } from "./cli-display.ts";
 /** Bad input: printed with usage hints, exit code 2. */
 export class UsageError extends Error {
   override name = "UsageError";
+  /** Whether the command's usage helps (a mistyped command) or is noise (a setting is missing). */
+  constructor(message: string, readonly showUsage = true) {
+    super(message);
+  }
 }
 
 const USAGE = `usage:
@@ -65,7 +69,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     }
   } catch (err) {
     if (err instanceof UsageError || err instanceof ConfigError) {
-      process.stderr.write(`cody: ${err.message}\n${err instanceof UsageError ? `${USAGE}\n` : ""}`);
+      process.stderr.write(`cody: ${err.message}\n${err instanceof UsageError && err.showUsage ? `${USAGE}\n` : ""}`);
       return 2;
     }
     const e = err as { code?: string; message?: string };
@@ -174,13 +178,14 @@ async function runJob(input: RunInput, env0: NodeJS.ProcessEnv): Promise<number>
     throw new UsageError(
       "a Claude job needs ANTHROPIC_API_KEY (or CLAUDE_API_KEY), or ANTHROPIC_BASE_URL for an Anthropic-compatible server. " +
         "Without Claude, give a shell script instead: --script CMD (make run SCRIPT=…), which runs in each checkout.",
+      false,
     );
   }
   const repositories = await expandOwners(input.request.repositories, config);
   // With no ALLOWED_REPOSITORIES, the CLI (an operator on their own machine) may name any
   // repository; the bot refuses to start without an allowlist.
   const checked = validateJobRequest({ ...input.request, repositories }, config.allowlist.length > 0 ? config.allowlist : "any");
-  if (checked.kind === "invalid") throw new UsageError(checked.errors.map((e) => `${e.field}: ${e.message}`).join("\n"));
+  if (checked.kind === "invalid") throw new UsageError(checked.errors.map((e) => `${e.field}: ${e.message}`).join("\n"), false);
   return runValidated(checked.request, input, env, config);
 }
 
@@ -198,7 +203,7 @@ async function expandOwners(specs: readonly string[], config: Config): Promise<s
       continue;
     }
     if (!config.github.token && !config.github.app && !config.github.apiUrl) {
-      throw new UsageError(`${spec} needs GitHub access to list ${glob.owner}'s repositories: set GITHUB_TOKEN (or a GitHub App)`);
+      throw new UsageError(`${spec} needs GitHub access to list ${glob.owner}'s repositories: set GITHUB_TOKEN (or a GitHub App)`, false);
     }
     const { octokit } = newGitHub(config, { repository: `${glob.owner}/*` });
     const listed = await listOwnerRepositories(octokit, glob.owner).catch((err: unknown) => {
@@ -208,7 +213,7 @@ async function expandOwners(specs: readonly string[], config: Config): Promise<s
     const names = listed.filter(
       (name) => config.allowlist.length === 0 || matchesAllowlist(name, config.allowlist),
     );
-    if (names.length === 0) throw new UsageError(`${spec} matches no repository you may change`);
+    if (names.length === 0) throw new UsageError(`${spec} matches no repository you may change`, false);
     out.push(...names);
   }
   return out;
