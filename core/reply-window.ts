@@ -6,11 +6,14 @@
  * - `replyWindowUntil` (epoch ms) on the job row: a finishing runner tries to open a window with a
  *   conditional update; the winner waits, then reports every terminal repository row that has no
  *   `reportedAt`; losers return at once (the winner will see their rows).
- * - `reportedAt` on a repository row: set conditionally before a row is posted, so a row is
- *   posted by exactly one process; released again when posting failed.
+ * - `reportedAt` on a repository row: `claim:<ms>:<id>` set conditionally before a row is posted,
+ *   so a row is posted by exactly one process; `posted:<ms>` once its reply went out; released
+ *   again when posting failed. A claim older than the lease (its process died mid-post) may be
+ *   taken over by a later flush, so a reply is not lost to a killed runner.
  * - `rootUpdatedAt` (epoch ms) on the job row: at most one root update per interval;
  *   `rootFinal` marks that the final update was sent, after which progress updates stop.
  */
+import { randomUUID } from "node:crypto";
 import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { RepoRow } from "./job.ts";
 import { isConditionFailure, queryAll } from "./store.ts";
@@ -90,16 +93,42 @@ export async function isRootFinal(doc: DynamoDBDocumentClient, t: ReplyTables, j
   return r.Items?.[0]?.rootFinal === true;
 }
 
-/** Terminal repository rows of a job that no one has reported yet, in index order. */
-export async function unreportedRows(doc: DynamoDBDocumentClient, t: ReplyTables, jobId: string, signal?: AbortSignal): Promise<RepoRow[]> {
+const CLAIM = "claim:";
+const ms = (n: number) => String(Math.max(0, Math.floor(n))).padStart(13, "0");
+
+/** A new claim token: `claim:<13-digit epoch ms>:<random>`, ordered by time as a string. */
+export function claimToken(nowMs: number): string {
+  return `${CLAIM}${ms(nowMs)}:${randomUUID()}`;
+}
+
+/**
+ * Terminal repository rows of a job that no one has reported yet, in index order — and rows
+ * whose claim is older than `staleClaimBeforeMs` (the process that claimed them died mid-post).
+ */
+export async function unreportedRows(
+  doc: DynamoDBDocumentClient,
+  t: ReplyTables,
+  jobId: string,
+  signal?: AbortSignal,
+  staleClaimBeforeMs = 0,
+): Promise<RepoRow[]> {
   const rows = await queryAll<RepoRow>(
     doc,
     {
       TableName: t.reposTable,
       KeyConditionExpression: "jobId = :j",
-      FilterExpression: "attribute_not_exists(reportedAt) AND #s IN (:c, :n, :f, :x)",
+      FilterExpression:
+        "(attribute_not_exists(reportedAt) OR (begins_with(reportedAt, :claim) AND reportedAt < :stale)) AND #s IN (:c, :n, :f, :x)",
       ExpressionAttributeNames: { "#s": "status" },
-      ExpressionAttributeValues: { ":j": jobId, ":c": "COMPLETED", ":n": "NO_CHANGES", ":f": "FAILED", ":x": "CANCELLED" },
+      ExpressionAttributeValues: {
+        ":j": jobId,
+        ":claim": CLAIM,
+        ":stale": `${CLAIM}${ms(staleClaimBeforeMs)}`,
+        ":c": "COMPLETED",
+        ":n": "NO_CHANGES",
+        ":f": "FAILED",
+        ":x": "CANCELLED",
+      },
       ConsistentRead: true,
     },
     signal,
@@ -108,8 +137,9 @@ export async function unreportedRows(doc: DynamoDBDocumentClient, t: ReplyTables
 }
 
 /**
- * Claims rows for reporting (sets `reportedAt = token` where absent), 16 at a time; returns the
- * rows this caller claimed. Rows another process claimed first are left out.
+ * Claims rows for reporting (sets `reportedAt = token` where absent, or where it still holds the
+ * stale claim the caller saw), 16 at a time; returns the rows this caller claimed. Rows another
+ * process claimed first are left out.
  */
 export async function claimRows(
   doc: DynamoDBDocumentClient,
@@ -127,14 +157,38 @@ export async function claimRows(
           TableName: t.reposTable,
           Key: { jobId: row.jobId, repositoryName: row.repositoryName },
           UpdateExpression: "SET reportedAt = :tok",
-          ConditionExpression: "attribute_exists(jobId) AND attribute_not_exists(reportedAt)",
-          ExpressionAttributeValues: { ":tok": token },
+          ConditionExpression: "attribute_exists(jobId) AND (attribute_not_exists(reportedAt) OR reportedAt = :seen)",
+          ExpressionAttributeValues: { ":tok": token, ":seen": (row as RepoRow & { reportedAt?: string }).reportedAt ?? "-" },
         }, signal),
       ),
     );
     batch.forEach((row, k) => won[k] && claimed.push(row));
   }
   return claimed;
+}
+
+/** Marks claimed rows as posted (their reply went out), so no later flush takes them over. */
+export async function markPosted(
+  doc: DynamoDBDocumentClient,
+  t: ReplyTables,
+  rows: readonly RepoRow[],
+  token: string,
+  nowMs: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  for (let i = 0; i < rows.length; i += 16) {
+    await Promise.all(
+      rows.slice(i, i + 16).map((row) =>
+        conditional(doc, {
+          TableName: t.reposTable,
+          Key: { jobId: row.jobId, repositoryName: row.repositoryName },
+          UpdateExpression: "SET reportedAt = :posted",
+          ConditionExpression: "reportedAt = :tok",
+          ExpressionAttributeValues: { ":tok": token, ":posted": `posted:${ms(nowMs)}` },
+        }, signal),
+      ),
+    );
+  }
 }
 
 /** Gives rows back (removes `reportedAt` where it is still `token`), so a later flush reports them. */

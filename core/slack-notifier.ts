@@ -8,7 +8,6 @@
  * reply that could not be posted is released so the next flush (at the latest the job's final
  * one) posts it.
  */
-import { randomUUID } from "node:crypto";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { LogLevel, WebClient, type RetryOptions } from "@slack/web-api";
 import { newArtifacts, type Artifacts } from "./artifacts.ts";
@@ -19,6 +18,8 @@ import type { Notifier, RepoReport } from "./notifier.ts";
 import {
   claimRootUpdate,
   claimRows,
+  claimToken,
+  markPosted,
   isRootFinal,
   markRootFinal,
   openReplyWindow,
@@ -48,6 +49,8 @@ export type SlackNotifierDeps = {
   replyWindowMs?: number;
   /** Minimum time between two root updates (ms; default 6000: ≤ 10/min, well under chat.update's Tier 3). */
   rootIntervalMs?: number;
+  /** After how long a claim on rows nobody marked posted may be taken over (ms; default 120000). */
+  claimLeaseMs?: number;
   now?: () => Date;
 };
 
@@ -58,6 +61,7 @@ const NOT_POSTABLE = new Set(["not_in_channel", "channel_not_found", "is_archive
 export function newSlackNotifier(deps: SlackNotifierDeps): SlackNotifier {
   const replyWindowMs = deps.replyWindowMs ?? 3000;
   const rootIntervalMs = deps.rootIntervalMs ?? 6000;
+  const claimLeaseMs = deps.claimLeaseMs ?? 120_000;
   const now = deps.now ?? (() => new Date());
   const { client, doc, tables } = deps;
 
@@ -72,8 +76,9 @@ export function newSlackNotifier(deps: SlackNotifierDeps): SlackNotifier {
   async function flush(job: Job, signal?: AbortSignal): Promise<number> {
     const thread = job.slack;
     if (!thread?.threadTs) return 0;
-    const token = randomUUID();
-    const rows = await claimRows(doc, tables, await unreportedRows(doc, tables, job.jobId, signal), token, signal);
+    const nowMs = now().getTime();
+    const token = claimToken(nowMs);
+    const rows = await claimRows(doc, tables, await unreportedRows(doc, tables, job.jobId, signal, nowMs - claimLeaseMs), token, signal);
     if (rows.length === 0) return 0;
     const items: ReplyItem[] = await Promise.all(
       rows.map(async (repo) => ({
@@ -94,7 +99,11 @@ export function newSlackNotifier(deps: SlackNotifierDeps): SlackNotifier {
           unfurl_links: false,
           unfurl_media: false,
         });
+        const chunk = rows.slice(posted, posted + msg.blocks.length);
         posted += msg.blocks.length;
+        await markPosted(doc, tables, chunk, token, now().getTime()).catch((e: unknown) =>
+          deps.log.warn({ err: describe(e), jobId: job.jobId }, "marking replies posted failed"),
+        );
       } catch (err) {
         // Give back what was not posted so a later flush reports it; no row is lost.
         const rest = rows.slice(posted);

@@ -4,7 +4,7 @@
  * processes would.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { WebClient } from "@slack/web-api";
 import { loadConfig, type Config } from "../core/config.ts";
 import { newJobRows, type Job, type RepoRow, type RepoStatus } from "../core/job.ts";
@@ -31,7 +31,7 @@ afterEach(async () => slack?.close());
 
 const fastRetry = { retries: 20, factor: 1, minTimeout: 1, maxTimeout: 5 };
 
-function notifier(client: WebClient, windows: { replyWindowMs?: number; rootIntervalMs?: number } = {}): SlackNotifier {
+function notifier(client: WebClient, windows: { replyWindowMs?: number; rootIntervalMs?: number; claimLeaseMs?: number } = {}): SlackNotifier {
   const dynamo = newDynamoClient(config);
   return newSlackNotifier({
     client,
@@ -42,6 +42,7 @@ function notifier(client: WebClient, windows: { replyWindowMs?: number; rootInte
     log,
     replyWindowMs: windows.replyWindowMs ?? 40,
     rootIntervalMs: windows.rootIntervalMs ?? 60_000,
+    ...(windows.claimLeaseMs !== undefined ? { claimLeaseMs: windows.claimLeaseMs } : {}),
   });
 }
 
@@ -109,6 +110,35 @@ function reported(job: Job): Map<string, number> {
 }
 
 describe("slack notifier", () => {
+  it("reports rows a killed process had claimed but never posted, once their claim is stale, and leaves a live claim alone", async () => {
+    slack = await startFakeSlack();
+    const n = notifier(client(), { claimLeaseMs: 60_000 });
+    const job = await jobWith(3, n);
+    for (let i = 0; i < 3; i++) await endRepo(job.jobId, `acme/repo-000${i}`, "COMPLETED", {});
+    // repo-0000: claimed ten minutes ago by a runner that died before posting; repo-0001: claimed
+    // a moment ago by a runner still posting; repo-0002: nobody has claimed it yet.
+    const doc = DynamoDBDocumentClient.from(newDynamoClient(config));
+    const claim = (repo: string, ms: number) =>
+      doc.send(
+        new UpdateCommand({
+          TableName: config.reposTable,
+          Key: { jobId: job.jobId, repositoryName: repo },
+          UpdateExpression: "SET reportedAt = :c",
+          ExpressionAttributeValues: { ":c": `claim:${String(ms).padStart(13, "0")}:someone` },
+        }),
+      );
+    await claim("acme/repo-0000", Date.now() - 600_000);
+    await claim("acme/repo-0001", Date.now() - 1_000);
+    await finalize(job, n);
+    const counts = reported(job);
+    expect(counts.get("acme/repo-0000")).toBe(1);
+    expect(counts.get("acme/repo-0002")).toBe(1);
+    expect(counts.has("acme/repo-0001")).toBe(false);
+    // Posted rows are marked, so a later flush does not post them again.
+    const row = await store.getRepo(job.jobId, "acme/repo-0000");
+    expect((row as RepoRow & { reportedAt?: string }).reportedAt).toMatch(/^posted:/);
+  });
+
   it("posts one reply per repository when they end apart, and a final root update", async () => {
     slack = await startFakeSlack();
     const n = notifier(client());
