@@ -18,6 +18,7 @@ import { submitJob } from "../core/submit.ts";
 import { CRASH_STEPS, parseCrashPoints } from "../runner/crash-points.ts";
 import { runRepo } from "../runner/run-repo.ts";
 import { newRunnerDeps } from "../runner/wiring.ts";
+import { message, startFakeAnthropic, text, toolUse, type RecordedRequest } from "./fakes/anthropic.ts";
 import { startFakeGitHub, type FakeGitHub } from "./fakes/github.ts";
 import { runCli } from "./support/cli.ts";
 import { startTestStack, tempRemotes, type TestRemotes, type TestStack } from "./support/stack.ts";
@@ -77,12 +78,12 @@ function makeRepo(name: string): void {
  */
 async function runJob(
   request: Omit<JobRequest, "createdBy">,
-  opts: { crashAt: string; maxAttempts: number; concurrency?: number; retryInProcess?: boolean },
+  opts: { crashAt: string; maxAttempts: number; concurrency?: number; retryInProcess?: boolean; env?: NodeJS.ProcessEnv },
 ): Promise<{ job: Job; rows: RepoRow[]; codes: number[] }> {
   const checked = validateJobRequest({ ...request, createdBy: "test" }, "any");
   if (checked.kind !== "ok") throw new Error(JSON.stringify(checked.errors));
-  const spawnRunner = processExecutor({ command: RUNNER, env: runnerEnv({ CODY_TEST_CRASH_AT: opts.crashAt }), logDir });
-  const inProcess = newRunnerDeps(loadConfig(runnerEnv()), stack.log);
+  const spawnRunner = processExecutor({ command: RUNNER, env: runnerEnv({ ...opts.env, CODY_TEST_CRASH_AT: opts.crashAt }), logDir });
+  const inProcess = newRunnerDeps(loadConfig(runnerEnv(opts.env)), stack.log, {}, runnerEnv(opts.env));
   const codes: number[] = [];
   const executor: Executor = async (jobId, index, attempt, signal) => {
     const code =
@@ -159,6 +160,39 @@ describe("a runner killed with SIGKILL at each step", () => {
     }
     // Every attempt's working directory is gone, the crashed ones' included.
     expect(readdirSync(workDir).filter((d) => d.includes(job.jobId))).toEqual([]);
+  });
+});
+
+describe("a Claude job killed right after pushing", () => {
+  it("is published from the pushed commit on the retry, without asking Claude again", async () => {
+    const claude = (req: RecordedRequest) => {
+      const messages = req.body.messages as { content: unknown }[];
+      const last = messages[messages.length - 1]!;
+      const answered = Array.isArray(last.content) && (last.content as { type: string }[]).some((b) => b.type === "tool_result");
+      const usage = (input: number, output: number) => ({ input_tokens: input, output_tokens: output, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 });
+      return answered
+        ? message([text("Set VERSION to 2.")], { stop_reason: "end_turn", usage: usage(50, 10) })
+        : message([toolUse("str_replace_based_edit_tool", { command: "create", path: "VERSION", file_text: "2\n" })], { stop_reason: "tool_use", usage: usage(100, 20) });
+    };
+    const anthropic = await startFakeAnthropic(claude);
+    try {
+      makeRepo("acme/resume");
+      const { job, rows, codes } = await runJob(
+        { type: "code-pattern-update", prompt: "Set VERSION to 2", repositories: ["acme/resume"], createPullRequests: true },
+        { crashAt: "push@1", maxAttempts: 3, retryInProcess: true, env: { ANTHROPIC_BASE_URL: anthropic.url, ANTHROPIC_API_KEY: "sk-ant-api03-" + "r".repeat(40) } },
+      );
+      expect(codes).toEqual([137, 0]);
+      const row = rows[0]!;
+      expect(row).toMatchObject({ status: "COMPLETED", attempt: 2, lastStep: "push", summary: "Set VERSION to 2." });
+      // Claude ran once: the first attempt's two requests, none on the retry.
+      expect(anthropic.messageRequests()).toHaveLength(2);
+      expect(row.usage).toEqual({ inputTokens: 150, outputTokens: 30, cacheReadTokens: 0, cacheWriteTokens: 0 });
+      expect(git("acme/resume", ["rev-parse", `refs/heads/cody/${job.jobId}`])).toBe(row.commitSha);
+      expect(github.pulls("acme/resume")).toHaveLength(1);
+      expect(job.totals).toMatchObject({ prsOpened: 1, inputTokens: 150, outputTokens: 30 });
+    } finally {
+      await anthropic.close();
+    }
   });
 });
 
