@@ -118,6 +118,9 @@ async function tryTake(
   const rollback = async () => {
     for (const u of undo.reverse()) await u();
   };
+  /** Registers an update that takes back a step, run (best effort) when a later step fails. */
+  const onRollback = (input: ConstructorParameters<typeof UpdateCommand>[0]) =>
+    undo.push(() => bestEffort(() => deps.doc.send(new UpdateCommand(input))));
 
   if (intervalMs > 0) {
     const key = { jobId: `rate#job#${jobId}` };
@@ -135,18 +138,12 @@ async function tryTake(
         opt,
       );
       const previous = r.Attributes?.nextAt as number | undefined;
-      undo.push(async () => {
-        await bestEffort(() =>
-          deps.doc.send(
-            new UpdateCommand({
-              TableName: deps.table,
-              Key: key,
-              UpdateExpression: previous === undefined ? "REMOVE nextAt" : "SET nextAt = :prev",
-              ConditionExpression: "nextAt = :ours",
-              ExpressionAttributeValues: { ":ours": nextAt, ...(previous === undefined ? {} : { ":prev": previous }) },
-            }),
-          ),
-        );
+      onRollback({
+        TableName: deps.table,
+        Key: key,
+        UpdateExpression: previous === undefined ? "REMOVE nextAt" : "SET nextAt = :prev",
+        ConditionExpression: "nextAt = :ours",
+        ExpressionAttributeValues: { ":ours": nextAt, ...(previous === undefined ? {} : { ":prev": previous }) },
       });
     } catch (err) {
       if (!isConditionFailure(err)) throw new Error(`take the pull request interval of ${jobId}`, { cause: err });
@@ -181,18 +178,12 @@ async function tryTake(
         }),
         opt,
       );
-      undo.push(async () => {
-        await bestEffort(() =>
-          deps.doc.send(
-            new UpdateCommand({
-              TableName: deps.table,
-              Key: key,
-              UpdateExpression: "ADD #n :minus",
-              ExpressionAttributeNames: { "#n": "count" },
-              ExpressionAttributeValues: { ":minus": -1 },
-            }),
-          ),
-        );
+      onRollback({
+        TableName: deps.table,
+        Key: key,
+        UpdateExpression: "ADD #n :minus",
+        ExpressionAttributeNames: { "#n": "count" },
+        ExpressionAttributeValues: { ":minus": -1 },
       });
     } catch (err) {
       if (!isConditionFailure(err)) {

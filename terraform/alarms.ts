@@ -44,8 +44,18 @@ export class Alarms extends Construct {
     });
     if (s.alarmEmail) new SnsTopicSubscription(this, "email", { topicArn: this.topic.arn, protocol: "email", endpoint: s.alarmEmail });
 
+    // Every alarm fires on one occurrence in a 5-minute period and notifies the topic both ways.
+    const common = {
+      evaluationPeriods: 1,
+      threshold: 1,
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      treatMissingData: "notBreaching",
+      alarmActions: [this.topic.arn],
+      okActions: [this.topic.arn],
+    };
     const alarm = (id: string, cfg: { description: string; namespace: string; metricName: string; dimensions: Record<string, string>; statistic: string }) =>
       new CloudwatchMetricAlarm(this, id, {
+        ...common,
         alarmName: name(id),
         alarmDescription: cfg.description,
         namespace: cfg.namespace,
@@ -53,12 +63,6 @@ export class Alarms extends Construct {
         dimensions: cfg.dimensions,
         statistic: cfg.statistic,
         period: 300,
-        evaluationPeriods: 1,
-        threshold: 1,
-        comparisonOperator: "GreaterThanOrEqualToThreshold",
-        treatMissingData: "notBreaching",
-        alarmActions: [this.topic.arn],
-        okActions: [this.topic.arn],
       });
     const fn = { FunctionName: p.bot.function.functionName };
     alarm("bot-errors", { description: "The Slack bot Lambda failed (see its log group)", namespace: "AWS/Lambda", metricName: "Errors", dimensions: fn, statistic: "Sum" });
@@ -72,14 +76,9 @@ export class Alarms extends Construct {
     });
     for (const [id, table] of [["jobs", p.storage.jobsTable], ["repositories", p.storage.reposTable]] as const) {
       new CloudwatchMetricAlarm(this, `${id}-throttles`, {
+        ...common,
         alarmName: name(`${id}-throttles`),
         alarmDescription: `DynamoDB throttled requests on ${table.name}`,
-        evaluationPeriods: 1,
-        threshold: 1,
-        comparisonOperator: "GreaterThanOrEqualToThreshold",
-        treatMissingData: "notBreaching",
-        alarmActions: [this.topic.arn],
-        okActions: [this.topic.arn],
         metricQuery: [
           { id: "reads", metric: { namespace: "AWS/DynamoDB", metricName: "ReadThrottleEvents", dimensions: { TableName: table.name }, period: 300, stat: "Sum" } },
           { id: "writes", metric: { namespace: "AWS/DynamoDB", metricName: "WriteThrottleEvents", dimensions: { TableName: table.name }, period: 300, stat: "Sum" } },
