@@ -17,6 +17,7 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Config } from "./config.ts";
 import type { Logger } from "./log.ts";
 import { isConditionFailure, newDynamoClient } from "./store.ts";
+import { sleep as sleepFor } from "./sleep.ts";
 
 /** One counting window: at most `limit` creations per epoch-aligned `seconds`. */
 export type RateWindow = { name: string; seconds: number; limit: number };
@@ -212,17 +213,3 @@ async function bestEffort(fn: () => Promise<unknown>): Promise<void> {
   }
 }
 
-function sleepFor(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}

@@ -14,9 +14,9 @@
  *   `rootFinal` marks that the final update was sent, after which progress updates stop.
  */
 import { randomUUID } from "node:crypto";
-import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type UpdateCommandInput } from "@aws-sdk/lib-dynamodb";
 import type { RepoRow } from "./job.ts";
-import { isConditionFailure, queryAll } from "./store.ts";
+import { conditionalUpdate, queryAll } from "./store.ts";
 
 export type ReplyTables = { jobsTable: string; reposTable: string };
 
@@ -210,12 +210,7 @@ export async function releaseRows(
   }
 }
 
-async function conditional(doc: DynamoDBDocumentClient, input: ConstructorParameters<typeof UpdateCommand>[0], signal?: AbortSignal): Promise<boolean> {
-  try {
-    await doc.send(new UpdateCommand(input), opt(signal));
-    return true;
-  } catch (err) {
-    if (isConditionFailure(err)) return false;
-    throw new Error(`conditional update on ${input.TableName}`, { cause: err });
-  }
+/** True when the conditional update was made, false when its condition did not hold. */
+async function conditional(doc: DynamoDBDocumentClient, input: UpdateCommandInput, signal?: AbortSignal): Promise<boolean> {
+  return (await conditionalUpdate(doc, input, `conditional update on ${input.TableName}`, signal)) !== undefined;
 }

@@ -8,6 +8,7 @@
  * reply that could not be posted is released so the next flush (at the latest the job's final
  * one) posts it.
  */
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { LogLevel, WebClient, type RetryOptions } from "@slack/web-api";
 import { newArtifacts, type Artifacts } from "./artifacts.ts";
@@ -31,6 +32,7 @@ import { newDynamoClient, newStore, type Store } from "./store.ts";
 import { newLinkBuilder, type LinkBuilder } from "../bot/links.ts";
 import { replyMessages, type ReplyItem } from "../bot/messages/reply.ts";
 import { rootMessage } from "../bot/messages/root.ts";
+import { sleep } from "./sleep.ts";
 
 /** The Slack notifier: the Notifier port plus an immediate root refresh (after a cancel). */
 export type SlackNotifier = Notifier & {
@@ -264,9 +266,9 @@ export function slackApiUrl(url: string): string {
 export function newSlackNotifierFromConfig(
   config: Config,
   log: Logger,
-  opts: { client?: WebClient; artifacts?: Artifacts; store?: Pick<Store, "getJob">; replyWindowMs?: number; rootIntervalMs?: number } = {},
+  opts: { client?: WebClient; artifacts?: Artifacts; store?: Pick<Store, "getJob">; dynamo?: DynamoDBClient; replyWindowMs?: number } = {},
 ): SlackNotifier {
-  const dynamo = newDynamoClient(config);
+  const dynamo = opts.dynamo ?? newDynamoClient(config);
   return newSlackNotifier({
     client: opts.client ?? newSlackClient(config),
     doc: DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }),
@@ -279,7 +281,6 @@ export function newSlackNotifierFromConfig(
     }),
     log,
     ...(opts.replyWindowMs !== undefined ? { replyWindowMs: opts.replyWindowMs } : {}),
-    ...(opts.rootIntervalMs !== undefined ? { rootIntervalMs: opts.rootIntervalMs } : {}),
   });
 }
 
@@ -295,10 +296,3 @@ function describe(err: unknown): { message: string; code?: string } {
   return { message: String(e?.message ?? err), ...(e?.code ? { code: e.code } : {}) };
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => (clearTimeout(t), reject(signal.reason)), { once: true });
-  });
-}

@@ -27,11 +27,13 @@ import {
   finalJobStatus,
   finishedCount,
   isTerminalJob,
+  isTerminalRepo,
   JOB_STATUSES,
   type Job,
   type RepoRow,
   type RepoStatus,
 } from "./job.ts";
+import { sleep } from "./sleep.ts";
 
 export const JOBS_STATUS_INDEX = "status-createdAt-index";
 export const REPOS_STATUS_INDEX = "status-index";
@@ -188,24 +190,8 @@ export function newStore(config: Config, client: DynamoDBClient = newDynamoClien
   const reposTable = config.reposTable;
   const opt = (signal?: AbortSignal) => (signal ? { abortSignal: signal } : {});
 
-  /**
-   * Sends a conditional update: undefined when its condition failed, else the item as
-   * `returnValues` asks for it ({} without). Other failures throw with `what` and the cause.
-   */
-  async function tryUpdate(
-    input: UpdateCommandInput,
-    what: string,
-    signal?: AbortSignal,
-    returnValues?: "ALL_NEW",
-  ): Promise<Record<string, unknown> | undefined> {
-    try {
-      const r = await doc.send(new UpdateCommand({ ...input, ...(returnValues ? { ReturnValues: returnValues } : {}) }), opt(signal));
-      return r.Attributes ?? {};
-    } catch (err) {
-      if (isConditionFailure(err)) return undefined;
-      throw new Error(what, { cause: err });
-    }
-  }
+  const tryUpdate = (input: UpdateCommandInput, what: string, signal?: AbortSignal, returnValues?: "ALL_NEW") =>
+    conditionalUpdate(doc, input, what, signal, returnValues);
 
   async function getJob(jobId: string, signal?: AbortSignal): Promise<Job | undefined> {
     const r = await doc.send(new GetCommand({ TableName: jobsTable, Key: { jobId }, ConsistentRead: true }), opt(signal));
@@ -214,25 +200,36 @@ export function newStore(config: Config, client: DynamoDBClient = newDynamoClien
   }
 
   /** Counts a terminal row on its job once (see Store.countRepo); the job row after the count, or undefined when counted already. */
+  async function getRepo(jobId: string, repositoryName: string, signal?: AbortSignal): Promise<RepoRow | undefined> {
+    const r = await doc.send(new GetCommand({ TableName: reposTable, Key: { jobId, repositoryName }, ConsistentRead: true }), opt(signal));
+    return r.Item as RepoRow | undefined;
+  }
+
+  const finishRepoWithJob: Store["finishRepoWithJob"] = async (row, from, to, fields, signal) => {
+    const now = new Date().toISOString();
+    const update = repoUpdate(reposTable, row, from, to, { finishedAt: now, ...fields }, row.attempt !== undefined);
+    const repo = (await tryUpdate(update, `finish ${row.jobId} ${row.repositoryName} as ${to}`, signal, "ALL_NEW")) as RepoRow | undefined;
+    if (!repo) return { ended: false };
+    const job = await countInto({ ...fields, jobId: row.jobId, index: row.index, status: to }, signal);
+    return { ended: true, repo, ...(job ? { job } : {}) };
+  };
+
   async function countInto(row: Parameters<Store["countRepo"]>[0], signal?: AbortSignal): Promise<Job | undefined> {
-    try {
-      const r = await doc.send(
-        new UpdateCommand({
-          TableName: jobsTable,
-          Key: { jobId: row.jobId },
-          UpdateExpression: `ADD counters.#c :one, countedIndexes :idx${totalsAdd(row).expression} SET updatedAt = :now`,
-          ConditionExpression: "attribute_exists(jobId) AND NOT contains(countedIndexes, :i)",
-          ExpressionAttributeNames: { "#c": counterFor(row.status) },
-          ExpressionAttributeValues: { ":one": 1, ":idx": new Set([row.index]), ":i": row.index, ":now": new Date().toISOString(), ...totalsAdd(row).values },
-          ReturnValues: "ALL_NEW",
-        }),
-        opt(signal),
-      );
-      return r.Attributes as Job;
-    } catch (err) {
-      if (isConditionFailure(err)) return undefined;
-      throw new Error(`count ${row.jobId} #${row.index} as ${row.status}`, { cause: err });
-    }
+    const totals = totalsAdd(row);
+    const job = await tryUpdate(
+      {
+        TableName: jobsTable,
+        Key: { jobId: row.jobId },
+        UpdateExpression: `ADD counters.#c :one, countedIndexes :idx${totals.expression} SET updatedAt = :now`,
+        ConditionExpression: "attribute_exists(jobId) AND NOT contains(countedIndexes, :i)",
+        ExpressionAttributeNames: { "#c": counterFor(row.status) },
+        ExpressionAttributeValues: { ":one": 1, ":idx": new Set([row.index]), ":i": row.index, ":now": new Date().toISOString(), ...totals.values },
+      },
+      `count ${row.jobId} #${row.index} as ${row.status}`,
+      signal,
+      "ALL_NEW",
+    );
+    return job as Job | undefined;
   }
 
   return {
@@ -265,13 +262,7 @@ export function newStore(config: Config, client: DynamoDBClient = newDynamoClien
 
     getJob,
 
-    async getRepo(jobId, repositoryName, signal) {
-      const r = await doc.send(
-        new GetCommand({ TableName: reposTable, Key: { jobId, repositoryName }, ConsistentRead: true }),
-        opt(signal),
-      );
-      return r.Item as RepoRow | undefined;
-    },
+    getRepo,
 
     async listRepos(jobId, signal) {
       const rows = await queryAll<RepoRow>(
@@ -372,40 +363,37 @@ export function newStore(config: Config, client: DynamoDBClient = newDynamoClien
     async claimRepo(jobId, repositoryName, { now, staleBefore, launcherAttempt }, signal) {
       const nowIso = now.toISOString();
       const takeover = launcherAttempt !== undefined && launcherAttempt > 1 ? " OR attempt < :launcherAttempt" : "";
-      try {
-        const r = await doc.send(
-          new UpdateCommand({
-            TableName: reposTable,
-            Key: { jobId, repositoryName },
-            UpdateExpression:
-              "SET #s = :cloning, attempt = attempt + :one, startedAt = :now, heartbeatAt = :now, lastStep = if_not_exists(step, :none), step = :clone REMOVE #e",
-            ConditionExpression:
-              `attribute_exists(jobId) AND (#s = :pending OR (#s IN (:cloning, :running, :pushing) AND (attribute_not_exists(heartbeatAt) OR heartbeatAt < :stale${takeover})))`,
-            ExpressionAttributeNames: { "#s": "status", "#e": "error" },
-            ExpressionAttributeValues: {
-              ":cloning": "CLONING",
-              ":running": "RUNNING",
-              ":pushing": "PUSHING",
-              ":pending": "PENDING",
-              ":one": 1,
-              ":now": nowIso,
-              ":clone": "clone",
-              ":none": "start",
-              ":stale": staleBefore.toISOString(),
-              ...(takeover ? { ":launcherAttempt": launcherAttempt } : {}),
-            },
-            ReturnValues: "ALL_NEW",
-          }),
-          opt(signal),
-        );
-        return { kind: "claimed", row: r.Attributes as RepoRow };
-      } catch (err) {
-        if (!isConditionFailure(err)) throw new Error(`claim ${jobId} ${repositoryName}`, { cause: err });
-        const row = await this.getRepo(jobId, repositoryName, signal);
-        if (!row) return { kind: "missing" };
-        if (["COMPLETED", "NO_CHANGES", "FAILED", "CANCELLED"].includes(row.status)) return { kind: "terminal", row };
-        return { kind: "busy", row };
-      }
+      const claimed = await tryUpdate(
+        {
+          TableName: reposTable,
+          Key: { jobId, repositoryName },
+          UpdateExpression:
+            "SET #s = :cloning, attempt = attempt + :one, startedAt = :now, heartbeatAt = :now, lastStep = if_not_exists(step, :none), step = :clone REMOVE #e",
+          ConditionExpression:
+            `attribute_exists(jobId) AND (#s = :pending OR (#s IN (:cloning, :running, :pushing) AND (attribute_not_exists(heartbeatAt) OR heartbeatAt < :stale${takeover})))`,
+          ExpressionAttributeNames: { "#s": "status", "#e": "error" },
+          ExpressionAttributeValues: {
+            ":cloning": "CLONING",
+            ":running": "RUNNING",
+            ":pushing": "PUSHING",
+            ":pending": "PENDING",
+            ":one": 1,
+            ":now": nowIso,
+            ":clone": "clone",
+            ":none": "start",
+            ":stale": staleBefore.toISOString(),
+            ...(takeover ? { ":launcherAttempt": launcherAttempt } : {}),
+          },
+        },
+        `claim ${jobId} ${repositoryName}`,
+        signal,
+        "ALL_NEW",
+      );
+      if (claimed) return { kind: "claimed", row: claimed as RepoRow };
+      const row = await getRepo(jobId, repositoryName, signal);
+      if (!row) return { kind: "missing" };
+      if (isTerminalRepo(row.status)) return { kind: "terminal", row };
+      return { kind: "busy", row };
     },
 
     async moveRepo(row, from, to, fields, signal, opts) {
@@ -450,25 +438,10 @@ export function newStore(config: Config, client: DynamoDBClient = newDynamoClien
     },
 
     async finishRepo(row, from, to, fields, signal) {
-      return (await this.finishRepoWithJob(row, from, to, fields, signal)).ended;
+      return (await finishRepoWithJob(row, from, to, fields, signal)).ended;
     },
 
-    async finishRepoWithJob(row, from, to, fields, signal) {
-      const now = new Date().toISOString();
-      const update = repoUpdate(reposTable, row, from, to, { finishedAt: now, ...fields }, row.attempt !== undefined);
-      let repo: RepoRow;
-      try {
-        repo = (await doc.send(new UpdateCommand({ ...update, ReturnValues: "ALL_NEW" }), opt(signal))).Attributes as RepoRow;
-      } catch (err) {
-        if (isConditionFailure(err)) return { ended: false };
-        throw new Error(`finish ${row.jobId} ${row.repositoryName} as ${to}`, { cause: err });
-      }
-      const job = await countInto(
-        { jobId: row.jobId, index: row.index, status: to, ...(fields.usage ? { usage: fields.usage } : {}), ...(fields.prUrl ? { prUrl: fields.prUrl } : {}), ...(fields.costUsd !== undefined ? { costUsd: fields.costUsd } : {}) },
-        signal,
-      );
-      return { ended: true, repo, ...(job ? { job } : {}) };
-    },
+    finishRepoWithJob,
 
     async countRepo(row, signal) {
       return (await countInto(row, signal)) !== undefined;
@@ -481,48 +454,42 @@ export function newStore(config: Config, client: DynamoDBClient = newDynamoClien
       for (let round = 0; round < 3 && job; round++) {
         if (job.finishedAt || finishedCount(job.counters) < job.counters.total) return undefined;
         const status = finalJobStatus(job.counters, job.status === "CANCELLED");
-        try {
-          const r = await doc.send(
-            new UpdateCommand({
-              TableName: jobsTable,
-              Key: { jobId },
-              UpdateExpression: "SET #s = :s, finishedAt = :now, updatedAt = :now",
-              ConditionExpression: "attribute_not_exists(finishedAt) AND #s = :seen",
-              ExpressionAttributeNames: { "#s": "status" },
-              ExpressionAttributeValues: { ":s": status, ":now": now.toISOString(), ":seen": job.status },
-              ReturnValues: "ALL_NEW",
-            }),
-            opt(signal),
-          );
-          return r.Attributes as Job;
-        } catch (err) {
-          if (!isConditionFailure(err)) throw new Error(`finalize job ${jobId}`, { cause: err });
-        }
+        const finalized = await tryUpdate(
+          {
+            TableName: jobsTable,
+            Key: { jobId },
+            UpdateExpression: "SET #s = :s, finishedAt = :now, updatedAt = :now",
+            ConditionExpression: "attribute_not_exists(finishedAt) AND #s = :seen",
+            ExpressionAttributeNames: { "#s": "status" },
+            ExpressionAttributeValues: { ":s": status, ":now": now.toISOString(), ":seen": job.status },
+          },
+          `finalize job ${jobId}`,
+          signal,
+          "ALL_NEW",
+        );
+        if (finalized) return finalized as Job;
         job = await getJob(jobId, signal);
       }
       return undefined;
     },
 
     async markJobCancelled(jobId, by, now, signal) {
-      try {
-        const r = await doc.send(
-          new UpdateCommand({
-            TableName: jobsTable,
-            Key: { jobId },
-            UpdateExpression: "SET #s = :c, cancelledBy = :by, updatedAt = :now",
-            ConditionExpression: "attribute_exists(jobId) AND #s IN (:p, :r)",
-            ExpressionAttributeNames: { "#s": "status" },
-            ExpressionAttributeValues: { ":c": "CANCELLED", ":by": by, ":now": now.toISOString(), ":p": "PENDING", ":r": "RUNNING" },
-            ReturnValues: "ALL_NEW",
-          }),
-          opt(signal),
-        );
-        return { kind: "cancelled", job: r.Attributes as Job };
-      } catch (err) {
-        if (!isConditionFailure(err)) throw new Error(`cancel job ${jobId}`, { cause: err });
-        const job = await getJob(jobId, signal);
-        return job ? { kind: isTerminalJob(job.status) ? "already_finished" : "cancelled", job } : undefined;
-      }
+      const cancelled = await tryUpdate(
+        {
+          TableName: jobsTable,
+          Key: { jobId },
+          UpdateExpression: "SET #s = :c, cancelledBy = :by, updatedAt = :now",
+          ConditionExpression: "attribute_exists(jobId) AND #s IN (:p, :r)",
+          ExpressionAttributeNames: { "#s": "status" },
+          ExpressionAttributeValues: { ":c": "CANCELLED", ":by": by, ":now": now.toISOString(), ":p": "PENDING", ":r": "RUNNING" },
+        },
+        `cancel job ${jobId}`,
+        signal,
+        "ALL_NEW",
+      );
+      if (cancelled) return { kind: "cancelled", job: cancelled as Job };
+      const job = await getJob(jobId, signal);
+      return job ? { kind: isTerminalJob(job.status) ? "already_finished" : "cancelled", job } : undefined;
     },
   } satisfies Store;
 }
@@ -601,6 +568,26 @@ function repoUpdate(
 }
 
 /**
+ * Sends a conditional update: undefined when its condition failed, else the item as
+ * `returnValues` asks for it ({} without). Other failures throw with `what` and the cause.
+ */
+export async function conditionalUpdate(
+  doc: DynamoDBDocumentClient,
+  input: UpdateCommandInput,
+  what: string,
+  signal?: AbortSignal,
+  returnValues?: "ALL_NEW",
+): Promise<Record<string, unknown> | undefined> {
+  try {
+    const r = await doc.send(new UpdateCommand({ ...input, ...(returnValues ? { ReturnValues: returnValues } : {}) }), signal ? { abortSignal: signal } : {});
+    return r.Attributes ?? {};
+  } catch (err) {
+    if (isConditionFailure(err)) return undefined;
+    throw new Error(what, { cause: err });
+  }
+}
+
+/**
  * Every item of a query, following LastEvaluatedKey page by page (stopping once `limit` items
  * are in, when given).
  */
@@ -615,26 +602,13 @@ export async function queryAll<T>(doc: DynamoDBDocumentClient, input: QueryComma
   return items;
 }
 
-/** True for a failed condition, alone or inside a cancelled transaction. */
+/** True when a conditional write was refused because its condition did not hold. */
 export function isConditionFailure(err: unknown): boolean {
-  const e = err as { name?: string; CancellationReasons?: { Code?: string }[] };
-  if (e?.name === "ConditionalCheckFailedException") return true;
-  if (e?.name === "TransactionCanceledException") {
-    return (e.CancellationReasons ?? []).some((r) => r.Code === "ConditionalCheckFailed");
-  }
-  return false;
+  return (err as { name?: string } | undefined)?.name === "ConditionalCheckFailedException";
 }
 
 function isExpired(expiresAt: number | undefined): boolean {
   return typeof expiresAt === "number" && expiresAt * 1000 < Date.now();
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => (clearTimeout(t), reject(signal.reason)), { once: true });
-  });
 }
 
 /** The two tables exactly as DESIGN.md describes them (keys, GSIs), for the embedded stack and tests. */

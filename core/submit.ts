@@ -60,8 +60,8 @@ async function failUnlaunched(deps: SubmitDeps, job: Job, repos: readonly RepoRo
   const { finishRepo, finalizeIfDone } = deps.store;
   if (!finishRepo || !finalizeIfDone) return;
   try {
-    for (const r of repos) await finishRepo.call(deps.store, r, ["PENDING"], "FAILED", { error: "could not start the runners (see the bot's log)" });
-    const finalized = await finalizeIfDone.call(deps.store, job.jobId, new Date());
+    for (const r of repos) await finishRepo(r, ["PENDING"], "FAILED", { error: "could not start the runners (see the bot's log)" });
+    const finalized = await finalizeIfDone(job.jobId, new Date());
     if (finalized) await deps.notifier.jobFinished?.(finalized);
   } catch (err) {
     deps.log.error({ err, jobId: job.jobId }, "could not record the failed launch; the watchdog will");

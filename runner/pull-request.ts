@@ -4,6 +4,7 @@
  * decorate it with labels, reviewers and assignees. GitHub is reached through the {@link Forge}
  * port; {@link newGitHubForge} is its Octokit adapter.
  */
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { DiffStats, Job } from "../core/job.ts";
 import { pullRequestOptions } from "../core/job.ts";
 import { statusOf, type GitHubClient } from "../core/github.ts";
@@ -93,8 +94,13 @@ export type PullRequestDeps = {
  * secrets, and the DynamoDB rate gate on the jobs table. Each creation may wait for a slot up to
  * `slotBudgetMs` (default 15 minutes) from the moment it asks. No I/O until used.
  */
-export function newPullRequestDeps(config: Config, octokit: GitHubClient, log: Logger, opts: { slotBudgetMs?: number } = {}): PullRequestDeps {
-  const gate = { ...prRateGateDeps(config), log };
+export function newPullRequestDeps(
+  config: Config,
+  octokit: GitHubClient,
+  log: Logger,
+  opts: { slotBudgetMs?: number; dynamo?: DynamoDBClient } = {},
+): PullRequestDeps {
+  const gate = { ...prRateGateDeps(config, opts.dynamo), log };
   const budget = opts.slotBudgetMs ?? 15 * 60_000;
   return {
     forge: newGitHubForge(octokit),

@@ -67,6 +67,7 @@ export async function freshWorkDir(parent: string, jobId: string, index: number,
   return dir;
 }
 
-function truncate(s: string, n: number): string {
+/** `s` cut to at most `n` characters, with an ellipsis when cut. */
+export function truncate(s: string, n: number): string {
   return s.length > n ? `${s.slice(0, n - 1)}…` : s;
 }

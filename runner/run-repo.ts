@@ -24,7 +24,7 @@ import type { Notifier } from "../core/notifier.ts";
 import type { RepoFields, Store } from "../core/store.ts";
 import { commandEnv, lastLines, runCommand } from "./command.ts";
 import { runVerify } from "./verify.ts";
-import { changedFileTooBig, checkoutTooBig, DEFAULT_MAX_CHANGED_FILES, DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_REPO_BYTES, freshWorkDir } from "./repo-caps.ts";
+import { changedFileTooBig, checkoutTooBig, truncate, DEFAULT_MAX_CHANGED_FILES, DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_REPO_BYTES, freshWorkDir } from "./repo-caps.ts";
 import { newWorkspace, type GitTokenSource, type Workspace } from "./workspace.ts";
 
 /** What a Claude change ended with (see runner/agent). `transcript` is redacted JSON. */
@@ -244,10 +244,8 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
   // a second, possibly different, change and its tokens paid twice).
   if (job.createPullRequests && row.commitSha && row.diffStats && (row.lastStep === "push" || row.lastStep === "pull_request")) {
     if ((await ws.remoteBranchSha(url, branch, signal)) === row.commitSha) {
-      if (!(await deps.store.moveRepo(row, "CLONING", "RUNNING", { step: "push" }, signal, { unlessCancelled: true }))) {
-        if ((await deps.store.getRepo(row.jobId, row.repositoryName, signal))?.cancelRequested) return cancelled(job);
-        throw new Error("lost the repository row while cloning");
-      }
+      const refused = await moveUnlessCancelled(deps, row, "CLONING", "RUNNING", { step: "push" }, "while cloning", signal);
+      if (refused) return refused;
       state.status = "RUNNING";
       log.info({ commitSha: row.commitSha }, "a previous attempt pushed this commit; publishing it without redoing the change");
       const fields: RepoFields = {
@@ -265,11 +263,8 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
     }
   }
 
-  // The move refuses a row whose job was cancelled meanwhile (cancelJob flags live rows).
-  if (!(await deps.store.moveRepo(row, "CLONING", "RUNNING", { step: "change" }, signal, { unlessCancelled: true }))) {
-    if ((await deps.store.getRepo(row.jobId, row.repositoryName, signal))?.cancelRequested) return cancelled(job);
-    throw new Error("lost the repository row while cloning");
-  }
+  const refused = await moveUnlessCancelled(deps, row, "CLONING", "RUNNING", { step: "change" }, "while cloning", signal);
+  if (refused) return refused;
   state.status = "RUNNING";
   state.step = "change";
   const cmdEnv = commandEnv(deps.baseEnv ?? process.env, home, { CODY_JOB_ID: job.jobId, CODY_REPOSITORY: repository });
@@ -330,7 +325,7 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
   if (bigFile) return { kind: "failed", reason: bigFile, fields: agentFields };
   // One request records the step and checks for a cancel.
   const at = await step(deps, row, "commit", signal);
-  if (at.cancelRequested) return cancelled(job);
+  if (at.cancelRequested) return CANCELLED;
   if (!at.owned) throw new Error("lost the repository row before committing");
   const message = commitMessage(job, summary);
   const commitSha = await ws.commit(message, job.createdAt, signal);
@@ -365,10 +360,8 @@ async function publish(deps: RunRepoDeps, ctx: Ctx, p: PublishInput, signal: Abo
   const { ws, forge, url, branch, fields, stats, summary, verified } = p;
   const repository = row.repositoryName;
   state.step = "push";
-  if (!(await deps.store.moveRepo(row, "RUNNING", "PUSHING", { step: "push", ...fields }, signal, { unlessCancelled: true }))) {
-    if ((await deps.store.getRepo(row.jobId, row.repositoryName, signal))?.cancelRequested) return cancelled(job);
-    throw new Error("lost the repository row before pushing");
-  }
+  const refused = await moveUnlessCancelled(deps, row, "RUNNING", "PUSHING", { step: "push", ...fields }, "before pushing", signal);
+  if (refused) return refused;
   state.status = "PUSHING";
   // The cancel marks the job before it flags live rows: a job already CANCELLED here means the
   // cancel came first, so nothing is pushed.
@@ -401,8 +394,25 @@ function step(deps: RunRepoDeps, row: RepoRow, name: string, signal: AbortSignal
   return deps.store.recordStep(row, name, (deps.now ?? (() => new Date()))(), signal);
 }
 
-function cancelled(job: Job): RepoOutcome {
-  return { kind: "cancelled", reason: "job cancelled" };
+const CANCELLED: RepoOutcome = { kind: "cancelled", reason: "job cancelled" };
+
+/**
+ * Moves this attempt's row `from` → `to` unless a cancel was requested on it (cancelJob flags live
+ * rows). Returns the cancelled outcome when the cancel refused the move, undefined when it moved;
+ * throws when this attempt no longer owns the row.
+ */
+async function moveUnlessCancelled(
+  deps: RunRepoDeps,
+  row: RepoRow,
+  from: RepoStatus,
+  to: RepoStatus,
+  fields: RepoFields,
+  when: string,
+  signal: AbortSignal,
+): Promise<RepoOutcome | undefined> {
+  if (await deps.store.moveRepo(row, from, to, fields, signal, { unlessCancelled: true })) return undefined;
+  if ((await deps.store.getRepo(row.jobId, row.repositoryName, signal))?.cancelRequested) return CANCELLED;
+  throw new Error(`lost the repository row ${when}`);
 }
 
 function commitMessage(job: Job, summary: string | undefined): string {
@@ -411,9 +421,6 @@ function commitMessage(job: Job, summary: string | undefined): string {
   return `${title}${body}\n\nCody Batch job ${job.jobId}`;
 }
 
-function truncate(s: string, n: number): string {
-  return s.length > n ? `${s.slice(0, n - 1)}…` : s;
-}
 
 /**
  * Writes the terminal status (with its counter), then reports: the repository's reply, the

@@ -29,14 +29,17 @@ export type RunnerExtras = {
  * ConfigError for a bad limit; adapters connect lazily.
  */
 export function newRunnerDeps(config: Config, log: Logger, extras: RunnerExtras = {}, env: NodeJS.ProcessEnv = process.env): RunRepoDeps {
-  const store = newStore(config, newDynamoClient(config, extras.dynamoCounter));
+  // One DynamoDB client for the store, the Slack notifier's reply coordination and the PR rate gate.
+  const dynamo = newDynamoClient(config, extras.dynamoCounter);
+  const store = newStore(config, dynamo);
+  const artifacts = newArtifacts(config);
   const secrets = secretValues(config);
   const hasGitHub = Boolean(config.github.token || config.github.app || config.github.apiUrl);
   const forgeFor = (repository: string): RepoForge => {
     const gh = newGitHub(config, { log, repository });
     return {
       gitToken: () => gh.gitToken(),
-      pullRequests: (input, signal) => openOrUpdatePullRequest(newPullRequestDeps(config, gh.octokit, log), input, signal),
+      pullRequests: (input, signal) => openOrUpdatePullRequest(newPullRequestDeps(config, gh.octokit, log, { dynamo }), input, signal),
     };
   };
   const agent = isClaudeConfigured(config)
@@ -44,8 +47,8 @@ export function newRunnerDeps(config: Config, log: Logger, extras: RunnerExtras 
     : undefined;
   return {
     store,
-    artifacts: newArtifacts(config),
-    notifier: extras.notifier ?? (config.slack.botToken ? newSlackNotifierFromConfig(config, log) : newConsoleNotifier(log)),
+    artifacts,
+    notifier: extras.notifier ?? (config.slack.botToken ? newSlackNotifierFromConfig(config, log, { store, artifacts, dynamo }) : newConsoleNotifier(log)),
     log,
     ...(hasGitHub ? { forgeFor } : {}),
     ...(agent ? { agent } : {}),
