@@ -2,21 +2,21 @@
 /**
  * `make build`: bundles the two programs that leave this machine with esbuild.
  *   bot/lambda.ts  → dist/bot.js     (ESM, exports `handler`), packaged for Lambda as dist/lambda/bot.mjs
- *   runner/main.ts → dist/runner.js  (ESM, the container entry: `node runner.js`)
+ *   runner/main.ts → dist/runner.js  (ESM, the container entry: `node runner.js`; the local launcher's workers too)
+ *   scripts/cody.ts → dist/cody.js   (ESM, the CLI; each command's modules in dist/chunks/, loaded on use)
  * Target node20 (runs on Lambda's and the image's Node 22 too). A missing entry is skipped with a
  * warning (exit 0) so the other still builds; `make deploy` refuses to ship without both.
  * Prints each output's size.
  */
 import { build } from "esbuild";
-import { copyFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 // `--outdir DIR` builds somewhere else than dist/ (tests build into a temporary directory).
 const outdirArg = process.argv.indexOf("--outdir");
 const dist = outdirArg > 0 ? resolve(process.argv[outdirArg + 1]) : join(root, "dist");
-const outPath = (p) => join(dist, relative("dist", p));
 
 const entries = [
   // Code the Lambda never runs is replaced by stubs that throw if constructed, so it stays out of
@@ -25,6 +25,10 @@ const entries = [
   // body parsing and static files need (iconv-lite, mime-db). test/bundle.test.ts runs the bundle.
   { name: "bot", entry: "bot/lambda.ts", out: "dist/bot.js", lambdaDir: "dist/lambda", stubs: ["@slack/socket-mode", "@slack/oauth", "express", "iconv-lite", "mime-db"] },
   { name: "runner", entry: "runner/main.ts", out: "dist/runner.js" },
+  // Code splitting: `cody --help` loads dist/cody.js alone, `cody list` the store's chunks, and
+  // only the stack daemon loads dynalite and s3rver (left outside the bundle: LevelDB's native
+  // prebuilds and s3rver's files are found in node_modules at run time).
+  { name: "cody", entry: "scripts/cody.ts", out: "dist/cody.js", split: true, external: ["dynalite", "s3rver"] },
 ];
 
 // CommonJS dependencies (Bolt, pino, …) call require() and use __dirname inside an ESM bundle.
@@ -52,21 +56,28 @@ const stubPlugin = (names) => ({
 
 const kib = (file) => `${(statSync(file).size / 1024).toFixed(1)} KiB`;
 
-async function main() {
-  mkdirSync(dist, { recursive: true });
-  writeFileSync(join(dist, "package.json"), JSON.stringify({ type: "module" }) + "\n");
+/**
+ * Builds the named entries (default: all) into `dist` (default: dist/). Returns how many it built.
+ * scripts/cody.mjs calls it with ["cody", "runner"] when a source is newer than the bundle.
+ */
+export async function buildEntries(names = entries.map((e) => e.name), outdir = dist, write = (s) => process.stdout.write(s)) {
+  const outAt = (p) => join(outdir, relative("dist", p));
+  const startedAll = new Date();
+  mkdirSync(outdir, { recursive: true });
+  writeFileSync(join(outdir, "package.json"), JSON.stringify({ type: "module" }) + "\n");
   let built = 0;
-  for (const e of entries) {
+  for (const e of entries.filter((x) => names.includes(x.name))) {
     const entry = join(root, e.entry);
     if (!existsSync(entry)) {
       process.stderr.write(`build: ${e.entry} does not exist yet; skipping ${e.out}\n`);
       continue;
     }
-    const outfile = outPath(e.out);
+    const outfile = outAt(e.out);
     const started = performance.now();
     const result = await build({
-      entryPoints: [entry],
-      outfile,
+      ...(e.split
+        ? { entryPoints: { [e.name]: entry }, outdir: dirname(outfile), splitting: true, chunkNames: `chunks/${e.name}-[hash]`, external: e.external }
+        : { entryPoints: [entry], outfile }),
       bundle: true,
       platform: "node",
       target: "node20",
@@ -83,19 +94,30 @@ async function main() {
     });
     const ms = Math.round(performance.now() - started);
     const inputs = Object.keys(result.metafile.inputs).length;
-    process.stdout.write(`build: ${relative(root, outfile)}  ${kib(outfile)}  (${inputs} inputs, ${ms} ms)\n`);
+    write(`build: ${relative(root, outfile)}  ${kib(outfile)}  (${inputs} inputs, ${ms} ms)\n`);
     if (e.lambdaDir) {
       // Lambda loads `.mjs` as ESM without a package.json: handler "bot.handler".
-      const dir = outPath(e.lambdaDir);
+      const dir = outAt(e.lambdaDir);
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { recursive: true });
       copyFileSync(outfile, join(dir, "bot.mjs"));
       // The bundle's sourceMappingURL names bot.js.map; keep that name next to it.
       copyFileSync(`${outfile}.map`, join(dir, "bot.js.map"));
-      process.stdout.write(`build: ${relative(root, join(dir, "bot.mjs"))}  ${kib(join(dir, "bot.mjs"))}  (Lambda package)\n`);
+      write(`build: ${relative(root, join(dir, "bot.mjs"))}  ${kib(join(dir, "bot.mjs"))}  (Lambda package)\n`);
     }
     built++;
   }
+  // scripts/cody.mjs rebuilds when a source is newer than this stamp (dated when the build began).
+  if (names.includes("cody") && names.includes("runner") && built === entries.filter((x) => names.includes(x.name)).length) {
+    const stamp = join(outdir, ".cli-stamp");
+    writeFileSync(stamp, `${startedAll.toISOString()}\n`);
+    utimesSync(stamp, startedAll, startedAll);
+  }
+  return built;
+}
+
+async function main() {
+  const built = await buildEntries();
   if (built === 0) {
     process.stderr.write("build: nothing to build\n");
     return 1;
@@ -103,4 +125,4 @@ async function main() {
   return 0;
 }
 
-process.exitCode = await main();
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) process.exitCode = await main();

@@ -5,18 +5,12 @@
  * 1 some repository did not, 2 bad input (nothing written).
  */
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfig, secretValues, type Config } from "../core/config.ts";
-import { newJobId, validateJobRequest, type Job, type JobRequest, type RepoRow } from "../core/job.ts";
-import { listOwnerRepositories, newGitHub, statusOf } from "../core/github.ts";
-import { matchesAllowlist, parseOwnerGlob } from "../core/repo-spec.ts";
-import { newLogger, type Logger } from "../core/log.ts";
-import { newConsoleNotifier } from "../core/notifier.ts";
-import { cancelJob, submitJob } from "../core/submit.ts";
-import { runWatchdog } from "../core/watchdog.ts";
-import { runRepo } from "../runner/run-repo.ts";
-import { DEFAULT_SCRIPT, makeExampleRepos } from "./example-repos.ts";
-import { openEnvironment, type CliEnvironment } from "./cli-environment.ts";
-import { printFinalTable, watchJob } from "./cli-display.ts";
+// Only types and node:util at the top: `cody --help` must load nothing else. Each command loads
+// what it needs with `await import()` (in the bundle, dist/cody.js, those are separate chunks).
+import type { Config } from "../core/config.ts";
+import type { Job, JobRequest, RepoRow } from "../core/job.ts";
+import type { Logger } from "../core/log.ts";
+import type { CliEnvironment } from "./cli-environment.ts";
 
 /** Bad input: printed with usage hints, exit code 2. */
 export class UsageError extends Error {
@@ -68,7 +62,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         throw new UsageError(command ? `unknown command "${command}"` : "no command given");
     }
   } catch (err) {
-    if (err instanceof UsageError || err instanceof ConfigError) {
+    // ConfigError by name: core/config.ts is not loaded for every command.
+    if (err instanceof UsageError || (err instanceof Error && err.name === "ConfigError")) {
       process.stderr.write(`cody: ${err.message}\n${err instanceof UsageError && err.showUsage ? `${USAGE}\n` : ""}`);
       return 2;
     }
@@ -81,12 +76,20 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
 }
 
+/** The configured environment with the CLI's logger (config, stack, store, launcher unless `launcher: false`). */
+async function openCli(env: NodeJS.ProcessEnv, opts: { launcher?: boolean }): Promise<CliEnvironment> {
+  const [{ loadConfig }, { openEnvironment }] = await Promise.all([import("../core/config.ts"), import("./cli-environment.ts")]);
+  const config = loadConfig(env);
+  return openEnvironment(env, { log: await cliLogger(env, config), ...opts });
+}
+
 function checkPositionals<R extends { positionals: string[] }>(r: R, max: number): R {
   if (r.positionals.length > max) throw new UsageError(`unexpected argument "${r.positionals[max]}"`);
   return r;
 }
 
-function cliLogger(env: NodeJS.ProcessEnv, config?: Config): Logger {
+async function cliLogger(env: NodeJS.ProcessEnv, config?: Config): Promise<Logger> {
+  const [{ newLogger }, { secretValues }] = await Promise.all([import("../core/log.ts"), import("../core/config.ts")]);
   const level = env.LOG_LEVEL ?? "warn";
   return newLogger({ level, secrets: config ? secretValues(config) : [], base: { program: "cody" } }, { write: (s: string) => void process.stderr.write(s) });
 }
@@ -145,6 +148,7 @@ function positiveInt(flag: string, v: string, allowZero = false): number {
 
 /** `make run`: example repositories unless REPOS is given, the default script unless PROMPT/SCRIPT is. */
 async function demoCommand(env: NodeJS.ProcessEnv): Promise<number> {
+  const { DEFAULT_SCRIPT, makeExampleRepos } = await import("./example-repos.ts");
   const repos = (env.REPOS ?? "").split(/[,\s]+/).filter(Boolean);
   const extraEnv: NodeJS.ProcessEnv = {};
   let repositories = repos;
@@ -173,6 +177,7 @@ async function demoCommand(env: NodeJS.ProcessEnv): Promise<number> {
 
 async function runJob(input: RunInput, env0: NodeJS.ProcessEnv): Promise<number> {
   const env = { ...env0, ...input.extraEnv };
+  const [{ loadConfig }, { validateJobRequest }] = await Promise.all([import("../core/config.ts"), import("../core/job.ts")]);
   const config = loadConfig(env);
   if (input.request.type === "code-pattern-update" && !config.anthropic.apiKey && !config.anthropic.baseUrl) {
     throw new UsageError(
@@ -195,6 +200,7 @@ async function runJob(input: RunInput, env0: NodeJS.ProcessEnv): Promise<number>
  * is a UsageError.
  */
 async function expandOwners(specs: readonly string[], config: Config): Promise<string[]> {
+  const { matchesAllowlist, parseOwnerGlob } = await import("../core/repo-spec.ts");
   const out: string[] = [];
   for (const spec of specs) {
     const glob = parseOwnerGlob(spec);
@@ -205,6 +211,7 @@ async function expandOwners(specs: readonly string[], config: Config): Promise<s
     if (!config.github.token && !config.github.app && !config.github.apiUrl) {
       throw new UsageError(`${spec} needs GitHub access to list ${glob.owner}'s repositories: set GITHUB_TOKEN (or a GitHub App)`, false);
     }
+    const { listOwnerRepositories, newGitHub, statusOf } = await import("../core/github.ts");
     const { octokit } = newGitHub(config, { repository: `${glob.owner}/*` });
     const listed = await listOwnerRepositories(octokit, glob.owner).catch((err: unknown) => {
       if ((statusOf(err) ?? statusOf((err as Error).cause)) === 404) return [];
@@ -225,7 +232,10 @@ async function runValidated(
   env: NodeJS.ProcessEnv,
   config: Config,
 ): Promise<number> {
-  const log = cliLogger(env, config);
+  const log = await cliLogger(env, config);
+  const [{ openEnvironment }, { newJobId }, { submitJob }, { newConsoleNotifier }, { printFinalTable, watchJob }] = await Promise.all([
+    import("./cli-environment.ts"), import("../core/job.ts"), import("../core/submit.ts"), import("../core/notifier.ts"), import("./cli-display.ts"),
+  ]);
   const world = await openEnvironment(env, { log, ...(input.concurrency ? { concurrency: input.concurrency } : {}) });
   try {
     const jobId = newJobId();
@@ -234,7 +244,7 @@ async function runValidated(
       { jobId, request },
     );
     if (!input.json) process.stderr.write(`cody: job ${jobId} started: ${request.name} (${request.repositories.length} repositories)\n`);
-    const stopCancel = cancelOnInterrupt(world, jobId, log);
+    const stopCancel = await cancelOnInterrupt(world, jobId, log);
     const { job, rows } = await watchJob(world, created.job, { quiet: input.json });
     stopCancel();
     if (input.json) process.stdout.write(`${JSON.stringify({ ...job, repositories: rows }, null, 2)}\n`);
@@ -245,7 +255,8 @@ async function runValidated(
   }
 }
 
-function cancelOnInterrupt(world: CliEnvironment, jobId: string, log: Logger): () => void {
+async function cancelOnInterrupt(world: CliEnvironment, jobId: string, log: Logger): Promise<() => void> {
+  const [{ cancelJob }, { newConsoleNotifier }] = await Promise.all([import("../core/submit.ts"), import("../core/notifier.ts")]);
   const onInt = () => {
     process.stderr.write(`\ncody: cancelling job ${jobId} (Ctrl-C again to leave it running)\n`);
     process.once("SIGINT", () => process.exit(130));
@@ -264,14 +275,13 @@ async function statusCommand(args: string[], env: NodeJS.ProcessEnv): Promise<nu
   const { values, positionals } = checkPositionals(parseArgs({ args, options: { json: { type: "boolean" } }, allowPositionals: true, strict: true }), 1);
   const jobId = positionals[0];
   if (!jobId) throw new UsageError("status needs a job id");
-  const config = loadConfig(env);
-  const world = await openEnvironment(env, { log: cliLogger(env, config), launcher: false });
+  const world = await openCli(env, { launcher: false });
   try {
     const job = await world.store.getJob(jobId);
     if (!job) throw new UsageError(`no job ${jobId}`);
     const rows = await world.store.listRepos(jobId);
     if (values.json) process.stdout.write(`${JSON.stringify({ ...job, repositories: rows }, null, 2)}\n`);
-    else await printFinalTable(world, job, rows);
+    else await (await import("./cli-display.ts")).printFinalTable(world, job, rows);
     return exitCodeFor(rows);
   } finally {
     await world.close();
@@ -281,8 +291,7 @@ async function statusCommand(args: string[], env: NodeJS.ProcessEnv): Promise<nu
 async function listCommand(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { values } = checkPositionals(parseArgs({ args, options: { json: { type: "boolean" }, limit: { type: "string" } }, allowPositionals: true, strict: true }), 0);
   const limit = values.limit ? positiveInt("--limit", values.limit) : 20;
-  const config = loadConfig(env);
-  const world = await openEnvironment(env, { log: cliLogger(env, config), launcher: false });
+  const world = await openCli(env, { launcher: false });
   try {
     const jobs = await world.store.listJobs(limit);
     if (values.json) process.stdout.write(`${JSON.stringify(jobs, null, 2)}\n`);
@@ -308,9 +317,9 @@ async function cancelCommand(args: string[], env: NodeJS.ProcessEnv): Promise<nu
   const { positionals } = checkPositionals(parseArgs({ args, options: {}, allowPositionals: true, strict: true }), 1);
   const jobId = positionals[0];
   if (!jobId) throw new UsageError("cancel needs a job id");
-  const config = loadConfig(env);
-  const log = cliLogger(env, config);
-  const world = await openEnvironment(env, { log });
+  const world = await openCli(env, {});
+  const log = world.log;
+  const [{ cancelJob }, { newConsoleNotifier }] = await Promise.all([import("../core/submit.ts"), import("../core/notifier.ts")]);
   try {
     const r = await cancelJob({ store: world.store, launcher: world.launcher, notifier: newConsoleNotifier(log), log }, { jobId, by: `cli:${env.USER ?? "unknown"}` });
     if (r.kind === "not_found") throw new UsageError(`no job ${jobId}`);
@@ -326,6 +335,9 @@ async function runnerCommand(args: string[], env: NodeJS.ProcessEnv): Promise<nu
   const { values } = checkPositionals(parseArgs({ args, options: { job: { type: "string" }, index: { type: "string" } }, allowPositionals: true, strict: true }), 0);
   if (!values.job || values.index === undefined) throw new UsageError("runner needs --job JOB_ID --index N");
   const index = positiveInt("--index", values.index, true);
+  const [{ loadConfig, secretValues }, { newLogger }, { openEnvironment }, { runRepo }] = await Promise.all([
+    import("../core/config.ts"), import("../core/log.ts"), import("./cli-environment.ts"), import("../runner/run-repo.ts"),
+  ]);
   const config = loadConfig({ ...env, JOB_ID: values.job, AWS_BATCH_JOB_ARRAY_INDEX: String(index) });
   const log = newLogger({ level: env.LOG_LEVEL ?? "info", secrets: secretValues(config), base: { program: "runner" } });
   const world = await openEnvironment(env, { log, launcher: false });
@@ -347,9 +359,9 @@ async function runnerCommand(args: string[], env: NodeJS.ProcessEnv): Promise<nu
 async function watchdogCommand(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { values } = checkPositionals(parseArgs({ args, options: { json: { type: "boolean" }, limit: { type: "string" } }, allowPositionals: true, strict: true }), 0);
   const limit = values.limit ? positiveInt("--limit", values.limit) : 100;
-  const config = loadConfig(env);
-  const log = cliLogger(env, config);
-  const world = await openEnvironment(env, { log, launcher: false });
+  const world = await openCli(env, { launcher: false });
+  const { config, log } = world;
+  const { runWatchdog } = await import("../core/watchdog.ts");
   try {
     const r = await runWatchdog(
       { store: world.store, notifier: world.runnerDeps().notifier, log },
