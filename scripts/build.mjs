@@ -28,7 +28,9 @@ const entries = [
   // Code splitting: `cody --help` loads dist/cody.js alone, `cody list` the store's chunks, and
   // only the stack daemon loads dynalite and s3rver (left outside the bundle: LevelDB's native
   // prebuilds and s3rver's files are found in node_modules at run time).
-  { name: "cody", entry: "scripts/cody.ts", out: "dist/cody.js", split: true, external: ["dynalite", "s3rver"] },
+  // ESM builds first ("module"): a split chunk of a CommonJS package exports only `default`, so
+  // `await import("@aws-sdk/client-s3")` would have no named exports.
+  { name: "cody", entry: "scripts/cody.ts", out: "dist/cody.js", split: true, external: ["dynalite", "s3rver"], mainFields: ["module", "main"] },
 ];
 
 // CommonJS dependencies (Bolt, pino, …) call require() and use __dirname inside an ESM bundle.
@@ -76,7 +78,7 @@ export async function buildEntries(names = entries.map((e) => e.name), outdir = 
     const started = performance.now();
     const result = await build({
       ...(e.split
-        ? { entryPoints: { [e.name]: entry }, outdir: dirname(outfile), splitting: true, chunkNames: `chunks/${e.name}-[hash]`, external: e.external }
+        ? { entryPoints: { [e.name]: entry }, outdir: dirname(outfile), splitting: true, chunkNames: `chunks/${e.name}-[hash]`, external: e.external, mainFields: e.mainFields }
         : { entryPoints: [entry], outfile }),
       bundle: true,
       platform: "node",
