@@ -435,7 +435,10 @@ async function endRepo(
   log: Logger,
   crashPoint?: () => void,
 ): Promise<void> {
+  // Every reason goes through redaction here, whoever built it (script tail, verify, Claude,
+  // git, GitHub): it reaches the row, `cody status` and Slack.
   const [status, fields] = terminalOf(outcome);
+  if (fields.error !== undefined) fields.error = redact(fields.error, deps.settings.secrets);
   const ended = await deps.store.finishRepoWithJob(row, from, status, { ...fields, step: "report" });
   if (ended.ended) crashPoint?.();
   if (!ended.ended) {
