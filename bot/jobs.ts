@@ -11,11 +11,19 @@ import type { Notifier } from "../core/notifier.ts";
 import { matchesAllowlist, parseOwnerGlob, type AllowPattern } from "../core/repo-spec.ts";
 import type { Store } from "../core/store.ts";
 import { cancelJob, submitJob, type CancelDeps, type CancelResult, type SubmitResult } from "../core/submit.ts";
+import { canSee, commandRefusal } from "./access.ts";
 import { helpText, listText, statusText } from "./messages/ephemeral.ts";
 import { FIELDS, type ModalMetadata } from "./messages/modal.ts";
 
-/** Who may do what. */
-export type BotSettings = { allowlist: readonly AllowPattern[]; allowedSlackUsers: readonly string[] };
+/** Who may do what (see access.ts for commands, visibility and workspaces). */
+export type BotSettings = {
+  allowlist: readonly AllowPattern[];
+  allowedSlackUsers: readonly string[];
+  /** ALLOWED_SCRIPT_USERS: who may start script jobs and verify commands (empty: ALLOWED_SLACK_USERS). */
+  allowedScriptUsers?: readonly string[];
+  /** ALLOWED_SLACK_TEAMS: workspaces the bot answers (empty: the bot token's own). */
+  allowedSlackTeams?: readonly string[];
+};
 
 /** Lists an owner's non-archived repositories (`owner/name`); wired to core/github.ts by entry points. */
 export type ExpandOwner = (owner: string, signal?: AbortSignal) => Promise<string[]>;
@@ -171,6 +179,13 @@ export async function createJobFromSubmission(
   const user = submission.request.createdBy;
   const log = deps.log.child({ jobId });
   try {
+    // Checked before the acknowledgement too; a task is re-checked against today's settings.
+    const refusal = commandRefusal(deps.settings, submission);
+    if (refusal) {
+      const message = Object.values(refusal).join("; ");
+      await deps.tell({ userId: user }, `Your job was not started: ${message}`, signal);
+      return { kind: "invalid", message };
+    }
     const resolved = await resolveRepositories(submission, deps.settings.allowlist, deps.expandOwner, signal);
     const checked = resolved.kind === "ok"
       ? validateJobRequest({ ...submission.request, repositories: resolved.repositories }, deps.settings.allowlist)
@@ -204,8 +219,14 @@ export type CommandDeps = {
 /** What a `/cody …` command asks the listener to do. */
 export type CommandAnswer = { kind: "open_modal" } | { kind: "reply"; text: string } | { kind: "cancel"; jobId: string };
 
-/** Interprets `/cody <text>` for `userId`: help, list, status, cancel, or the modal. */
-export async function runCommand(deps: CommandDeps, input: { text: string; userId: string }, signal?: AbortSignal): Promise<CommandAnswer> {
+/** How many recent jobs `/cody list` looks through for the ones the person may see. */
+const LIST_SCAN = 200;
+
+/**
+ * Interprets `/cody <text>` for `userId` typed in `channel`: help, list, status, cancel, or the
+ * modal. `list` and `status` show only jobs the person may see (see access.ts `canSee`).
+ */
+export async function runCommand(deps: CommandDeps, input: { text: string; userId: string; channel?: string }, signal?: AbortSignal): Promise<CommandAnswer> {
   const [word = "", arg] = input.text.trim().split(/\s+/);
   const verb = word.toLowerCase();
   if (verb === "help") return { kind: "reply", text: helpText() };
@@ -215,11 +236,12 @@ export async function runCommand(deps: CommandDeps, input: { text: string; userI
     case "":
       return { kind: "open_modal" };
     case "list":
-      return { kind: "reply", text: listText(await deps.store.listJobs(10, signal), now) };
+      return { kind: "reply", text: listText((await deps.store.listJobs(LIST_SCAN, signal)).filter((j) => canSee(j, input)).slice(0, 10), now) };
     case "status": {
       if (!arg) return { kind: "reply", text: "Which job? `/cody status <job>` (see `/cody list`)." };
       const job = await deps.store.getJob(arg, signal);
-      if (!job) return { kind: "reply", text: `No job \`${arg}\`. See \`/cody list\`.` };
+      // A job one may not see answers like a missing one: its existence is not told either.
+      if (!job || !canSee(job, input)) return { kind: "reply", text: `No job \`${arg}\` that you can see. See \`/cody list\`.` };
       return { kind: "reply", text: statusText(job, await deps.store.listRepos(arg, signal), now) };
     }
     case "cancel": {

@@ -11,18 +11,16 @@ import { secretValues } from "../core/config.ts";
 import { openEnvironment } from "../scripts/cli-environment.ts";
 import { httpRoutes, newBoltApp, newLocalDeferred } from "./app.ts";
 import type { BotDeps } from "./app.ts";
-import { linkKeyOf, newBotDeps } from "./wiring.ts";
+import { botStartProblem, linkKeyOf, newBotDeps } from "./wiring.ts";
 
 /** Runs the bot until SIGINT/SIGTERM; resolves with the exit code (2 for a configuration problem). */
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const first = loadConfig(env);
   const log = newLogger({ level: first.logLevel, secrets: secretValues(first) }).child({ program: "bot" });
-  if (!first.slack.botToken) {
-    log.error("SLACK_BOT_TOKEN is not set: create the app from bot/manifest.yml and set its bot token (see README)");
-    return 2;
-  }
-  if (!first.slack.signingSecret && !first.slack.appToken) {
-    log.error("SLACK_SIGNING_SECRET is empty: refusing to start, requests could not be verified");
+  const problem = botStartProblem(first);
+  if (problem) {
+    log.error(problem);
+    process.stderr.write(`cody bot: ${problem}\n`);
     return 2;
   }
   const world = await openEnvironment(env, { log });

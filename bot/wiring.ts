@@ -10,7 +10,7 @@ import type { Launcher } from "../core/launcher.ts";
 import type { Logger } from "../core/log.ts";
 import { newSlackClient, newSlackNotifierFromConfig } from "../core/slack-notifier.ts";
 import type { Store } from "../core/store.ts";
-import { newTell, type BotDeps } from "./app.ts";
+import { BotConfigError, newTell, type BotDeps } from "./app.ts";
 import type { DeferredTask, ExpandOwner } from "./jobs.ts";
 import { deriveLinkKey } from "./links.ts";
 
@@ -23,8 +23,24 @@ export type BotParts = {
   expandOwner?: ExpandOwner;
 };
 
-/** The listeners' dependencies for a config. */
+/**
+ * Why the bot must not start with this config (server.ts exits 2 with it, lambda.ts fails its
+ * cold start), or undefined: no bot token, no signing secret outside Socket Mode, or no
+ * `ALLOWED_REPOSITORIES` (a bot without an allowlist would let anyone change any repository).
+ */
+export function botStartProblem(config: Config): string | undefined {
+  if (!config.slack.botToken) return "SLACK_BOT_TOKEN is not set: create the app from bot/manifest.yml and set its bot token (see README)";
+  if (!config.slack.signingSecret && !config.slack.appToken) return "SLACK_SIGNING_SECRET is empty: refusing to start, requests could not be verified";
+  if (config.allowlist.length === 0) {
+    return "ALLOWED_REPOSITORIES is not set: refusing to start, the bot would let anyone change any repository (set e.g. ALLOWED_REPOSITORIES='acme/*')";
+  }
+  return undefined;
+}
+
+/** The listeners' dependencies for a config. Throws {@link BotConfigError} for a config the bot must not start with. */
 export function newBotDeps(config: Config, log: Logger, parts: BotParts): BotDeps {
+  const problem = botStartProblem(config);
+  if (problem) throw new BotConfigError(problem);
   const client = newSlackClient(config);
   // Octokit loads on the first owner/* expansion, not at cold start.
   let github: GitHub | undefined;
@@ -40,7 +56,12 @@ export function newBotDeps(config: Config, log: Logger, parts: BotParts): BotDep
     launcher: parts.launcher,
     notifier: newSlackNotifierFromConfig(config, log, { client, artifacts: parts.artifacts, store: parts.store }),
     expandOwner,
-    settings: { allowlist: config.allowlist, allowedSlackUsers: config.allowedSlackUsers },
+    settings: {
+      allowlist: config.allowlist,
+      allowedSlackUsers: config.allowedSlackUsers,
+      allowedScriptUsers: config.allowedScriptUsers,
+      allowedSlackTeams: config.allowedSlackTeams,
+    },
     tell: newTell(client, log),
     log,
     deferred: parts.deferred,

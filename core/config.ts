@@ -76,6 +76,8 @@ const schema = z.object({
   CLAUDE_MODEL: optionalString,
   ALLOWED_REPOSITORIES: optionalString,
   ALLOWED_SLACK_USERS: optionalString,
+  ALLOWED_SCRIPT_USERS: optionalString,
+  ALLOWED_SLACK_TEAMS: optionalString,
   LOG_LEVEL: oneOf(["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const),
   JOB_ID: optionalString,
   AWS_BATCH_JOB_ARRAY_INDEX: checked((v) => {
@@ -135,6 +137,13 @@ export type Config = {
   limits: { cloneDepth: number; maxChangedFiles: number; maxRepoBytes: number; maxFileBytes: number };
   /** The watchdog fails PENDING rows of a job that made no progress for this long (and has no live runner). */
   watchdogPendingMinutes: number;
+  /**
+   * Slack user IDs who may start jobs that run commands (script jobs, verify commands) from Slack
+   * (`ALLOWED_SCRIPT_USERS`); empty → the people of `ALLOWED_SLACK_USERS`; both empty → nobody.
+   */
+  allowedScriptUsers: string[];
+  /** Slack team (workspace) IDs the bot answers (`ALLOWED_SLACK_TEAMS`); empty → the bot token's own workspace. */
+  allowedSlackTeams: string[];
 };
 
 /**
@@ -214,6 +223,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       maxFileBytes: e.MAX_FILE_KB * 1024,
     },
     watchdogPendingMinutes: e.WATCHDOG_PENDING_MINUTES,
+    allowedScriptUsers: idList(e.ALLOWED_SCRIPT_USERS),
+    allowedSlackTeams: idList(e.ALLOWED_SLACK_TEAMS),
   };
 }
 
@@ -226,6 +237,11 @@ export function gitBaseFromApi(apiUrl: string | undefined): string {
   const u = new URL(apiUrl);
   if (u.hostname === "api.github.com") return "https://github.com";
   return `${u.protocol}//${u.host}`;
+}
+
+/** A comma- or space-separated list of IDs. */
+function idList(v: string | undefined): string[] {
+  return (v ?? "").split(/[,\s]+/).filter(Boolean);
 }
 
 /** Secret values of a config, for redaction in logs and artifacts. */

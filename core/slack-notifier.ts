@@ -56,6 +56,9 @@ export type SlackNotifierDeps = {
   now?: () => Date;
 };
 
+/** Errors that mean "Slack will not take these blocks" (a limit or a shape): a plain text root still works. */
+const REFUSED_BLOCKS = new Set(["invalid_blocks", "invalid_blocks_format", "too_many_blocks", "msg_blocks_too_long"]);
+
 /** Errors that mean "the bot cannot post in this channel". */
 const NOT_POSTABLE = new Set(["not_in_channel", "channel_not_found", "is_archived", "restricted_action"]);
 
@@ -70,8 +73,23 @@ export function newSlackNotifier(deps: SlackNotifierDeps): SlackNotifier {
   async function updateRoot(job: Job, signal?: AbortSignal): Promise<void> {
     if (!job.slack?.threadTs) return;
     const msg = rootMessage(job, now());
-    await client.chat.update({ channel: job.slack.channel, ts: job.slack.threadTs, text: msg.text, blocks: msg.blocks as never });
+    const { channel, threadTs: ts } = job.slack;
+    await plainOnRefusal(job, (blocks) => client.chat.update({ channel, ts, text: msg.text, ...(blocks ? { blocks: msg.blocks as never } : {}) }));
     signal?.throwIfAborted();
+  }
+
+  /**
+   * Sends with blocks; when Slack refuses them (`invalid_blocks`: a limit we did not foresee),
+   * sends the same message as plain (escaped) text instead, so the thread and its updates go on.
+   */
+  async function plainOnRefusal<T>(job: Job, send: (withBlocks: boolean) => Promise<T>): Promise<T> {
+    try {
+      return await send(true);
+    } catch (err) {
+      if (!REFUSED_BLOCKS.has(slackErrorCode(err) ?? "")) throw err;
+      deps.log.warn({ err: describe(err), jobId: job.jobId }, "Slack refused the root's blocks; sending it as plain text");
+      return send(false);
+    }
   }
 
   /** Posts every terminal, unreported repository of the job as grouped replies. */
@@ -149,7 +167,7 @@ export function newSlackNotifier(deps: SlackNotifierDeps): SlackNotifier {
       if (!job.slack) return undefined;
       const msg = rootMessage(job, now());
       const post = (channel: string) =>
-        client.chat.postMessage({ channel, text: msg.text, blocks: msg.blocks as never, unfurl_links: false });
+        plainOnRefusal(job, (blocks) => client.chat.postMessage({ channel, text: msg.text, ...(blocks ? { blocks: msg.blocks as never } : {}), unfurl_links: false }));
       try {
         const r = await post(job.slack.channel);
         return { teamId: job.slack.teamId, channel: r.channel ?? job.slack.channel, threadTs: r.ts! };

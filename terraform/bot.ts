@@ -98,6 +98,8 @@ export class Bot extends Construct {
       AWS_BATCH_JOB_DEFINITION: p.runner.jobDefinition.arn,
       ALLOWED_REPOSITORIES: s.allowedRepositories || undefined,
       ALLOWED_SLACK_USERS: s.allowedSlackUsers,
+      ALLOWED_SCRIPT_USERS: s.allowedScriptUsers,
+      ALLOWED_SLACK_TEAMS: s.allowedSlackTeams,
       GITHUB_API_URL: s.githubApiUrl,
       GITHUB_APP_ID: s.githubAuth === "app" ? s.githubAppId : undefined,
       GITHUB_APP_INSTALLATION_ID: s.githubAuth === "app" ? s.githubAppInstallationId : undefined,

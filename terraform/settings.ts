@@ -13,6 +13,9 @@ export type StackSettings = {
   /** ALLOWED_REPOSITORIES for the bot and the runner (comma-separated patterns). */
   allowedRepositories: string;
   allowedSlackUsers?: string;
+  /** ALLOWED_SCRIPT_USERS and ALLOWED_SLACK_TEAMS for the bot (comma-separated Slack IDs). */
+  allowedScriptUsers?: string;
+  allowedSlackTeams?: string;
   /** Tag of the runner image in the stack's ECR repository (deploy uses the git SHA). */
   runnerImageTag: string;
   runnerArchitecture: "X86_64" | "ARM64";
@@ -97,6 +100,8 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): StackSettings {
     region,
     allowedRepositories: get("ALLOWED_REPOSITORIES") ?? "",
     allowedSlackUsers: get("ALLOWED_SLACK_USERS"),
+    allowedScriptUsers: get("ALLOWED_SCRIPT_USERS"),
+    allowedSlackTeams: get("ALLOWED_SLACK_TEAMS"),
     runnerImageTag: get("RUNNER_IMAGE_TAG") ?? "latest",
     runnerArchitecture: arch,
     alarmEmail: email,

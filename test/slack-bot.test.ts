@@ -17,6 +17,7 @@ import { httpRoutes, newBoltApp, newLocalDeferred, newTell, type BotDeps } from 
 import { jobIdForView } from "../bot/jobs.ts";
 import { deriveLinkKey, signLink } from "../bot/links.ts";
 import { signSlackRequest, startFakeSlack, type FakeSlack } from "./fakes/slack.ts";
+import { button, command, eventually, postToBot, submission } from "./support/slack-requests.ts";
 
 const SECRET = "test-signing-secret-0123456789";
 const log = newLogger({ level: "silent" });
@@ -60,7 +61,7 @@ beforeAll(async () => {
     },
     notifier: newSlackNotifierFromConfig(config, log, { client, artifacts, replyWindowMs: 1 }),
     expandOwner: async (owner) => (owner === "acme" ? ACME : []),
-    settings: { allowlist: config.allowlist, allowedSlackUsers: [] },
+    settings: { allowlist: config.allowlist, allowedSlackUsers: [], allowedScriptUsers: ["UDANA"] },
     tell: newTell(client, log),
     log,
     deferred: (task) => local.deferred(task),
@@ -86,81 +87,7 @@ beforeEach(() => {
   launched.length = 0;
 });
 
-async function post(body: string, headers: Record<string, string> = signSlackRequest(SECRET, body)): Promise<{ status: number; text: string; ms: number }> {
-  const t0 = performance.now();
-  const r = await fetch(`${base}/slack/events`, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
-    body,
-  });
-  return { status: r.status, text: await r.text(), ms: performance.now() - t0 };
-}
-
-/** Waits (briefly) until `check` passes: Bolt's HTTP receiver answers before the listener ends. */
-async function eventually(check: () => void | Promise<void>, ms = 2000): Promise<void> {
-  const until = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > until) throw err;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  }
-}
-
-function command(text: string, user = "UDANA"): string {
-  return new URLSearchParams({
-    token: "legacy", team_id: "T1", channel_id: "C1", user_id: user, command: "/cody", text,
-    trigger_id: "1337.42.abcd", response_url: "http://127.0.0.1:1/hooks", api_app_id: "A1",
-  }).toString();
-}
-
-function submission(viewId: string, fields: { repositories: string; instructions?: string; type?: string; user?: string }): string {
-  const v = (value: string) => ({ value: { type: "plain_text_input", value } });
-  return new URLSearchParams({
-    payload: JSON.stringify({
-      type: "view_submission",
-      team: { id: "T1" },
-      user: { id: fields.user ?? "UDANA", team_id: "T1" },
-      api_app_id: "A1",
-      token: "legacy",
-      view: {
-        id: viewId,
-        team_id: "T1",
-        callback_id: "cody_job_modal",
-        private_metadata: JSON.stringify({ channel: "C1", teamId: "T1" }),
-        state: {
-          values: {
-            name: v("Migrate fetchJson"),
-            type: { value: { type: "radio_buttons", selected_option: { value: fields.type ?? "code-pattern-update" } } },
-            instructions: v(fields.instructions ?? "Replace fetchJson with http.get"),
-            repositories: v(fields.repositories),
-            base_branch: v(""),
-            verify: v("npm test"),
-            options: { value: { type: "checkboxes", selected_options: [{ value: "pr" }] } },
-          },
-        },
-      },
-    }),
-  }).toString();
-}
-
-function button(actionId: string, value: string, user: string): string {
-  return new URLSearchParams({
-    payload: JSON.stringify({
-      type: "block_actions",
-      team: { id: "T1" },
-      user: { id: user, team_id: "T1" },
-      api_app_id: "A1",
-      token: "legacy",
-      trigger_id: "1337.43.efgh",
-      channel: { id: "C1" },
-      container: { type: "message", channel_id: "C1", message_ts: "1.1" },
-      actions: [{ type: "button", action_id: actionId, block_id: "b", value, action_ts: "1" }],
-    }),
-  }).toString();
-}
+const post = (body: string, headers?: Record<string, string>) => postToBot(base, SECRET, body, headers);
 
 describe("slack bot", () => {
   it("opens the modal with the trigger id and acknowledges well under 3 s", async () => {

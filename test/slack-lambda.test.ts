@@ -43,7 +43,7 @@ beforeAll(async () => {
     launcher: { submit: async (job) => (launched.push(job), { batchJobId: "batch-1" }), cancel: async () => undefined },
     notifier: newSlackNotifierFromConfig(config, log, { client, artifacts, replyWindowMs: 1 }),
     expandOwner: async () => [],
-    settings: { allowlist: config.allowlist, allowedSlackUsers: [] },
+    settings: { allowlist: config.allowlist, allowedSlackUsers: [], allowedScriptUsers: ["UDANA"] },
     tell: newTell(client, log),
     log,
     deferred: async (task) => void tasks.push(task),

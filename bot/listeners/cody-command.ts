@@ -11,7 +11,7 @@ export function registerCodyCommand(app: App, deps: BotDeps): void {
   app.command("/cody", async ({ command, ack, client }) => {
     let answer;
     try {
-      answer = await runCommand(deps, { text: command.text ?? "", userId: command.user_id });
+      answer = await runCommand(deps, { text: command.text ?? "", userId: command.user_id, channel: command.channel_id });
     } catch (err) {
       deps.log.error({ err }, "/cody failed");
       return ack({ response_type: "ephemeral", text: "Sorry, something went wrong on my side (internal error). Please try again." });

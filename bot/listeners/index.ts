@@ -1,13 +1,18 @@
 /** Registers every listener of the bot on a Bolt app. */
 import type { App } from "@slack/bolt";
 import type { BotDeps } from "../app.ts";
+import { registerTeamGuard } from "../access.ts";
 import { registerCancelJob } from "./cancel-job.ts";
 import { registerCodyCommand } from "./cody-command.ts";
 import { registerJobModal } from "./job-modal.ts";
 import { registerViewDiff } from "./view-diff.ts";
 
-/** Adds the `/cody` command, the job modal, and the Cancel and View diff buttons to `app`. */
+/**
+ * Adds the workspace guard (before everything), the `/cody` command, the job modal, and the
+ * Cancel and View diff buttons to `app`.
+ */
 export function registerListeners(app: App, deps: BotDeps): void {
+  registerTeamGuard(app, deps);
   registerCodyCommand(app, deps);
   registerJobModal(app, deps);
   registerCancelJob(app, deps);

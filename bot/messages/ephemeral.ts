@@ -3,7 +3,7 @@
  * within one message. Pure.
  */
 import { finishedCount, type Job, type RepoRow } from "../../core/job.ts";
-import { cut, duration, escapeMrkdwn, SLACK_LIMITS } from "./text.ts";
+import { cut, duration, escapeCut, escapeMrkdwn, SLACK_LIMITS } from "./text.ts";
 
 const STATUS_EMOJI: Record<string, string> = { PENDING: "⏳", RUNNING: "🏃", COMPLETED: "✅", FAILED: "❌", CANCELLED: "🚫" };
 
@@ -25,7 +25,7 @@ export function listText(jobs: readonly Job[], now: Date): string {
   if (jobs.length === 0) return "No jobs yet. Start one with `/cody`.";
   const lines = jobs.map((j) => {
     const c = j.counters;
-    return `${STATUS_EMOJI[j.status] ?? ""} \`${j.jobId}\` *${escapeMrkdwn(cut(j.name, 60))}* · <@${j.createdBy}> · ${j.status.toLowerCase()} · ` +
+    return `${STATUS_EMOJI[j.status] ?? ""} \`${j.jobId}\` *${escapeCut(j.name, 60)}* · <@${j.createdBy}> · ${j.status.toLowerCase()} · ` +
       `${finishedCount(c)} / ${c.total} (✅ ${c.completed} ➖ ${c.noChanges} ❌ ${c.failed}) · ${duration(now.getTime() - Date.parse(j.createdAt))} ago`;
   });
   return cut(`*Recent jobs*\n${lines.join("\n")}`, SLACK_LIMITS.sectionText);
@@ -35,11 +35,11 @@ export function listText(jobs: readonly Job[], now: Date): string {
 export function statusText(job: Job, repos: readonly RepoRow[], now: Date): string {
   const c = job.counters;
   const end = job.finishedAt ? Date.parse(job.finishedAt) : now.getTime();
-  const head = `${STATUS_EMOJI[job.status] ?? ""} \`${job.jobId}\` *${escapeMrkdwn(cut(job.name, 100))}* · started by <@${job.createdBy}> · ${job.status.toLowerCase()}` +
+  const head = `${STATUS_EMOJI[job.status] ?? ""} \`${job.jobId}\` *${escapeCut(job.name, 100)}* · started by <@${job.createdBy}> · ${job.status.toLowerCase()}` +
     `\n${finishedCount(c)} / ${c.total} · ✅ ${c.completed} · ➖ ${c.noChanges} · ❌ ${c.failed} · 🚫 ${c.cancelled} · ${duration(end - Date.parse(job.createdAt))}`;
   const failed = repos.filter((r) => r.status === "FAILED");
   if (failed.length === 0) return head;
-  const shown = failed.slice(0, 20).map((r) => `• ${escapeMrkdwn(r.repositoryName)}: ${escapeMrkdwn(cut(r.error ?? "failed", 200))}`);
+  const shown = failed.slice(0, 20).map((r) => `• ${escapeMrkdwn(r.repositoryName)}: ${escapeCut(r.error ?? "failed", 200)}`);
   const more = failed.length > 20 ? `\n…and ${failed.length - 20} more` : "";
   return cut(`${head}\n*Failing repositories*\n${shown.join("\n")}${more}`, SLACK_LIMITS.sectionText);
 }

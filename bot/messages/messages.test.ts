@@ -9,7 +9,7 @@ import { helpText, listText, statusText } from "./ephemeral.ts";
 import { diffModal, jobModal } from "./modal.ts";
 import { replyLine, replyMessages, type ReplyItem } from "./reply.ts";
 import { rootMessage } from "./root.ts";
-import { SLACK_LIMITS } from "./text.ts";
+import { escapeCut, SLACK_LIMITS } from "./text.ts";
 
 const T0 = new Date("2026-01-05T10:00:00Z");
 const at = (min: number) => new Date(T0.getTime() + min * 60_000);
@@ -106,5 +106,42 @@ describe("message limits", () => {
       const text = (b as { text?: { text: string } }).text?.text ?? "";
       expect(text.length).toBeLessThanOrEqual(SLACK_LIMITS.sectionText);
     }
+  });
+});
+
+describe("escaping before cutting", () => {
+  const sections = (blocks: Array<Record<string, unknown>>) => blocks.map((b) => (b as { text?: { text: string } }).text?.text ?? "");
+
+  it.for([
+    { name: "600 &", s: "&".repeat(600), max: 600 },
+    { name: "an entity at the cut", s: `${"a".repeat(597)}<b>`, max: 600 },
+    { name: "short text", s: "a & b", max: 600 },
+  ])("escapeCut keeps $name within the limit and never splits an entity", ({ s, max }) => {
+    const out = escapeCut(s, max);
+    expect(out.length).toBeLessThanOrEqual(max);
+    expect(out).not.toMatch(/&(?!amp;|lt;|gt;)/);
+  });
+
+  it("keeps the root's sections within 3000 characters for instructions of 600 '&' and a name of 500 '<'", () => {
+    const m = rootMessage(job({ name: "<".repeat(500), prompt: "&".repeat(600) }), T0);
+    for (const text of sections(m.blocks)) expect(text.length).toBeLessThanOrEqual(SLACK_LIMITS.sectionText);
+  });
+
+  it.for([
+    { name: "root fallback text", text: () => rootMessage(job({ name: "<!channel> <@U1> <https://evil.example|x>" }), T0).text },
+    { name: "reply reason", text: () => replyLine({ repo: row({ status: "FAILED", error: "<!here> see <https://evil.example|this>" }) }) },
+    { name: "diff modal", text: () => sections(diffModal("acme/a", "+<!channel> <@U1> <https://evil.example|x> & more\n").blocks as Array<Record<string, unknown>>).join("") },
+    { name: "status reasons", text: () => statusText(job({ status: "FAILED" }), [row({ status: "FAILED", error: "<!everyone>" })], T0) },
+  ])("escapes mentions and links in the $name", ({ text }) => {
+    const t = text();
+    expect(t).not.toMatch(/<!|<@U1>|<https?:\/\/evil/);
+    expect(t).toContain("&lt;");
+  });
+
+  it("cuts a long diff after escaping it, within one section", () => {
+    const m = diffModal("acme/a", "<&>".repeat(2000));
+    const [code] = sections(m.blocks as Array<Record<string, unknown>>);
+    expect(code!.length).toBeLessThanOrEqual(SLACK_LIMITS.sectionText);
+    expect(JSON.stringify(m.blocks)).toContain("Showing the start of 6000 characters");
   });
 });

@@ -4,7 +4,7 @@
  */
 import type { AllowPattern } from "../../core/repo-spec.ts";
 import type { Block } from "./root.ts";
-import { cut, SLACK_LIMITS } from "./text.ts";
+import { cut, escapeCut, SLACK_LIMITS } from "./text.ts";
 
 export const JOB_MODAL_CALLBACK = "cody_job_modal";
 
@@ -76,21 +76,26 @@ export function jobModal(meta: ModalMetadata, allowlist: readonly AllowPattern[]
   };
 }
 
-/** The "View diff" modal: the start of the diff as a code block, cut to fit one section. */
+/**
+ * The "View diff" modal: the start of the diff as a code block, escaped (a diff may hold
+ * `<!channel>`, `<@U…>` or `<http…|…>`, which Slack would otherwise render or ping) and cut after
+ * escaping to fit one section.
+ */
 export function diffModal(repositoryName: string, diff: string | undefined): Block {
   const maxCode = SLACK_LIMITS.sectionText - 20;
+  const code = diff ? escapeCut(diff.replace(/```/g, "ˋˋˋ"), maxCode) : "";
   const body = diff === undefined
     ? "_The diff is not available (it may have expired with the job)._"
     : diff.length === 0
       ? "_Empty diff._"
-      : "```" + cut(diff.replace(/```/g, "ˋˋˋ"), maxCode) + "```";
+      : "```" + code + "```";
   const blocks: Block[] = [{ type: "section", text: { type: "mrkdwn", text: body } }];
-  if (diff !== undefined && diff.length > maxCode) {
-    blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: `Showing the first ${maxCode} of ${diff.length} characters; use the diff link for all of it.` }] });
+  if (code.endsWith("…")) {
+    blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: `Showing the start of ${diff!.length} characters; use the diff link for all of it.` }] });
   }
   return {
     type: "modal",
-    title: { type: "plain_text", text: cut(`Diff: ${repositoryName}`, 24) },
+    title: { type: "plain_text", text: cut(`Diff: ${repositoryName}`, 24) }, // plain_text: not parsed
     close: { type: "plain_text", text: "Close" },
     blocks,
   };

@@ -6,7 +6,7 @@
  */
 import type { RepoRow } from "../../core/job.ts";
 import type { Block, SlackMessage } from "./root.ts";
-import { compactNumber, cut, escapeMrkdwn, link, SLACK_LIMITS } from "./text.ts";
+import { compactNumber, cut, escapeCut, escapeMrkdwn, link, SLACK_LIMITS } from "./text.ts";
 
 export const VIEW_DIFF_ACTION = "view_diff";
 
@@ -25,7 +25,7 @@ export function replyLine(item: ReplyItem, max: number = SLACK_LIMITS.sectionTex
     const s = repo.diffStats;
     what.push(`${s.files} ${s.files === 1 ? "file" : "files"}, +${s.additions} −${s.deletions}`);
   }
-  if (repo.status === "FAILED" || repo.status === "CANCELLED") what.push(escapeMrkdwn(cut(repo.error ?? repo.status.toLowerCase(), 500)));
+  if (repo.status === "FAILED" || repo.status === "CANCELLED") what.push(escapeCut(repo.error ?? repo.status.toLowerCase(), 500));
   const links: string[] = [];
   if (item.diffUrl) links.push(link(item.diffUrl, "diff"));
   if (repo.prUrl) links.push(link(repo.prUrl, repo.prNumber ? `PR #${repo.prNumber}` : "PR"));
@@ -77,7 +77,7 @@ export function replyMessages(items: readonly ReplyItem[]): SlackMessage[] {
 function fallback(chunk: readonly ReplyItem[]): string {
   if (chunk.length === 1) {
     const r = chunk[0]!.repo;
-    return cut(`${EMOJI[r.status] ?? ""} ${r.repositoryName}: ${r.status.toLowerCase().replace("_", " ")}`, SLACK_LIMITS.fallbackText);
+    return `${EMOJI[r.status] ?? ""} ${escapeCut(r.repositoryName, 200)}: ${r.status.toLowerCase().replace("_", " ")}`;
   }
   const counts = new Map<string, number>();
   for (const { repo } of chunk) counts.set(repo.status, (counts.get(repo.status) ?? 0) + 1);

@@ -4,7 +4,7 @@
  * cancelled. Pure: the same job and clock give the same blocks (golden-tested).
  */
 import { finishedCount, isTerminalJob, type Job } from "../../core/job.ts";
-import { cut, duration, escapeMrkdwn } from "./text.ts";
+import { cut, duration, escapeCut } from "./text.ts";
 
 /** A Slack message: fallback text plus blocks. */
 export type SlackMessage = { text: string; blocks: Block[] };
@@ -28,7 +28,7 @@ export function rootMessage(job: Job, now: Date): SlackMessage {
   const running = c.total - done;
   const ended = isTerminalJob(job.status);
   const elapsedMs = (job.finishedAt ? Date.parse(job.finishedAt) : now.getTime()) - Date.parse(job.createdAt);
-  const title = cut(escapeMrkdwn(job.name), 200);
+  const title = escapeCut(job.name, 200);
 
   let state: string;
   if (job.status === "CANCELLED") state = `cancelled${job.cancelledBy ? ` by <@${job.cancelledBy}>` : ""}`;
@@ -37,7 +37,7 @@ export function rootMessage(job: Job, now: Date): SlackMessage {
 
   const header = `🛠️ *${title}* · started by <@${job.createdBy}> · job \`${job.jobId}\` · ${state}`;
   const instructions = job.type === "script" ? job.script : job.prompt;
-  const quote = instructions ? quoteLines(cut(instructions, 600)) : undefined;
+  const quote = instructions ? quoteLines(escapeCut(instructions, 600)) : undefined;
   const counts = [
     `${done} / ${c.total}`,
     `✅ ${c.completed}`,
@@ -50,8 +50,8 @@ export function rootMessage(job: Job, now: Date): SlackMessage {
   const what = job.type === "script" ? "script" : "Claude";
   const extras = [`${c.total} ${c.total === 1 ? "repository" : "repositories"}`, what];
   if (job.createPullRequests) extras.push(job.pullRequest?.draft ? "draft PRs" : "opens PRs");
-  if (job.baseBranch) extras.push(`base \`${escapeMrkdwn(cut(job.baseBranch, 100))}\``);
-  if (job.verify) extras.push(`verify \`${escapeMrkdwn(cut(job.verify, 100))}\``);
+  if (job.baseBranch) extras.push(`base \`${escapeCut(job.baseBranch, 100)}\``);
+  if (job.verify) extras.push(`verify \`${escapeCut(job.verify, 100)}\``);
   const totals = totalsLine(job);
 
   const blocks: Block[] = [{ type: "section", text: { type: "mrkdwn", text: header } }];
@@ -80,7 +80,8 @@ export function rootMessage(job: Job, now: Date): SlackMessage {
       ],
     });
   }
-  return { text: cut(`${job.name} — ${done} / ${c.total} · ${state}`, 300), blocks };
+  // The fallback text is mrkdwn too (notifications, plain roots): escaped like the blocks.
+  return { text: `${escapeCut(job.name, 200)} — ${done} / ${c.total} · ${state}`, blocks };
 }
 
 /** `PRs: 19 opened · tokens 1.9M in / 84k out (~$7.10)`, or undefined before there is anything to sum. */
@@ -102,8 +103,9 @@ function compact(n: number): string {
   return String(n);
 }
 
+/** Quotes already escaped text line by line. */
 function quoteLines(s: string): string {
-  return escapeMrkdwn(s)
+  return s
     .split("\n")
     .map((l) => `> ${l}`)
     .join("\n");

@@ -19,6 +19,17 @@ export function escapeMrkdwn(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
+/**
+ * Escapes `s` for mrkdwn, then cuts it to at most `max` characters without splitting an entity
+ * (`&amp;` is five characters: 600 `&` escape to 3000). Escape first, always: cutting first lets
+ * the escaped text outgrow its limit, and Slack refuses the whole message (`invalid_blocks`).
+ */
+export function escapeCut(s: string, max: number): string {
+  const escaped = escapeMrkdwn(s);
+  if (escaped.length <= max) return escaped;
+  return `${escaped.slice(0, Math.max(0, max - 1)).replace(/&[a-z]{0,3}$/, "")}…`;
+}
+
 /** Cuts `s` to at most `max` characters, ending with `…` when cut. */
 export function cut(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, Math.max(0, max - 1))}…`;

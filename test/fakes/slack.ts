@@ -58,6 +58,13 @@ export type FakeSlack = {
   replies(channel: string, threadTs: string): FakeMessage[];
   setFractions(f: { rateLimitFraction?: number; serverErrorFraction?: number }): void;
   close(): Promise<void>;
+  // --- botsec: scripted refusals ---
+  /**
+   * The next `times` (default 1) calls of `method` that carry blocks answer `ok: false` with
+   * `error` (e.g. `invalid_blocks`), as Slack does for a limit the fake does not model.
+   */
+  refuseBlocks(method: string, error: string, times?: number): void;
+  // --- end botsec ---
 };
 
 const SERVED = new Set([
@@ -82,6 +89,15 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
   let seq = 0;
   let viewSeq = 0;
   const nextTs = () => `1700000000.${String(++seq).padStart(6, "0")}`;
+  // --- botsec: scripted refusals ---
+  const refusals: Array<{ method: string; error: string; times: number }> = [];
+  const scriptedRefusal = (method: string, args: Record<string, unknown>): string | undefined => {
+    const r = refusals.find((x) => x.method === method && x.times > 0);
+    if (!r || args.blocks === undefined) return undefined;
+    r.times -= 1;
+    return r.error;
+  };
+  // --- end botsec ---
 
   const server: Server = createServer(async (req, res) => {
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
@@ -106,7 +122,8 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
         return send(500, { ok: false, error: "internal_error" });
       }
     }
-    const answer = serve(method, args);
+    const refused = scriptedRefusal(method, args); // botsec
+    const answer = refused ? { ok: false, error: refused } : serve(method, args);
     if (answer.ok === false) call.error = String(answer.error);
     send(200, answer);
   });
@@ -172,6 +189,9 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     ok: (method) => calls.filter((c) => c.method === method && c.status === 200 && c.error === undefined),
     messages,
     replies: (channel, threadTs) => messages.filter((x) => x.channel === channel && x.threadTs === threadTs),
+    refuseBlocks(method, error, times = 1) {
+      refusals.push({ method, error, times }); // botsec
+    },
     setFractions(f) {
       if (f.rateLimitFraction !== undefined) rateLimitFraction = f.rateLimitFraction;
       if (f.serverErrorFraction !== undefined) serverErrorFraction = f.serverErrorFraction;
