@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { newGitHub } from "../core/github.ts";
 import { newLogger } from "../core/log.ts";
 import type { PrSlotResult } from "../core/pr-rate-gate.ts";
-import { startFakeGitHub, type FakeGitHub } from "../test/fakes/github.ts";
+import { GITHUB_REFUSALS, startFakeGitHub, type FakeGitHub } from "../test/fakes/github.ts";
 import {
   defaultBranch,
   newGitHubForge,
@@ -135,13 +135,45 @@ describe("openOrUpdatePullRequest", () => {
   });
 
   it.for([
-    { name: "a repository the token cannot see (404)", access: "none" as const },
-    { name: "a read-only repository (403)", access: "read" as const },
+    { name: "a repository the token cannot see (404)", access: "none" as const, github: "HTTP 404: Not Found" },
+    { name: "a read-only repository (403)", access: "read" as const, github: "HTTP 403: Resource not accessible by personal access token" },
   ])("fails with the access reason for $name", async (tc) => {
     const { fake, deps } = await setup();
     fake.repos.get("acme/api")!.access = tc.access;
-    expect(await openOrUpdatePullRequest(deps, input(), signal)).toEqual({ kind: "failed", reason: "token has no push access to acme/api" });
+    expect(await openOrUpdatePullRequest(deps, input(), signal)).toEqual({ kind: "failed", reason: `token has no push access to acme/api (GitHub ${tc.github})` });
     expect(fake.pulls("acme/api")).toEqual([]);
+  });
+
+  const CREATE = { method: "POST", path: "/repos/acme/api/pulls" };
+  it.for([
+    { name: "422 head invalid", at: CREATE, answer: GITHUB_REFUSALS.headInvalid, want: "GitHub refused to create the pull request (HTTP 422: Validation Failed: head invalid)" },
+    { name: "422 base invalid", at: CREATE, answer: GITHUB_REFUSALS.baseInvalid, want: "GitHub refused to create the pull request (HTTP 422: Validation Failed: base invalid)" },
+    { name: "422 with errors[].message", at: CREATE, answer: GITHUB_REFUSALS.customValidation, want: "GitHub refused to create the pull request (HTTP 422: Validation Failed: Head sha can't be blank)" },
+    { name: "403 with a message", at: CREATE, answer: GITHUB_REFUSALS.forbidden, want: "token has no push access to acme/api (GitHub HTTP 403: Resource not accessible by integration)" },
+    { name: "403 archived", at: CREATE, answer: GITHUB_REFUSALS.archived, want: "token has no push access to acme/api (GitHub HTTP 403: Repository was archived so is read-only.)" },
+    { name: "404 on the list", at: { method: "GET", path: "/repos/acme/api/pulls" }, answer: GITHUB_REFUSALS.notFound, want: "token has no push access to acme/api (GitHub HTTP 404: Not Found)" },
+    // 409 is retried by Octokit: it answers every attempt.
+    { name: "409", at: CREATE, answer: GITHUB_REFUSALS.conflict, times: 10, want: "GitHub refused to create the pull request (HTTP 409: Git Repository is empty.)" },
+    { name: "451 on the repository", at: { method: "GET", path: "/repos/acme/api" }, answer: GITHUB_REFUSALS.unavailableForLegalReasons, noBase: true, want: "GitHub refused to read the repository (HTTP 451: Repository access blocked)" },
+    { name: "409 on the update", at: { method: "PATCH", path: "/repos/acme/api/pulls/41" }, answer: GITHUB_REFUSALS.conflict, times: 10, open: true, want: "GitHub refused to update the pull request (HTTP 409: Git Repository is empty.)" },
+  ])("quotes GitHub's refusal in the reason: $name", async (tc) => {
+    const { fake, deps } = await setup();
+    if (tc.open) fake.repos.get("acme/api")!.pulls.push({ number: 41, title: "old", body: "old", head: HEAD, base: "main", draft: false, state: "open", labels: [], requestedReviewers: [], requestedTeams: [], assignees: [] });
+    fake.inject({ ...tc.at, ...tc.answer, times: tc.times ?? 1 });
+    const got = await openOrUpdatePullRequest(deps, input(tc.noBase ? {} : { base: "main" }), signal);
+    expect(got).toEqual({ kind: "failed", reason: tc.want });
+  });
+
+  it("keeps a refusal's reason short and free of tokens", async () => {
+    const { fake, deps } = await setup();
+    const message = `head ${TOKEN} is invalid ${"x".repeat(5000)}`;
+    fake.inject({ ...CREATE, status: 422, body: { message: "Validation Failed", errors: [{ resource: "PullRequest", code: "custom", message }] } });
+    const got = await openOrUpdatePullRequest({ ...deps, secrets: [TOKEN] }, input({ base: "main" }), signal);
+    expect(got.kind).toBe("failed");
+    const reason = got.kind === "failed" ? got.reason : "";
+    expect(reason).toMatch(/^GitHub refused to create the pull request \(HTTP 422: Validation Failed: head \[REDACTED\] is invalid x+…\)$/);
+    expect(reason.length).toBeLessThan(400);
+    expect(reason).not.toContain(TOKEN);
   });
 
   it("fails with a clear reason when the rate limit outlasts the retries", async () => {

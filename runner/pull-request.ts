@@ -46,16 +46,23 @@ export type Forge = {
   addAssignees(repo: RepoRef, number: number, assignees: string[], signal: AbortSignal): Promise<void>;
 };
 
-/** A GitHub answer that is an expected outcome for one repository, translated at the adapter. */
+/**
+ * A GitHub answer that is an expected outcome for one repository, translated at the adapter:
+ * no access (401/403/404), rate limits, or another refusal (400, 409, 410, 422, 451, 5xx after
+ * retries). `github` quotes what GitHub said (`HTTP 422: Validation Failed: base invalid`),
+ * token-free and cut, for the person's reason.
+ */
 export class ForgeError extends Error {
   override name = "ForgeError";
   constructor(
-    readonly kind: "no_access" | "rate_limited",
+    readonly kind: "no_access" | "rate_limited" | "refused",
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; github?: string },
   ) {
     super(message, options);
+    this.github = options?.github;
   }
+  readonly github?: string;
 }
 
 /** What the runner knows when it asks for a pull request. */
@@ -153,11 +160,8 @@ export async function openOrUpdatePullRequest(deps: PullRequestDeps, input: Pull
     return { kind, url: existing.url, number: existing.number };
   } catch (err) {
     if (err instanceof ForgeError) {
-      log.warn({ kind: err.kind, status: statusOf(err.cause) }, "pull request failed");
-      return {
-        kind: "failed",
-        reason: err.kind === "no_access" ? `token has no push access to ${input.repository}` : err.message,
-      };
+      log.warn({ kind: err.kind, status: statusOf(err.cause), github: err.github }, "pull request failed");
+      return { kind: "failed", reason: redact(forgeReason(err, input.repository), deps.secrets ?? []) };
     }
     throw new Error(`pull request for ${input.repository}`, { cause: err });
   }
@@ -176,9 +180,15 @@ export async function defaultBranch(
   try {
     return { kind: "ok", branch: await deps.forge.defaultBranch({ owner, name }, signal) };
   } catch (err) {
-    if (err instanceof ForgeError) return { kind: "failed", reason: err.kind === "no_access" ? `token has no push access to ${repository}` : err.message };
+    if (err instanceof ForgeError) return { kind: "failed", reason: forgeReason(err, repository) };
     throw new Error(`default branch of ${repository}`, { cause: err });
   }
+}
+
+/** The reason people read for a {@link ForgeError} on `repository`. */
+function forgeReason(err: ForgeError, repository: string): string {
+  if (err.kind !== "no_access") return err.message;
+  return `token has no push access to ${repository}${err.github ? ` (GitHub ${err.github})` : ""}`;
 }
 
 /** The marker that identifies a Cody Batch pull request of a job. */
@@ -317,13 +327,44 @@ function isRateLimited(err: unknown): boolean {
   return /rate limit/i.test(message) || headers["x-ratelimit-remaining"] === "0" || headers["retry-after"] !== undefined;
 }
 
-/** Turns access and rate answers into {@link ForgeError}; everything else passes through. */
+/** Longest quote of GitHub's answer in a reason. */
+const GITHUB_QUOTE_MAX = 300;
+
+/**
+ * What GitHub said, for a person: `HTTP 422: Validation Failed: base invalid; …`. The message and
+ * every `errors[]` entry (its message, else `field code`), token shapes removed, cut.
+ */
+export function githubSays(err: unknown): string {
+  const e = err as { status?: number; message?: string; response?: { data?: unknown } };
+  const data = e.response?.data as { message?: unknown; errors?: unknown } | string | undefined;
+  const parts: string[] = [];
+  if (typeof data === "string") parts.push(data);
+  else if (data && typeof data === "object") {
+    if (typeof data.message === "string") parts.push(data.message);
+    for (const x of Array.isArray(data.errors) ? data.errors : []) {
+      const item = x as { message?: string; field?: string; code?: string; resource?: string } | string;
+      parts.push(typeof item === "string" ? item : (item.message ?? [item.field, item.code].filter(Boolean).join(" ")));
+    }
+  }
+  const text = parts.filter(Boolean).join(": ").replace(/\s+/g, " ").trim() || (e.message ?? "no message");
+  const quoted = redact(`HTTP ${e.status ?? "?"}: ${text}`);
+  return quoted.length <= GITHUB_QUOTE_MAX ? quoted : `${quoted.slice(0, GITHUB_QUOTE_MAX - 1)}…`;
+}
+
+/** Statuses that are GitHub's answer about this repository or request, not a bug of ours. */
+const REFUSALS = new Set([400, 409, 410, 422, 451]);
+
+/** Turns access, rate and refusal answers into {@link ForgeError}; everything else passes through. */
 function translate(what: string, err: unknown): unknown {
   if (isRateLimited(err)) {
     return new ForgeError("rate_limited", `GitHub rate limit still in force after retries while trying to ${what}; try again later`, { cause: err });
   }
   const status = statusOf(err);
-  if (status === 401 || status === 403 || status === 404) return new ForgeError("no_access", `no access: ${what}`, { cause: err });
+  if (status === 401 || status === 403 || status === 404) return new ForgeError("no_access", `no access: ${what}`, { cause: err, github: githubSays(err) });
+  if (status !== undefined && (REFUSALS.has(status) || status >= 500)) {
+    const verb = status >= 500 ? "could not" : "refused to";
+    return new ForgeError("refused", `GitHub ${verb} ${what} (${githubSays(err)})`, { cause: err, github: githubSays(err) });
+  }
   return err;
 }
 

@@ -545,3 +545,21 @@ function isValidJwt(jwt: string, appId: string, publicKey: KeyObject | string): 
   }
 }
 
+
+// --- botsec: GitHub's refusals on the pull-request path (issue 15) ---
+/**
+ * Answers GitHub gives when it refuses a pull-request call, with the bodies its REST API sends
+ * (`message`, `errors[]`, `documentation_url`). A test makes a route answer one of them with
+ * `fake.inject({ method, path, ...GITHUB_REFUSALS.headInvalid, times })`.
+ */
+export const GITHUB_REFUSALS = {
+  headInvalid: { status: 422, body: { message: "Validation Failed", errors: [{ resource: "PullRequest", field: "head", code: "invalid" }], documentation_url: `${DOCS}/pulls/pulls#create-a-pull-request`, status: "422" } },
+  baseInvalid: { status: 422, body: { message: "Validation Failed", errors: [{ resource: "PullRequest", field: "base", code: "invalid" }], documentation_url: `${DOCS}/pulls/pulls#create-a-pull-request`, status: "422" } },
+  customValidation: { status: 422, body: { message: "Validation Failed", errors: [{ resource: "PullRequest", code: "custom", message: "Head sha can't be blank" }], documentation_url: DOCS, status: "422" } },
+  forbidden: { status: 403, body: { message: "Resource not accessible by integration", documentation_url: DOCS, status: "403" } },
+  archived: { status: 403, body: { message: "Repository was archived so is read-only.", documentation_url: DOCS, status: "403" } },
+  notFound: { status: 404, body: { message: "Not Found", documentation_url: DOCS, status: "404" } },
+  conflict: { status: 409, body: { message: "Git Repository is empty.", documentation_url: DOCS, status: "409" } },
+  unavailableForLegalReasons: { status: 451, body: { message: "Repository access blocked", block: { reason: "dmca", created_at: "2026-01-01T00:00:00Z", html_url: "https://github.com/github/dmca" }, status: "451" } },
+} as const;
+// --- end botsec ---
