@@ -155,6 +155,7 @@ describe("openOrUpdatePullRequest", () => {
     // 409 is retried by Octokit: it answers every attempt.
     { name: "409", at: CREATE, answer: GITHUB_REFUSALS.conflict, times: 10, want: "GitHub refused to create the pull request (HTTP 409: Git Repository is empty.)" },
     { name: "451 on the repository", at: { method: "GET", path: "/repos/acme/api" }, answer: GITHUB_REFUSALS.unavailableForLegalReasons, noBase: true, want: "GitHub refused to read the repository (HTTP 451: Repository access blocked)" },
+    { name: "502 after the retries", at: CREATE, answer: { status: 502, body: { message: "Server Error" } }, times: 10, want: "GitHub could not create the pull request (HTTP 502: Server Error)" },
     { name: "409 on the update", at: { method: "PATCH", path: "/repos/acme/api/pulls/41" }, answer: GITHUB_REFUSALS.conflict, times: 10, open: true, want: "GitHub refused to update the pull request (HTTP 409: Git Repository is empty.)" },
   ])("quotes GitHub's refusal in the reason: $name", async (tc) => {
     const { fake, deps } = await setup();
