@@ -15,8 +15,11 @@ import type { CliEnvironment } from "./cli-environment.ts";
 /** Bad input: printed with usage hints, exit code 2. */
 export class UsageError extends Error {
   override name = "UsageError";
-  /** Whether the command's usage helps (a mistyped command) or is noise (a setting is missing). */
-  constructor(message: string, readonly showUsage = true) {
+  /**
+   * Whether usage helps (a mistyped command: all of it; a command's name: that command's lines)
+   * or is noise (false: a setting is missing).
+   */
+  constructor(message: string, readonly showUsage: boolean | string = true) {
     super(message);
   }
 }
@@ -64,7 +67,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   } catch (err) {
     // ConfigError by name: core/config.ts is not loaded for every command.
     if (err instanceof UsageError || (err instanceof Error && err.name === "ConfigError")) {
-      process.stderr.write(`cody: ${err.message}\n${err instanceof UsageError && err.showUsage ? `${USAGE}\n` : ""}`);
+      const usage = err instanceof UsageError && err.showUsage ? `${typeof err.showUsage === "string" ? usageOf(err.showUsage) : USAGE}\n` : "";
+      process.stderr.write(`cody: ${err.message}\n${usage}`);
       return 2;
     }
     const e = err as { code?: string; message?: string };
@@ -81,6 +85,15 @@ async function openCli(env: NodeJS.ProcessEnv, opts: { launcher?: boolean }): Pr
   const [{ loadConfig }, { openEnvironment }] = await Promise.all([import("../core/config.ts"), import("./cli-environment.ts")]);
   const config = loadConfig(env);
   return openEnvironment(env, { log: await cliLogger(env, config), ...opts });
+}
+
+/** The usage lines of one command (its first line and the continuation lines under it). */
+function usageOf(command: string): string {
+  const lines = USAGE.split("\n").slice(1);
+  const start = lines.findIndex((l) => l.startsWith(`  cody ${command} `));
+  if (start < 0) return USAGE;
+  const end = lines.findIndex((l, i) => i > start && l.startsWith("  cody "));
+  return ["usage:", ...lines.slice(start, end < 0 ? undefined : end)].join("\n");
 }
 
 function checkPositionals<R extends { positionals: string[] }>(r: R, max: number): R {
@@ -114,8 +127,10 @@ async function runCommand(args: string[], env: NodeJS.ProcessEnv): Promise<numbe
     "pr-interval": { type: "string" },
     json: { type: "boolean" },
   }, allowPositionals: true, strict: true }), 0);
-  if (values.prompt !== undefined && values.script !== undefined) throw new UsageError("give --prompt or --script, not both");
-  if (values.prompt === undefined && values.script === undefined) throw new UsageError("give --prompt TEXT (Claude) or --script CMD");
+  if (values.prompt !== undefined && values.script !== undefined) throw new UsageError("give --prompt or --script, not both", "run");
+  if (values.prompt === undefined && values.script === undefined) throw new UsageError("give --prompt TEXT (Claude) or --script CMD", "run");
+  const repositories = (values.repo ?? []).flatMap((r) => r.split(/[,\s]+/)).filter(Boolean);
+  if (repositories.length === 0) throw new UsageError("name at least one repository: --repo OWNER/NAME (or OWNER/*)", "run");
   const concurrency = values.concurrency === undefined ? undefined : positiveInt("--concurrency", values.concurrency);
   const prInterval = values["pr-interval"] === undefined ? undefined : positiveInt("--pr-interval", values["pr-interval"], true);
   const request: JobRequest = {
@@ -125,7 +140,7 @@ async function runCommand(args: string[], env: NodeJS.ProcessEnv): Promise<numbe
     ...(values.script !== undefined ? { script: values.script } : {}),
     ...(values.verify ? { verify: values.verify } : {}),
     ...(values.base ? { baseBranch: values.base } : {}),
-    repositories: (values.repo ?? []).flatMap((r) => r.split(/[,\s]+/)).filter(Boolean),
+    repositories,
     createPullRequests: values.pr ?? false,
     pullRequest: {
       draft: values.draft ?? false,

@@ -49,6 +49,22 @@ describe("bad input exits 2, names the problem and writes nothing", () => {
   });
 });
 
+describe("cody run without repositories or a change shows the error and run's usage", () => {
+  it.for([
+    { name: "no --repo", args: ["run", "--script", "true"], text: "name at least one repository" },
+    { name: "an empty --repo", args: ["run", "--repo", " , ", "--prompt", "x"], text: "name at least one repository" },
+    { name: "no --prompt or --script", args: ["run", "--repo", "acme/one"], text: "give --prompt TEXT (Claude) or --script CMD" },
+  ])("$name", async ({ args, text }) => {
+    const r = await cody(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`cody: ${text}`);
+    expect(r.stderr).toContain("usage:\n  cody run --repo OWNER/NAME");
+    expect(r.stderr).toContain("[--assignee U] [--pr-interval SECONDS] [--json]");
+    expect(r.stderr).not.toContain("cody status JOB_ID");
+    expect(await itemCount(stack.config.jobsTable)).toBe(0);
+  });
+});
+
 describe("a job through the CLI", () => {
   it("prints the job as JSON, and status/list read it back; exit 1 when a repository failed", async () => {
     const run = await cody(["run", "--repo", "acme/one", "--repo", "acme/two", "--script", 'test "$CODY_REPOSITORY" = acme/two && exit 4; echo 2 > a.txt', "--json"]);
