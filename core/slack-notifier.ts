@@ -74,7 +74,7 @@ export function newSlackNotifier(deps: SlackNotifierDeps): SlackNotifier {
     if (!job.slack?.threadTs) return;
     const msg = rootMessage(job, now());
     const { channel, threadTs: ts } = job.slack;
-    await plainOnRefusal(job, (blocks) => client.chat.update({ channel, ts, text: msg.text, ...(blocks ? { blocks: msg.blocks as never } : {}) }));
+    await plainOnRefusal(job, (blocks) => client.chat.update({ channel, ts, ...(blocks ? { text: msg.text, blocks: msg.blocks as never } : { text: plainText(msg.blocks) }) }));
     signal?.throwIfAborted();
   }
 
@@ -87,7 +87,7 @@ export function newSlackNotifier(deps: SlackNotifierDeps): SlackNotifier {
       return await send(true);
     } catch (err) {
       if (!REFUSED_BLOCKS.has(slackErrorCode(err) ?? "")) throw err;
-      deps.log.warn({ err: describe(err), jobId: job.jobId }, "Slack refused the root's blocks; sending it as plain text");
+      deps.log.warn({ err: describe(err), jobId: job.jobId }, "Slack refused a message's blocks; sending it as plain text");
       return send(false);
     }
   }
@@ -111,14 +111,15 @@ export function newSlackNotifier(deps: SlackNotifierDeps): SlackNotifier {
     let posted = 0;
     for (const [i, msg] of messages.entries()) {
       try {
-        await client.chat.postMessage({
-          channel: thread.channel,
-          thread_ts: thread.threadTs,
-          text: msg.text,
-          blocks: msg.blocks as never,
-          unfurl_links: false,
-          unfurl_media: false,
-        });
+        await plainOnRefusal(job, (blocks) =>
+          client.chat.postMessage({
+            channel: thread.channel,
+            thread_ts: thread.threadTs,
+            ...(blocks ? { text: msg.text, blocks: msg.blocks as never } : { text: plainText(msg.blocks) }),
+            unfurl_links: false,
+            unfurl_media: false,
+          }),
+        );
         const chunk = rows.slice(posted, posted + msg.blocks.length);
         posted += msg.blocks.length;
         await markPosted(doc, tables, chunk, token, now().getTime()).catch((e: unknown) =>
@@ -167,7 +168,7 @@ export function newSlackNotifier(deps: SlackNotifierDeps): SlackNotifier {
       if (!job.slack) return undefined;
       const msg = rootMessage(job, now());
       const post = (channel: string) =>
-        plainOnRefusal(job, (blocks) => client.chat.postMessage({ channel, text: msg.text, ...(blocks ? { blocks: msg.blocks as never } : {}), unfurl_links: false }));
+        plainOnRefusal(job, (blocks) => client.chat.postMessage({ channel, ...(blocks ? { text: msg.text, blocks: msg.blocks as never } : { text: plainText(msg.blocks) }), unfurl_links: false }));
       try {
         const r = await post(job.slack.channel);
         return { teamId: job.slack.teamId, channel: r.channel ?? job.slack.channel, threadTs: r.ts! };
@@ -256,6 +257,12 @@ function windowIsOpen(job: Job, nowMs: number): boolean {
 function rootIsCurrent(job: Job, nowMs: number, intervalMs: number): boolean {
   const c = job as Job & Coordination;
   return c.rootFinal === true || (typeof c.rootUpdatedAt === "number" && c.rootUpdatedAt > nowMs - intervalMs);
+}
+
+/** The (already escaped) section texts of `blocks`, one per line, within Slack's text limit. */
+function plainText(blocks: readonly Record<string, unknown>[]): string {
+  const text = blocks.map((b) => (b as { text?: { text?: string } }).text?.text ?? "").filter(Boolean).join("\n");
+  return text.length <= 39_000 ? text : `${text.slice(0, 38_999)}…`;
 }
 
 /** Retries for Slack calls: 429s wait their Retry-After (WebClient), other failures back off. */

@@ -110,6 +110,28 @@ function reported(job: Job): Map<string, number> {
 }
 
 describe("slack notifier", () => {
+  it("posts replies and the root as plain text when Slack refuses their blocks (invalid_blocks)", async () => {
+    slack = await startFakeSlack();
+    const n = notifier(client(), { replyWindowMs: 1 });
+    const job = await jobWith(2, n);
+    slack.refuseBlocks("chat.postMessage", "invalid_blocks");
+    slack.refuseBlocks("chat.update", "invalid_blocks");
+    await endRepo(job.jobId, "acme/repo-0000", "FAILED", { error: "verify failed: <!channel>" });
+    await endRepo(job.jobId, "acme/repo-0001", "NO_CHANGES", {});
+    await finalize(job, n);
+    const replies = slack.replies(job.slack!.channel, job.slack!.threadTs!);
+    expect(replies).toHaveLength(1);
+    expect(replies[0]!.blocks).toBeUndefined();
+    expect(replies[0]!.text).toContain("*acme/repo-0000* — verify failed: &lt;!channel&gt;");
+    expect(replies[0]!.text).toContain("acme/repo-0001");
+    const root = slack.messages.find((m) => m.ts === job.slack!.threadTs)!;
+    expect(root.updates).toBe(1);
+    expect(root.text).toContain("finished");
+    // Nothing is left to post: a later flush finds every row reported.
+    const rows = await store.listRepos(job.jobId);
+    expect(rows.every((r) => String((r as RepoRow & { reportedAt?: string }).reportedAt).startsWith("posted:"))).toBe(true);
+  });
+
   it("reports rows a killed process had claimed but never posted, once their claim is stale, and leaves a live claim alone", async () => {
     slack = await startFakeSlack();
     const n = notifier(client(), { claimLeaseMs: 60_000 });

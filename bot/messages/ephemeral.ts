@@ -12,7 +12,7 @@ export function helpText(): string {
   return [
     "*Cody Batch* applies one change to many repositories and reports here.",
     "• `/cody` — open the form for a new job",
-    "• `/cody list` — the last 10 jobs",
+    "• `/cody list` — the last 10 jobs you started or that report in this channel",
     "• `/cody status <job>` — a job's progress and its failing repositories",
     "• `/cody cancel <job>` — cancel a job you started",
     "• `/cody help` — this help",

@@ -44,6 +44,8 @@ describe("golden messages", () => {
       now: at(6),
     },
     { name: "root-finished", job: job({ status: "FAILED", counters: { ...counters, completed: 31 }, finishedAt: at(14).toISOString() }), now: at(20) },
+    // Typed by a person: escaped (never a mention), and cut after escaping (within 3000 characters).
+    { name: "root-hostile", job: job({ name: "<!channel> deploy & <@U1> <https://evil.example|x>", prompt: "&".repeat(600) }), now: at(1) },
     { name: "root-cancelled", job: job({ status: "CANCELLED", cancelledBy: "UDANA", counters: { ...counters, cancelled: 12 }, finishedAt: at(7).toISOString() }), now: at(8) },
   ])("$name", async (tc) => {
     await expect(json(rootMessage(tc.job, tc.now))).toMatchFileSnapshot(golden(tc.name));
