@@ -13,6 +13,7 @@ import type { Store } from "../core/store.ts";
 import { cancelJob, submitJob, type CancelDeps, type CancelResult, type SubmitResult } from "../core/submit.ts";
 import { canSee, commandRefusal } from "./access.ts";
 import { helpText, listText, statusText } from "./messages/ephemeral.ts";
+import { escapeMrkdwn } from "./messages/text.ts";
 import { FIELDS, type ModalMetadata } from "./messages/modal.ts";
 
 /** Who may do what (see access.ts for commands, visibility and workspaces). */
@@ -241,7 +242,7 @@ export async function runCommand(deps: CommandDeps, input: { text: string; userI
       if (!arg) return { kind: "reply", text: "Which job? `/cody status <job>` (see `/cody list`)." };
       const job = await deps.store.getJob(arg, signal);
       // A job one may not see answers like a missing one: its existence is not told either.
-      if (!job || !canSee(job, input)) return { kind: "reply", text: `No job \`${arg}\` that you can see. See \`/cody list\`.` };
+      if (!job || !canSee(job, input)) return { kind: "reply", text: `No job \`${escapeMrkdwn(arg)}\` that you can see. See \`/cody list\`.` };
       return { kind: "reply", text: statusText(job, await deps.store.listRepos(arg, signal), now) };
     }
     case "cancel": {
@@ -252,7 +253,7 @@ export async function runCommand(deps: CommandDeps, input: { text: string; userI
       return { kind: "cancel", jobId: arg };
     }
     default:
-      return { kind: "reply", text: `I don't know \`${word}\`.\n${helpText()}` };
+      return { kind: "reply", text: `I don't know \`${escapeMrkdwn(word)}\`.\n${helpText()}` };
   }
 }
 
@@ -273,7 +274,7 @@ export async function cancelAs(deps: CommandDeps, input: { jobId: string; userId
 export function cancelText(r: CancelAnswer, jobId: string): string {
   switch (r.kind) {
     case "not_found":
-      return `No job \`${jobId}\`. See \`/cody list\`.`;
+      return `No job \`${escapeMrkdwn(jobId)}\`. See \`/cody list\`.`;
     case "refused":
       return `Only the job's creator (<@${r.job.createdBy}>) or an admin can cancel \`${jobId}\`.`;
     case "already_finished":

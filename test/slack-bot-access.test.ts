@@ -215,6 +215,16 @@ describe("texts Slack would refuse or render", () => {
     expect(JSON.stringify(root)).not.toMatch(/<!channel>|<@U123>|<https:\/\/evil/);
   });
 
+  it.for([
+    { name: "an unknown word", text: "<!channel>" },
+    { name: "a status of no job", text: "status <!channel>" },
+    { name: "a cancel of no job", text: "cancel <!channel>" },
+  ])("does not echo a mention back for $name", async (tc) => {
+    const t = ephemeralText((await post(command(tc.text))).text);
+    expect(t).toContain("&lt;!channel&gt;");
+    expect(t).not.toContain("<!channel>");
+  });
+
   it("falls back to a plain root when Slack refuses the blocks, so the job keeps its thread", async () => {
     slack.refuseBlocks("chat.postMessage", "invalid_blocks");
     await post(submission("VREFUSED", { repositories: "acme/a", verify: "" }));
