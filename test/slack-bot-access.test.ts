@@ -5,70 +5,36 @@
  * without an allowlist. Each test was written against the code before the fix and failed there.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { HTTPReceiver } from "@slack/bolt";
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { newArtifacts } from "../core/artifacts.ts";
 import { loadConfig, type Config } from "../core/config.ts";
 import { newJobRows, type Job } from "../core/job.ts";
 import { newLogger } from "../core/log.ts";
-import { newStore, type Store } from "../core/store.ts";
-import { newSlackClient, newSlackNotifierFromConfig } from "../core/slack-notifier.ts";
-import { EmbeddedStack } from "../scripts/embedded-stack.ts";
-import { newBoltApp, newLocalDeferred, newTell, type BotDeps } from "../bot/app.ts";
+import type { Store } from "../core/store.ts";
 import { jobIdForView, type BotSettings } from "../bot/jobs.ts";
 import { main as serverMain } from "../bot/server.ts";
 import { lambdaHandlerFromConfig } from "../bot/lambda.ts";
 import { botStartProblem, newBotDeps } from "../bot/wiring.ts";
-import { startFakeSlack, type FakeSlack } from "./fakes/slack.ts";
-import { button, command, eventually, postToBot, submission } from "./support/slack-requests.ts";
+import type { FakeSlack } from "./fakes/slack.ts";
+import { startBotServer, type BotServer } from "./support/bot-server.ts";
+import { button, command, eventually, submission } from "./support/slack-requests.ts";
 
 const SECRET = "access-signing-secret-0123456789";
 const log = newLogger({ level: "silent" });
-let stack: EmbeddedStack;
+let bot: BotServer;
 let config: Config;
 let store: Store;
 let slack: FakeSlack;
-let server: Server;
-let base: string;
-let local: ReturnType<typeof newLocalDeferred>;
-const launched: Job[] = [];
+let launched: Job[];
 // Mutated per test: the listeners read the settings at each request.
-const settings: BotSettings = { allowlist: [], allowedSlackUsers: [] };
+let settings: BotSettings;
+const local = { settled: () => bot.settled() };
 
 beforeAll(async () => {
-  stack = await EmbeddedStack.start({ inMemory: true, env: {} });
-  slack = await startFakeSlack();
-  config = loadConfig({ ...stack.env, SLACK_BOT_TOKEN: slack.token, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: slack.apiUrl, ALLOWED_REPOSITORIES: "acme/*" });
-  settings.allowlist = config.allowlist;
-  store = newStore(config);
-  const client = newSlackClient(config, { retryConfig: { retries: 2, minTimeout: 1, maxTimeout: 5 } });
-  const artifacts = newArtifacts(config);
-  let deps: BotDeps;
-  local = newLocalDeferred(() => deps);
-  deps = {
-    store,
-    artifacts,
-    launcher: { submit: async (job) => (launched.push(job), { batchJobId: `local-${job.jobId}` }), cancel: async () => undefined },
-    notifier: newSlackNotifierFromConfig(config, log, { client, artifacts, replyWindowMs: 1 }),
-    expandOwner: async () => [],
-    settings,
-    tell: newTell(client, log),
-    log,
-    deferred: (task) => local.deferred(task),
-  };
-  const receiver = new HTTPReceiver({ signingSecret: SECRET });
-  newBoltApp({ token: slack.token, signingSecret: SECRET, apiUrl: slack.apiUrl, receiver, retryConfig: { retries: 2, minTimeout: 1, maxTimeout: 5 } }, deps);
-  server = await receiver.start({ port: 0, host: "127.0.0.1" });
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  bot = await startBotServer({ secret: SECRET, env: { ALLOWED_REPOSITORIES: "acme/*" } });
+  ({ config, store, slack, launched, settings } = bot);
 });
 
-afterAll(async () => {
-  server?.closeAllConnections();
-  await new Promise((r) => server?.close(r));
-  await slack?.close();
-  await stack?.stop();
-});
+afterAll(async () => bot?.close());
 
 beforeEach(() => {
   slack.calls.length = 0;
@@ -76,7 +42,7 @@ beforeEach(() => {
   Object.assign(settings, { allowedSlackUsers: [], allowedScriptUsers: [], allowedSlackTeams: [] });
 });
 
-const post = (body: string) => postToBot(base, SECRET, body);
+const post = (body: string) => bot.post(body);
 const errorsOf = (text: string) => (JSON.parse(text) as { errors?: Record<string, string> }).errors ?? {};
 const ephemeralText = (text: string) => (JSON.parse(text) as { text: string }).text;
 
@@ -239,7 +205,7 @@ describe("texts Slack would refuse or render", () => {
 });
 
 describe("the bot refuses to start without ALLOWED_REPOSITORIES", () => {
-  const env = () => ({ ...stack.env, SLACK_BOT_TOKEN: "xoxb-test-token", SLACK_SIGNING_SECRET: SECRET, LOG_LEVEL: "silent" as const });
+  const env = () => ({ ...bot.stack.env, SLACK_BOT_TOKEN: "xoxb-test-token", SLACK_SIGNING_SECRET: SECRET, LOG_LEVEL: "silent" as const });
   it("names the setting, in the server (exit 2), the wiring and the Lambda cold start", async () => {
     const c = loadConfig(env());
     expect(botStartProblem(c)).toContain("ALLOWED_REPOSITORIES");

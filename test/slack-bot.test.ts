@@ -3,91 +3,42 @@
  * HTTPReceiver; the bot talks to the fake Slack Web API and to dynalite/s3rver.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { HTTPReceiver } from "@slack/bolt";
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { newArtifacts } from "../core/artifacts.ts";
-import { loadConfig, type Config } from "../core/config.ts";
 import type { Job } from "../core/job.ts";
-import { newLogger } from "../core/log.ts";
-import { newStore, type Store } from "../core/store.ts";
-import { newSlackClient, newSlackNotifierFromConfig } from "../core/slack-notifier.ts";
-import { EmbeddedStack } from "../scripts/embedded-stack.ts";
-import { httpRoutes, newBoltApp, newLocalDeferred, newTell, type BotDeps } from "../bot/app.ts";
+import type { Store } from "../core/store.ts";
 import { jobIdForView } from "../bot/jobs.ts";
 import { deriveLinkKey, signLink } from "../bot/links.ts";
-import { signSlackRequest, startFakeSlack, type FakeSlack } from "./fakes/slack.ts";
-import { button, command, eventually, postToBot, submission } from "./support/slack-requests.ts";
+import { signSlackRequest, type FakeSlack } from "./fakes/slack.ts";
+import { startBotServer, type BotServer } from "./support/bot-server.ts";
+import { button, command, eventually, submission } from "./support/slack-requests.ts";
 
 const SECRET = "test-signing-secret-0123456789";
-const log = newLogger({ level: "silent" });
-let stack: EmbeddedStack;
-let config: Config;
+let bot: BotServer;
 let store: Store;
 let slack: FakeSlack;
-let server: Server;
 let base: string;
 let launched: Job[];
-let local: ReturnType<typeof newLocalDeferred>;
+const local = { settled: () => bot.settled() };
 
 const ACME = Array.from({ length: 1000 }, (_, i) => `acme/svc-${i}`);
 
 beforeAll(async () => {
-  stack = await EmbeddedStack.start({ inMemory: true, env: {} });
-  slack = await startFakeSlack();
-  config = loadConfig({
-    ...stack.env,
-    SLACK_BOT_TOKEN: slack.token,
-    SLACK_SIGNING_SECRET: SECRET,
-    SLACK_API_URL: slack.apiUrl,
-    ALLOWED_REPOSITORIES: "acme/*,tools/cli",
-    BOT_PUBLIC_URL: "http://bot.test",
-  });
-  store = newStore(config);
-  const client = newSlackClient(config, { retryConfig: { retries: 3, minTimeout: 1, maxTimeout: 5 } });
-  const artifacts = newArtifacts(config);
-  launched = [];
-  let deps: BotDeps;
-  local = newLocalDeferred(() => deps);
-  deps = {
-    store,
-    artifacts,
-    launcher: {
-      async submit(job) {
-        launched.push(job);
-        return { batchJobId: `local-${job.jobId}` };
-      },
-      async cancel() {},
-    },
-    notifier: newSlackNotifierFromConfig(config, log, { client, artifacts, replyWindowMs: 1 }),
+  bot = await startBotServer({
+    secret: SECRET,
+    env: { ALLOWED_REPOSITORIES: "acme/*,tools/cli", BOT_PUBLIC_URL: "http://bot.test" },
+    settings: { allowedScriptUsers: ["UDANA"] },
     expandOwner: async (owner) => (owner === "acme" ? ACME : []),
-    settings: { allowlist: config.allowlist, allowedSlackUsers: [], allowedScriptUsers: ["UDANA"] },
-    tell: newTell(client, log),
-    log,
-    deferred: (task) => local.deferred(task),
-  };
-  const receiver = new HTTPReceiver({
-    signingSecret: SECRET,
-    customRoutes: httpRoutes({ linkKey: deriveLinkKey(SECRET), artifacts, log }),
   });
-  newBoltApp({ token: slack.token, signingSecret: SECRET, apiUrl: slack.apiUrl, receiver, retryConfig: { retries: 3, minTimeout: 1, maxTimeout: 5 } }, deps);
-  server = await receiver.start({ port: 0, host: "127.0.0.1" });
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ store, slack, base, launched } = bot);
 });
 
-afterAll(async () => {
-  server?.closeAllConnections();
-  await new Promise((r) => server?.close(r));
-  await slack?.close();
-  await stack?.stop();
-});
+afterAll(async () => bot?.close());
 
 beforeEach(() => {
   slack.calls.length = 0;
   launched.length = 0;
 });
 
-const post = (body: string, headers?: Record<string, string>) => postToBot(base, SECRET, body, headers);
+const post = (body: string, headers?: Record<string, string>) => bot.post(body, headers);
 
 describe("slack bot", () => {
   it("opens the modal with the trigger id and acknowledges well under 3 s", async () => {
