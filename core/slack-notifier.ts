@@ -169,25 +169,27 @@ export function newSlackNotifier(deps: SlackNotifierDeps): SlackNotifier {
       const msg = rootMessage(job, now());
       const post = (channel: string) =>
         plainOnRefusal(job, (blocks) => client.chat.postMessage({ channel, ...(blocks ? { text: msg.text, blocks: msg.blocks as never } : { text: plainText(msg.blocks) }), unfurl_links: false }));
+      let why: string;
       try {
         const r = await post(job.slack.channel);
         return { teamId: job.slack.teamId, channel: r.channel ?? job.slack.channel, threadTs: r.ts! };
       } catch (err) {
         const code = slackErrorCode(err);
-        if (!code || !NOT_POSTABLE.has(code)) {
+        // Slack unreachable (no platform error): a direct message would fail the same way.
+        if (!code) {
           deps.log.error({ err: describe(err), jobId: job.jobId }, "posting the thread root failed");
           return undefined;
         }
+        why = NOT_POSTABLE.has(code)
+          ? `I can't post in <#${job.slack.channel}>, so job \`${job.jobId}\` reports here instead. ` +
+            "To get future jobs in that channel, invite me there: type `/invite @Cody Batch` in the channel."
+          : `Slack refused job \`${job.jobId}\`'s message in <#${job.slack.channel}> (\`${code}\`), so the job reports here instead.`;
+        if (!NOT_POSTABLE.has(code)) deps.log.error({ err: describe(err), jobId: job.jobId }, "posting the thread root failed; following the job in a DM");
       }
       signal?.throwIfAborted();
-      // The bot is not in that channel: tell the person how to fix it, and follow the job in a DM.
+      // Tell the person why, and follow the job in a DM.
       try {
-        await client.chat.postMessage({
-          channel: job.createdBy,
-          text:
-            `I can't post in <#${job.slack.channel}>, so job \`${job.jobId}\` reports here instead. ` +
-            "To get future jobs in that channel, invite me there: type `/invite @Cody Batch` in the channel.",
-        });
+        await client.chat.postMessage({ channel: job.createdBy, text: why });
         const r = await post(job.createdBy);
         return { teamId: job.slack.teamId, channel: r.channel ?? job.createdBy, threadTs: r.ts! };
       } catch (err) {

@@ -110,6 +110,17 @@ function reported(job: Job): Map<string, number> {
 }
 
 describe("slack notifier", () => {
+  it("follows the job in a DM to its creator, saying why, when Slack refuses even a plain root", async () => {
+    slack = await startFakeSlack();
+    const n = notifier(client());
+    slack.refuseBlocks("chat.postMessage", "msg_too_long", 2, { channel: "C1", evenWithoutBlocks: true });
+    const job = await jobWith(1, n);
+    expect(job.slack).toMatchObject({ channel: "UDANA" });
+    const dm = slack.messages.filter((m) => m.channel === "UDANA");
+    expect(dm[0]!.text).toContain("(`msg_too_long`)");
+    expect(dm[1]!.blocks?.length).toBeGreaterThan(0);
+  });
+
   it("posts replies and the root as plain text when Slack refuses their blocks (invalid_blocks)", async () => {
     slack = await startFakeSlack();
     const n = notifier(client(), { replyWindowMs: 1 });

@@ -61,9 +61,10 @@ export type FakeSlack = {
   // --- botsec: scripted refusals ---
   /**
    * The next `times` (default 1) calls of `method` that carry blocks answer `ok: false` with
-   * `error` (e.g. `invalid_blocks`), as Slack does for a limit the fake does not model.
+   * `error` (e.g. `invalid_blocks`), as Slack does for a limit the fake does not model; only in
+   * `channel` when given, and also for calls without blocks with `evenWithoutBlocks`.
    */
-  refuseBlocks(method: string, error: string, times?: number): void;
+  refuseBlocks(method: string, error: string, times?: number, opts?: { channel?: string; evenWithoutBlocks?: boolean }): void;
   // --- end botsec ---
 };
 
@@ -90,10 +91,10 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
   let viewSeq = 0;
   const nextTs = () => `1700000000.${String(++seq).padStart(6, "0")}`;
   // --- botsec: scripted refusals ---
-  const refusals: Array<{ method: string; error: string; times: number }> = [];
+  const refusals: Array<{ method: string; error: string; times: number; channel?: string; evenWithoutBlocks?: boolean }> = [];
   const scriptedRefusal = (method: string, args: Record<string, unknown>): string | undefined => {
-    const r = refusals.find((x) => x.method === method && x.times > 0);
-    if (!r || args.blocks === undefined) return undefined;
+    const r = refusals.find((x) => x.method === method && x.times > 0 && (x.channel === undefined || x.channel === args.channel));
+    if (!r || (args.blocks === undefined && !r.evenWithoutBlocks)) return undefined;
     r.times -= 1;
     return r.error;
   };
@@ -189,8 +190,8 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     ok: (method) => calls.filter((c) => c.method === method && c.status === 200 && c.error === undefined),
     messages,
     replies: (channel, threadTs) => messages.filter((x) => x.channel === channel && x.threadTs === threadTs),
-    refuseBlocks(method, error, times = 1) {
-      refusals.push({ method, error, times }); // botsec
+    refuseBlocks(method, error, times = 1, o = {}) {
+      refusals.push({ method, error, times, ...o }); // botsec
     },
     setFractions(f) {
       if (f.rateLimitFraction !== undefined) rateLimitFraction = f.rateLimitFraction;
