@@ -24,6 +24,8 @@ describe("redact: encoded forms of a known secret", () => {
     { name: "URL-encoded", text: `?password=${encodeURIComponent(SPECIAL)}&x=1`, probe: "%2Fcr" },
     { name: "URL-encoded, lower-case escapes", text: encodeURIComponent(SPECIAL).toLowerCase(), probe: "%2fcr" },
     { name: "JSON-escaped", text: JSON.stringify(SPECIAL), probe: 'q\\"u' },
+    { name: "reversed (rev)", text: `out: ${[...OPAQUE].reverse().join("")}`, probe: "yrettab-esroh" },
+    { name: "ROT13", text: OPAQUE.replace(/[a-z]/g, (c) => String.fromCharCode(((c.charCodeAt(0) - 97 + 13) % 26) + 97)), probe: "uhagre2" },
   ])("removes $name", ({ text, probe }) => {
     const out = redact(text, [OPAQUE, SPECIAL]);
     if (probe) expect(out).not.toContain(probe);

@@ -63,10 +63,17 @@ function encodedPattern(core: string, alphabet: string, wrap: boolean): string {
   return `[${alphabet}]{0,4}${sep}${body}${sep}[${alphabet}]{0,4}${alphabet === B64 ? "={0,2}" : ""}`;
 }
 
+function rot13(s: string): string {
+  return s.replace(/[a-z]/gi, (c) => {
+    const base = c <= "Z" ? 65 : 97;
+    return String.fromCharCode(((c.charCodeAt(0) - base + 13) % 26) + base);
+  });
+}
+
 const compiled = new Map<string, RegExp[]>();
 
 /**
- * The patterns of one known secret: the value itself, JSON-escaped, URL-encoded, hex, and
+ * The patterns of one known secret: the value itself, JSON-escaped, reversed, ROT13, URL-encoded, hex, and
  * base64/base64url at every byte alignment (so `echo $TOKEN | base64` or an encoded env dump
  * is caught, whatever precedes the value). Cached per value.
  */
@@ -74,7 +81,8 @@ function secretPatterns(secret: string): RegExp[] {
   const hit = compiled.get(secret);
   if (hit) return hit;
   const bytes = Buffer.from(secret, "utf8");
-  const exact = new Set([secret, JSON.stringify(secret).slice(1, -1)]);
+  // Reversed (`rev`) and ROT13 (`tr a-zA-Z n-za-mN-ZA-M`): one-liners a script could use.
+  const exact = new Set([secret, JSON.stringify(secret).slice(1, -1), [...secret].reverse().join(""), rot13(secret)]);
   const folded = new Set([encodeURIComponent(secret), bytes.toString("hex")].filter((f) => f !== secret));
   const encoded: string[] = [];
   for (const [alphabet, url] of [[B64, false], [B64URL, true]] as const) {
@@ -94,7 +102,7 @@ function secretPatterns(secret: string): RegExp[] {
 }
 
 /**
- * Returns `text` with every known secret value (and its JSON-escaped, URL-encoded, hex and
+ * Returns `text` with every known secret value (and its JSON-escaped, reversed, ROT13, URL-encoded, hex and
  * base64/base64url forms) and every token-shaped string (GitHub, Slack, Anthropic, AWS keys,
  * private keys, Authorization values, credentials in URLs) replaced by `[REDACTED]`.
  * Secrets shorter than 8 characters are ignored. Used for logs, artifacts, reasons and messages.
