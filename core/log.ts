@@ -4,6 +4,7 @@
  * values are redacted from every line.
  */
 import { pino, type Logger, type DestinationStream } from "pino";
+import { secretRanges } from "./secret-forms.ts";
 
 export type { Logger } from "pino";
 
@@ -39,80 +40,20 @@ const TOKEN_PATTERNS: TokenPattern[] = [
   { re: /\b([a-z][a-z0-9+.-]*:\/\/)(?:[^\s/?#@"'<>:]*:[^\s/?#@"'<>]+|[^\s/?#@"'<>:]{16,})@/gi, to: `$1${R}@` },
 ];
 
-const B64 = "A-Za-z0-9+/";
-const B64URL = "A-Za-z0-9_-";
-
-function escapeRe(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-/**
- * The part of base64(`bytes`) that is the same wherever `bytes` sits in a longer encoded stream
- * starting at byte offset `k` (mod 3): the groups shared with unknown neighbours are dropped.
- */
-function base64Core(bytes: Buffer, k: number, url: boolean): string {
-  const enc = Buffer.concat([Buffer.alloc(k), bytes]).toString(url ? "base64url" : "base64");
-  const full = Math.floor((k + bytes.length) / 3) * 4;
-  return enc.slice(k > 0 ? 4 : 0, full);
-}
-
-/** `core` as a pattern that also tolerates line breaks (`base64` wraps at 76) and takes the partial groups around it. */
-function encodedPattern(core: string, alphabet: string, wrap: boolean): string {
-  const sep = wrap ? String.raw`(?:\r?\n|\\r?\\n)?` : "";
-  const body = [...core].map(escapeRe).join(sep);
-  return `[${alphabet}]{0,4}${sep}${body}${sep}[${alphabet}]{0,4}${alphabet === B64 ? "={0,2}" : ""}`;
-}
-
-function rot13(s: string): string {
-  return s.replace(/[a-z]/gi, (c) => {
-    const base = c <= "Z" ? 65 : 97;
-    return String.fromCharCode(((c.charCodeAt(0) - base + 13) % 26) + base);
-  });
-}
-
-const compiled = new Map<string, RegExp[]>();
-
-/**
- * The patterns of one known secret: the value itself, JSON-escaped, reversed, ROT13, URL-encoded, hex, and
- * base64/base64url at every byte alignment (so `echo $TOKEN | base64` or an encoded env dump
- * is caught, whatever precedes the value). Cached per value.
- */
-function secretPatterns(secret: string): RegExp[] {
-  const hit = compiled.get(secret);
-  if (hit) return hit;
-  const bytes = Buffer.from(secret, "utf8");
-  // Reversed (`rev`) and ROT13 (`tr a-zA-Z n-za-mN-ZA-M`): one-liners a script could use.
-  const exact = new Set([secret, JSON.stringify(secret).slice(1, -1), [...secret].reverse().join(""), rot13(secret)]);
-  const folded = new Set([encodeURIComponent(secret), bytes.toString("hex")].filter((f) => f !== secret));
-  const encoded: string[] = [];
-  for (const [alphabet, url] of [[B64, false], [B64URL, true]] as const) {
-    for (const k of [0, 1, 2]) {
-      const core = base64Core(bytes, k, url);
-      if (core.length >= 8) encoded.push(encodedPattern(core, alphabet, !url));
-    }
-  }
-  const out = [
-    new RegExp([...exact].map(escapeRe).join("|"), "g"),
-    new RegExp([...folded].map(escapeRe).join("|"), "gi"),
-    new RegExp(encoded.join("|"), "g"),
-  ].filter((re) => re.source !== "(?:)");
-  if (compiled.size > 256) compiled.clear();
-  compiled.set(secret, out);
-  return out;
-}
-
 /**
  * Returns `text` with every known secret value (and its JSON-escaped, reversed, ROT13, URL-encoded, hex and
- * base64/base64url forms) and every token-shaped string (GitHub, Slack, Anthropic, AWS keys,
+ * base64/base64url forms, see secret-forms.ts) and every token-shaped string (GitHub, Slack, Anthropic, AWS keys,
  * private keys, Authorization values, credentials in URLs) replaced by `[REDACTED]`.
  * Secrets shorter than 8 characters are ignored. Used for logs, artifacts, reasons and messages.
  */
 export function redact(text: string, secrets: readonly string[] = []): string {
-  let out = text;
-  for (const s of secrets) {
-    if (s.length < 8) continue;
-    for (const re of secretPatterns(s)) out = out.replace(re, R);
+  let out = "";
+  let from = 0;
+  for (const [start, end] of secretRanges(text, secrets)) {
+    out += `${text.slice(from, start)}${R}`;
+    from = end;
   }
+  out += text.slice(from);
   for (const p of TOKEN_PATTERNS) out = out.replace(p.re, p.to);
   return out;
 }
