@@ -37,6 +37,11 @@ describe("redact: encoded forms of a known secret", () => {
     expect(out).not.toContain(OPAQUE);
   });
 
+  it("removes a known multi-line key encoded with base64 -w 76", () => {
+    const out = redact(`key: ${b64(`${PEM}\n`).replace(/(.{76})/g, "$1\n")}`, [PEM]);
+    expect(out).toBe("key: [REDACTED]");
+  });
+
   it("leaves ordinary base64 and text alone", () => {
     const text = `commit ${"a".repeat(40)} ${b64("hello world, nothing secret here")}`;
     expect(redact(text, [OPAQUE])).toBe(text);
