@@ -221,7 +221,7 @@ export type CommandDeps = {
 export type CommandAnswer = { kind: "open_modal" } | { kind: "reply"; text: string } | { kind: "cancel"; jobId: string };
 
 /** How many recent jobs `/cody list` looks through for the ones the person may see. */
-const LIST_SCAN = 200;
+const LIST_SCAN = 50;
 
 /**
  * Interprets `/cody <text>` for `userId` typed in `channel`: help, list, status, cancel, or the
