@@ -31,7 +31,7 @@ import {
 import { newDynamoClient, newStore, type Store } from "./store.ts";
 import { newLinkBuilder, type LinkBuilder } from "../bot/links.ts";
 import { replyMessages, type ReplyItem } from "../bot/messages/reply.ts";
-import { rootMessage } from "../bot/messages/root.ts";
+import { rootMessage, type SlackMessage } from "../bot/messages/root.ts";
 import { sleep } from "./sleep.ts";
 
 /** The Slack notifier: the Notifier port plus an immediate root refresh (after a cancel). */
@@ -74,7 +74,7 @@ export function newSlackNotifier(deps: SlackNotifierDeps): SlackNotifier {
     if (!job.slack?.threadTs) return;
     const msg = rootMessage(job, now());
     const { channel, threadTs: ts } = job.slack;
-    await plainOnRefusal(job, (blocks) => client.chat.update({ channel, ts, ...(blocks ? { text: msg.text, blocks: msg.blocks as never } : { text: plainText(msg.blocks) }) }));
+    await plainOnRefusal(job, msg, (content) => client.chat.update({ channel, ts, ...content }));
     signal?.throwIfAborted();
   }
 
@@ -82,13 +82,13 @@ export function newSlackNotifier(deps: SlackNotifierDeps): SlackNotifier {
    * Sends with blocks; when Slack refuses them (`invalid_blocks`: a limit we did not foresee),
    * sends the same message as plain (escaped) text instead, so the thread and its updates go on.
    */
-  async function plainOnRefusal<T>(job: Job, send: (withBlocks: boolean) => Promise<T>): Promise<T> {
+  async function plainOnRefusal<T>(job: Job, msg: SlackMessage, send: (content: { text: string; blocks?: never }) => Promise<T>): Promise<T> {
     try {
-      return await send(true);
+      return await send({ text: msg.text, blocks: msg.blocks as never });
     } catch (err) {
       if (!REFUSED_BLOCKS.has(slackErrorCode(err) ?? "")) throw err;
       deps.log.warn({ err: describe(err), jobId: job.jobId }, "Slack refused a message's blocks; sending it as plain text");
-      return send(false);
+      return send({ text: plainText(msg.blocks) });
     }
   }
 
@@ -111,14 +111,8 @@ export function newSlackNotifier(deps: SlackNotifierDeps): SlackNotifier {
     let posted = 0;
     for (const [i, msg] of messages.entries()) {
       try {
-        await plainOnRefusal(job, (blocks) =>
-          client.chat.postMessage({
-            channel: thread.channel,
-            thread_ts: thread.threadTs,
-            ...(blocks ? { text: msg.text, blocks: msg.blocks as never } : { text: plainText(msg.blocks) }),
-            unfurl_links: false,
-            unfurl_media: false,
-          }),
+        await plainOnRefusal(job, msg, (content) =>
+          client.chat.postMessage({ channel: thread.channel, thread_ts: thread.threadTs, ...content, unfurl_links: false, unfurl_media: false }),
         );
         const chunk = rows.slice(posted, posted + msg.blocks.length);
         posted += msg.blocks.length;
@@ -168,7 +162,7 @@ export function newSlackNotifier(deps: SlackNotifierDeps): SlackNotifier {
       if (!job.slack) return undefined;
       const msg = rootMessage(job, now());
       const post = (channel: string) =>
-        plainOnRefusal(job, (blocks) => client.chat.postMessage({ channel, ...(blocks ? { text: msg.text, blocks: msg.blocks as never } : { text: plainText(msg.blocks) }), unfurl_links: false }));
+        plainOnRefusal(job, msg, (content) => client.chat.postMessage({ channel, ...content, unfurl_links: false }));
       let why: string;
       try {
         const r = await post(job.slack.channel);
