@@ -54,6 +54,7 @@ export type Forge = {
  */
 export class ForgeError extends Error {
   override name = "ForgeError";
+  readonly github?: string;
   constructor(
     readonly kind: "no_access" | "rate_limited" | "refused",
     message: string,
@@ -62,7 +63,6 @@ export class ForgeError extends Error {
     super(message, options);
     this.github = options?.github;
   }
-  readonly github?: string;
 }
 
 /** What the runner knows when it asks for a pull request. */
