@@ -43,7 +43,7 @@ export function secretRanges(text: string, secrets: readonly string[]): Array<[n
         let e = i + core.length;
         for (let k = 0; k < 4 && s > 0 && B64_CHAR.test(flat.text[s - 1]!); k++) s--;
         for (let k = 0; k < 6 && e < flat.text.length && B64_CHAR.test(flat.text[e]!); k++) e++;
-        ranges.push([flat.at[s]!, flat.at[e - 1]! + 1]);
+        ranges.push(flat.at ? [flat.at[s]!, flat.at[e - 1]! + 1] : [s, e]);
       });
     }
   }
@@ -79,8 +79,12 @@ function rot13(s: string): string {
   });
 }
 
-/** `text` without CR/LF and without their JSON escapes (`\n`, `\r`), with each kept character's index in `text`. */
-function withoutBreaks(text: string): { text: string; at: Int32Array } {
+/**
+ * `text` without CR/LF and without their JSON escapes (`\n`, `\r`), with each kept character's
+ * index in `text` (`at` undefined when nothing was removed: the indexes are the same).
+ */
+function withoutBreaks(text: string): { text: string; at?: Int32Array } {
+  if (!/[\r\n]|\\[nr]/.test(text)) return { text };
   const at = new Int32Array(text.length + 1);
   let out = "";
   let n = 0;
