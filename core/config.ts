@@ -95,6 +95,8 @@ const schema = z.object({
   MAX_REPO_MB: positiveInt(2048),
   MAX_FILE_KB: positiveInt(10 * 1024),
   WATCHDOG_PENDING_MINUTES: positiveInt(60),
+  SANDBOX_UIDS: checked(parseSandboxUids),
+  SANDBOX_LOCK_DIR: optionalString,
 });
 
 /** The validated configuration every program shares. Secrets are plain strings here: never log this object. */
@@ -144,6 +146,11 @@ export type Config = {
   allowedScriptUsers: string[];
   /** Slack team (workspace) IDs the bot answers (`ALLOWED_SLACK_TEAMS`); empty → the bot token's own workspace. */
   allowedSlackTeams: string[];
+  /**
+   * The unprivileged uids a person's commands run as when the runner is root (`SANDBOX_UIDS`,
+   * default 61000-61015; `off`: none), and where their leases are kept (`SANDBOX_LOCK_DIR`).
+   */
+  sandbox: { uids?: { firstUid: number; count: number }; lockDir?: string };
 };
 
 /**
@@ -225,7 +232,27 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     watchdogPendingMinutes: e.WATCHDOG_PENDING_MINUTES,
     allowedScriptUsers: idList(e.ALLOWED_SCRIPT_USERS),
     allowedSlackTeams: idList(e.ALLOWED_SLACK_TEAMS),
+    sandbox: { ...(e.SANDBOX_UIDS ? { uids: e.SANDBOX_UIDS } : {}), ...(e.SANDBOX_LOCK_DIR ? { lockDir: e.SANDBOX_LOCK_DIR } : {}) },
   };
+}
+
+/** The default `SANDBOX_UIDS`: Dockerfile.runner names the first one `cody-sandbox`. */
+export const DEFAULT_SANDBOX_UIDS = { firstUid: 61000, count: 16 };
+
+/**
+ * Parses `SANDBOX_UIDS`: `61000-61015` (a range), `61000` (one uid) or `off`; unset means the
+ * default range.
+ */
+function parseSandboxUids(v: string | undefined): { ok: { firstUid: number; count: number } | undefined } | { error: string } {
+  if (v === undefined) return { ok: DEFAULT_SANDBOX_UIDS };
+  if (v === "off") return { ok: undefined };
+  const m = /^(\d+)(?:-(\d+))?$/.exec(v);
+  const first = Number(m?.[1]);
+  const last = m?.[2] !== undefined ? Number(m[2]) : first;
+  if (!m || first < 1000 || last < first || last > 2 ** 31 - 2 || last - first >= 1024) {
+    return { error: `must be a uid range like 61000-61015 (uids of at least 1000, at most 1024 of them) or off, got ${JSON.stringify(v)}` };
+  }
+  return { ok: { firstUid: first, count: last - first + 1 } };
 }
 
 /**

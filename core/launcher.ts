@@ -114,8 +114,9 @@ export function processExecutor(opts: { command: readonly string[]; env: NodeJS.
   return (jobId, index, attempt, signal) =>
     new Promise((resolve, reject) => {
       const dir = join(opts.logDir, jobId);
-      mkdirSync(dir, { recursive: true });
-      const out = createWriteStream(join(dir, `${index}.log`), { flags: "a" });
+      // The runner's log is the runner's: not readable by the unprivileged users its commands run as.
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const out = createWriteStream(join(dir, `${index}.log`), { flags: "a", mode: 0o600 });
       out.on("open", () => {
         const child = spawn(opts.command[0]!, opts.command.slice(1), {
           env: { ...opts.env, JOB_ID: jobId, AWS_BATCH_JOB_ARRAY_INDEX: String(index), AWS_BATCH_JOB_ATTEMPT: String(attempt) },

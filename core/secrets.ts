@@ -47,6 +47,21 @@ export async function resolveSecrets(env: NodeJS.ProcessEnv, client?: SecretsMan
   return { ...env, ...Object.fromEntries(values) };
 }
 
+/**
+ * Deletes every secret variable (and its `_SECRET_ARN`) from `env` — `process.env` once the
+ * config holds the values — so no child process can inherit one by accident. The kernel's copy
+ * in `/proc/<pid>/environ` stays: a different uid (runner/sandbox.ts) is what protects that.
+ */
+export function forgetSecrets(env: NodeJS.ProcessEnv): void {
+  for (const name of [...SECRET_VARIABLES, ...EXTRA_SECRET_VARIABLES]) {
+    delete env[name];
+    delete env[`${name}_SECRET_ARN`];
+  }
+}
+
+/** Secret variables that are never fetched from Secrets Manager but are secrets all the same. */
+const EXTRA_SECRET_VARIABLES = ["CLAUDE_API_KEY"] as const;
+
 /** Forgets every cached value (tests; a process that wants rotated values without a restart). */
 export function clearSecretsCache(): void {
   cache.clear();

@@ -1,9 +1,12 @@
 /**
  * Runs a person's shell command (a job's script or verify command) in the checkout: through
  * `/bin/sh -c`, in its own process group, with an environment that holds no credential, a
- * timeout that kills the whole process tree, and output capped to its tail.
+ * timeout that kills the whole process tree, and output capped to its tail. With a sandbox
+ * (runner/sandbox.ts) it runs as a leased unprivileged uid and every process of that uid dies
+ * when the command ends, `setsid` children included.
  */
 import { spawn } from "node:child_process";
+import type { Sandbox, SandboxUser } from "./sandbox.ts";
 
 /** What a command did. `output` is the tail of stdout and stderr interleaved, at most `maxOutputBytes`. */
 export type CommandResult =
@@ -25,15 +28,30 @@ export function commandEnv(base: NodeJS.ProcessEnv, home: string, extra: Record<
   return { ...env, ...extra };
 }
 
+/** How to run a command; `sandbox` runs it as an unprivileged uid owning `cwd` and `env.HOME`. */
+export type CommandOptions = { cwd: string; env: NodeJS.ProcessEnv; timeoutSeconds: number; maxOutputBytes?: number; graceMs?: number; sandbox?: Sandbox };
+
 /**
  * Runs `command` with `/bin/sh -c` in `cwd`. Resolves with how it ended; never rejects for the
  * command's own failure. On timeout or abort the whole process group gets SIGTERM, then SIGKILL
- * after `graceMs`, so background children die too.
+ * after `graceMs`, so background children die too. With `sandbox`, the command runs as a uid of
+ * its own, and when the shell exits (or after the grace) every process of that uid is killed.
  */
-export function runCommand(
+export function runCommand(command: string, opts: CommandOptions, signal?: AbortSignal): Promise<CommandResult> {
+  const sandbox = opts.sandbox;
+  if (!sandbox) return spawnCommand(command, opts, signal);
+  const home = opts.env.HOME;
+  const paths = [opts.cwd, ...(home && home !== opts.cwd ? [home] : [])];
+  // The runner's npm cache is not the sandbox user's to write: npm gets one in the command's HOME.
+  const env = home && opts.env.npm_config_cache ? { ...opts.env, npm_config_cache: `${home}/.npm` } : opts.env;
+  return sandbox.withUser(paths, (user) => spawnCommand(command, { ...opts, env }, signal, { user, killAll: () => sandbox.killAll(user.uid) }), signal);
+}
+
+function spawnCommand(
   command: string,
-  opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutSeconds: number; maxOutputBytes?: number; graceMs?: number },
-  signal?: AbortSignal,
+  opts: CommandOptions,
+  signal: AbortSignal | undefined,
+  as?: { user: SandboxUser; killAll: () => Promise<void> },
 ): Promise<CommandResult> {
   const max = opts.maxOutputBytes ?? 64 * 1024;
   return new Promise((resolve, reject) => {
@@ -43,7 +61,13 @@ export function runCommand(
       output += chunk.toString("utf8");
       if (output.length > max * 2) output = output.slice(-max);
     };
-    const child = spawn("/bin/sh", ["-c", command], { cwd: opts.cwd, env: opts.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("/bin/sh", ["-c", command], {
+      cwd: opts.cwd,
+      env: opts.env,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+      ...(as ? { uid: as.user.uid, gid: as.user.gid } : {}),
+    });
     child.stdout.on("data", append);
     child.stderr.on("data", append);
     let ended: "timed_out" | "aborted" | undefined;
@@ -54,6 +78,8 @@ export function runCommand(
       } catch {
         // the group is gone already
       }
+      // A uid of its own: also what left the group (setsid, double fork).
+      if (sig === "SIGKILL" && as) as.killAll().catch(() => undefined);
     };
     const stop = (why: "timed_out" | "aborted") => {
       if (ended) return;

@@ -5,7 +5,7 @@
  */
 import { ConfigError, loadConfig, secretValues } from "../core/config.ts";
 import { newLogger } from "../core/log.ts";
-import { resolveSecrets } from "../core/secrets.ts";
+import { forgetSecrets, resolveSecrets } from "../core/secrets.ts";
 import { crashPointsFrom } from "./crash-points.ts";
 import { runRepo } from "./run-repo.ts";
 import { newRunnerDeps } from "./wiring.ts";
@@ -23,6 +23,8 @@ async function main(): Promise<number> {
   try {
     // In AWS the job definition may name secrets by ARN (*_SECRET_ARN) instead of injecting values.
     config = loadConfig(await resolveSecrets(process.env));
+    // The values live in `config` from here on; no child process can inherit them.
+    forgetSecrets(process.env);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`cody runner: ${err.message}\n`);

@@ -2,7 +2,7 @@
  * Caps on one repository's work (issue: bounded work) and the attempt's working directory. Each
  * cap ends the repository with a reason that names the setting to change.
  */
-import { lstat, mkdir, readdir, rm } from "node:fs/promises";
+import { chmod, lstat, mkdir, readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Workspace } from "./workspace.ts";
 
@@ -62,9 +62,19 @@ export async function freshWorkDir(parent: string, jobId: string, index: number,
       await rm(join(parent, name), { recursive: true, force: true });
     }
   }
+  await searchableByOthers(parent);
   const dir = join(parent, `${prefix}${attempt}`);
-  await mkdir(dir, { recursive: true });
+  // Searchable but not listable by others: a sandboxed command reaches its checkout and HOME
+  // inside, and nothing else of the runner's (git's HOME and directories are 0700).
+  await mkdir(dir, { recursive: true, mode: 0o711 });
+  await chmod(dir, 0o711);
   return dir;
+}
+
+/** Lets other users (a sandboxed command) pass through `dir` when this process owns it: search, not list. */
+async function searchableByOthers(dir: string): Promise<void> {
+  const st = await stat(dir).catch(() => undefined);
+  if (st && st.uid === process.getuid?.() && (st.mode & 0o001) === 0) await chmod(dir, (st.mode & 0o7777) | 0o001);
 }
 
 /** `s` cut to at most `n` characters, with an ellipsis when cut. */

@@ -24,6 +24,7 @@ import type { Notifier } from "../core/notifier.ts";
 import type { RepoFields, Store } from "../core/store.ts";
 import { commandEnv, lastLines, runCommand } from "./command.ts";
 import { runVerify } from "./verify.ts";
+import type { Sandbox } from "./sandbox.ts";
 import { changedFileTooBig, checkoutTooBig, truncate, DEFAULT_MAX_CHANGED_FILES, DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_REPO_BYTES, freshWorkDir } from "./repo-caps.ts";
 import { newWorkspace, type GitTokenSource, type Workspace } from "./workspace.ts";
 
@@ -89,6 +90,8 @@ export type RunRepoDeps = {
   agent?: ChangeAgent;
   /** Environment the person's commands may see a safe part of (PATH, LANG …). */
   baseEnv?: NodeJS.ProcessEnv;
+  /** Runs the script, the verify command and `run_checks` as unprivileged uids; absent: as the runner's own user. */
+  sandbox?: Sandbox;
   now?: () => Date;
 };
 
@@ -226,7 +229,7 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
   const repository = row.repositoryName;
   const home = join(ctx.dir, "home");
   const checkout = join(ctx.dir, "repo");
-  await mkdir(home, { recursive: true });
+  await mkdir(home, { recursive: true, mode: 0o700 });
   const forge = deps.forgeFor?.(repository) ?? {};
   const ws: Workspace = newWorkspace({ dir: checkout, home, ...(forge.gitToken ? { token: forge.gitToken } : {}) });
   const url = `${deps.settings.gitBaseUrl}/${repository}.git`;
@@ -267,10 +270,16 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
   if (refused) return refused;
   state.status = "RUNNING";
   state.step = "change";
-  const cmdEnv = commandEnv(deps.baseEnv ?? process.env, home, { CODY_JOB_ID: job.jobId, CODY_REPOSITORY: repository });
+  // The person's commands get a HOME of their own, never git's (`home`); with a sandbox it is
+  // owned by the command's uid while it runs.
+  const cmdHome = join(ctx.dir, "cmd-home");
+  await mkdir(cmdHome, { recursive: true });
+  const extraEnv = { CODY_JOB_ID: job.jobId, CODY_REPOSITORY: repository };
+  const sandbox = deps.sandbox ? { sandbox: deps.sandbox } : {};
+  const cmdEnv = commandEnv(deps.baseEnv ?? process.env, cmdHome, extraEnv);
   const verify = job.verify
     ? async (s: AbortSignal): Promise<VerifyOutcome> => {
-        const v = await runVerify(job.verify!, checkout, { timeoutSeconds: deps.settings.scriptTimeoutSeconds, env: deps.baseEnv ?? process.env, home, extraEnv: { CODY_JOB_ID: job.jobId, CODY_REPOSITORY: repository } }, s);
+        const v = await runVerify(job.verify!, checkout, { timeoutSeconds: deps.settings.scriptTimeoutSeconds, env: deps.baseEnv ?? process.env, home: cmdHome, extraEnv, ...sandbox }, s);
         return v.reason ? { ...v, reason: redact(v.reason, deps.settings.secrets) } : v;
       }
     : undefined;
@@ -279,7 +288,7 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
   let agentFields: RepoFields = {};
   let transcript: string | undefined;
   if (job.type === "script") {
-    const r = await runCommand(job.script ?? "", { cwd: checkout, env: cmdEnv, timeoutSeconds: deps.settings.scriptTimeoutSeconds }, signal);
+    const r = await runCommand(job.script ?? "", { cwd: checkout, env: cmdEnv, timeoutSeconds: deps.settings.scriptTimeoutSeconds, ...sandbox }, signal);
     if (r.kind === "aborted") throw signal.reason ?? new Error("aborted");
     if (r.kind === "timed_out") return { kind: "failed", reason: `script timed out after ${r.seconds} s` };
     if (r.code !== 0) {

@@ -15,6 +15,7 @@ import { newClaudeAgent } from "./agent/claude-agent.ts";
 import { agentLimitsFrom } from "./agent/limits.ts";
 import { newPullRequestDeps, openOrUpdatePullRequest } from "./pull-request.ts";
 import type { RepoForge, RunRepoDeps } from "./run-repo.ts";
+import { sandboxFor } from "./sandbox.ts";
 
 /** Optional pieces wired in by later layers (Claude, GitHub, Slack), and counters for benchmarks. */
 export type RunnerExtras = {
@@ -25,7 +26,8 @@ export type RunnerExtras = {
 /**
  * The runner's dependencies for a config: Slack when SLACK_BOT_TOKEN is set (else the console),
  * Claude when a key or base URL is set, GitHub (git token, pull requests) when a token, an App
- * or GITHUB_API_URL is set. `env` supplies the agent's limits (CLAUDE_MAX_TURNS …). Throws
+ * or GITHUB_API_URL is set; a sandbox for the person's commands when the process is root
+ * (else a warning in the log). `env` supplies the agent's limits (CLAUDE_MAX_TURNS …). Throws
  * ConfigError for a bad limit; adapters connect lazily.
  */
 export function newRunnerDeps(config: Config, log: Logger, extras: RunnerExtras = {}, env: NodeJS.ProcessEnv = process.env): RunRepoDeps {
@@ -42,6 +44,8 @@ export function newRunnerDeps(config: Config, log: Logger, extras: RunnerExtras 
       pullRequests: (input, signal) => openOrUpdatePullRequest(newPullRequestDeps(config, gh.octokit, log, { dynamo }), input, signal),
     };
   };
+  // Root (the container): each command gets an unprivileged uid; otherwise the log says once why not.
+  const sandbox = sandboxFor(config.sandbox, (msg) => log.warn(msg));
   const agent = isClaudeConfigured(config)
     ? newClaudeAgent({ client: newModelClient(config), log, secrets }, { model: modelFor(config), limits: agentLimitsFrom(env) })
     : undefined;
@@ -52,6 +56,7 @@ export function newRunnerDeps(config: Config, log: Logger, extras: RunnerExtras 
     log,
     ...(hasGitHub ? { forgeFor } : {}),
     ...(agent ? { agent } : {}),
+    ...(sandbox ? { sandbox } : {}),
     settings: {
       gitBaseUrl: config.gitBaseUrl,
       scriptTimeoutSeconds: config.scriptTimeoutSeconds,
