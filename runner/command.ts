@@ -28,8 +28,11 @@ export function commandEnv(base: NodeJS.ProcessEnv, home: string, extra: Record<
   return { ...env, ...extra };
 }
 
-/** How to run a command; `sandbox` runs it as an unprivileged uid owning `cwd` and `env.HOME`. */
-export type CommandOptions = { cwd: string; env: NodeJS.ProcessEnv; timeoutSeconds: number; maxOutputBytes?: number; graceMs?: number; sandbox?: Sandbox };
+/**
+ * How to run a command. `sandbox` runs it as an unprivileged uid owning `cwd` and `env.HOME`;
+ * `gate` is the runner's directory above them that only that uid may pass meanwhile.
+ */
+export type CommandOptions = { cwd: string; env: NodeJS.ProcessEnv; timeoutSeconds: number; maxOutputBytes?: number; graceMs?: number; sandbox?: Sandbox; gate?: string };
 
 /**
  * Runs `command` with `/bin/sh -c` in `cwd`. Resolves with how it ended; never rejects for the
@@ -44,7 +47,8 @@ export function runCommand(command: string, opts: CommandOptions, signal?: Abort
   const paths = [opts.cwd, ...(home && home !== opts.cwd ? [home] : [])];
   // The runner's npm cache is not the sandbox user's to write: npm gets one in the command's HOME.
   const env = home && opts.env.npm_config_cache ? { ...opts.env, npm_config_cache: `${home}/.npm` } : opts.env;
-  return sandbox.withUser(paths, (user) => spawnCommand(command, { ...opts, env }, signal, { user, killAll: () => sandbox.killAll(user.uid) }), signal);
+  const where = { paths, ...(opts.gate ? { gate: opts.gate } : {}) };
+  return sandbox.withUser(where, (user) => spawnCommand(command, { ...opts, env }, signal, { user, killAll: () => sandbox.killAll(user.uid) }), signal);
 }
 
 function spawnCommand(

@@ -64,10 +64,10 @@ export async function freshWorkDir(parent: string, jobId: string, index: number,
   }
   await searchableByOthers(parent);
   const dir = join(parent, `${prefix}${attempt}`);
-  // Searchable but not listable by others: a sandboxed command reaches its checkout and HOME
-  // inside, and nothing else of the runner's (git's HOME and directories are 0700).
+  // Closed to other users: a sandboxed command's uid gets to pass (0710, its group) only while
+  // it runs (runner/sandbox.ts), and reaches its checkout and HOME, nothing else of the runner's.
   await mkdir(dir, { recursive: true, mode: 0o711 });
-  await chmod(dir, 0o711);
+  await chmod(dir, 0o710);
   return dir;
 }
 

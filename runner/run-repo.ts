@@ -275,7 +275,8 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
   const cmdHome = join(ctx.dir, "cmd-home");
   await mkdir(cmdHome, { recursive: true });
   const extraEnv = { CODY_JOB_ID: job.jobId, CODY_REPOSITORY: repository };
-  const sandbox = deps.sandbox ? { sandbox: deps.sandbox } : {};
+  // Only the command's uid may pass the repository's directory while it runs (see freshWorkDir).
+  const sandbox = deps.sandbox ? { sandbox: deps.sandbox, gate: ctx.dir } : {};
   const cmdEnv = commandEnv(deps.baseEnv ?? process.env, cmdHome, extraEnv);
   const verify = job.verify
     ? async (s: AbortSignal): Promise<VerifyOutcome> => {

@@ -125,6 +125,27 @@ describe("sandbox users (needs root: fails, does not skip, when not root)", () =
     for (let uid = FIRST; uid < FIRST + 3; uid++) expect(processesOf(uid)).toEqual([]);
   });
 
+  it("as root: a gated repository directory is closed to every other command, during and after its own", async () => {
+    requireRoot();
+    const gates = ["g1", "g2"].map((n) => {
+      const g = freshDir(n);
+      chmodSync(g, 0o710);
+      mkdirSync(join(g, "repo"));
+      writeFileSync(join(g, "repo", "private.txt"), "private of " + n);
+      return g;
+    });
+    const run = (i: number, command: string) =>
+      runCommand(command, { cwd: join(gates[i]!, "repo"), env: { PATH: process.env.PATH, HOME: join(gates[i]!, "home") }, timeoutSeconds: 30, sandbox, gate: gates[i]! });
+    // g1's command is still running while g2's tries to read g1's checkout.
+    const first = run(0, "cat private.txt; sleep 1");
+    const second = await run(1, `sleep 0.3; cat ${gates[0]}/repo/private.txt; ls ${gates[0]}; cat private.txt`);
+    expect((await first).output).toContain("private of g1");
+    expect(second.output).toMatch(/Permission denied/);
+    expect(second.output).not.toContain("private of g1");
+    expect(second.output).toContain("private of g2");
+    for (const g of gates) expect(statSync(g)).toMatchObject({ uid: 0, gid: 0 });
+  });
+
   it("as root: killAll leaves other uids alone", async () => {
     requireRoot();
     const other = spawn("sleep", ["30"], { uid: FIRST + 5, gid: FIRST + 5, stdio: "ignore" });

@@ -15,7 +15,7 @@
  */
 import { spawn } from "node:child_process";
 import { constants } from "node:fs";
-import { lchown, lstat, mkdir, open, readdir, readFile, rename, rm, unlink, link, stat } from "node:fs/promises";
+import { chmod, lchown, lstat, mkdir, open, readdir, readFile, rename, rm, unlink, link, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 
 /** The numeric identity a command runs as. */
@@ -25,12 +25,15 @@ export type SandboxUser = { uid: number; gid: number };
 export type Sandbox = {
   /**
    * Leases a free uid, makes `paths` (created when missing) owned by it, and calls `fn` with it.
+   * `gate`, a directory of the runner's above them (mode 0710), lets only that uid's group pass
+   * while `fn` runs, so no other user's command reaches what is inside (another repository's
+   * checkout, git's HOME).
    * Afterwards — whether `fn` resolved or threw — every process of the uid is killed, what the
    * uid owns in /tmp, /var/tmp and /dev/shm is removed, `paths` are owned by the runner again,
    * and the lease is released. Throws when no uid is free within `waitMs` or a path cannot be
    * reached by another user.
    */
-  withUser<T>(paths: readonly string[], fn: (user: SandboxUser) => Promise<T>, signal?: AbortSignal): Promise<T>;
+  withUser<T>(where: { paths: readonly string[]; gate?: string }, fn: (user: SandboxUser) => Promise<T>, signal?: AbortSignal): Promise<T>;
   /** Kills every process of `uid` (SIGKILL) and resolves when none is left. */
   killAll(uid: number): Promise<void>;
 };
@@ -72,19 +75,22 @@ export function newSandbox(settings: SandboxSettings): Sandbox {
 
   return {
     killAll,
-    async withUser(paths, fn, signal) {
-      for (const p of paths) {
-        await mkdir(p, { recursive: true });
-        await assertReachable(p);
-      }
+    async withUser({ paths, gate }, fn, signal) {
+      for (const p of paths) await mkdir(p, { recursive: true });
+      await assertReachable(gate ?? paths[0]!);
       const { user, release } = await lease(signal);
       try {
         // A crashed runner may have left processes of this uid behind: they must not see this command.
         await killAll(user.uid);
         for (const p of paths) await chownTree(p, user.uid, user.gid);
+        if (gate) {
+          await chmod(gate, 0o710);
+          await lchown(gate, owner.uid, user.gid);
+        }
         return await fn(user);
       } finally {
         await killAll(user.uid);
+        if (gate) await lchown(gate, owner.uid, owner.gid).catch(() => undefined);
         await removeOwnedBy(user.uid);
         for (const p of paths) await chownTree(p, owner.uid, owner.gid).catch(() => undefined);
         await release();

@@ -21,12 +21,12 @@ const MAX_OUTPUT_BYTES = 16 * 1024;
 export async function runVerify(
   command: string,
   root: string,
-  opts: { timeoutSeconds: number; env: NodeJS.ProcessEnv; home: string; extraEnv?: Record<string, string>; sandbox?: Sandbox },
+  opts: { timeoutSeconds: number; env: NodeJS.ProcessEnv; home: string; extraEnv?: Record<string, string>; sandbox?: Sandbox; gate?: string },
   signal: AbortSignal,
 ): Promise<VerifyResult> {
   const res = await runCommand(
     command,
-    { cwd: root, env: commandEnv(opts.env, opts.home, opts.extraEnv), timeoutSeconds: opts.timeoutSeconds, maxOutputBytes: MAX_OUTPUT_BYTES, ...(opts.sandbox ? { sandbox: opts.sandbox } : {}) },
+    { cwd: root, env: commandEnv(opts.env, opts.home, opts.extraEnv), timeoutSeconds: opts.timeoutSeconds, maxOutputBytes: MAX_OUTPUT_BYTES, ...(opts.sandbox ? { sandbox: opts.sandbox } : {}), ...(opts.gate ? { gate: opts.gate } : {}) },
     signal,
   );
   const tail = lastLines(res.output, 15);

@@ -157,6 +157,9 @@ export class Runner extends Construct {
         networkConfiguration: { assignPublicIp: s.assignPublicIp ? "ENABLED" : "DISABLED" },
         fargatePlatformConfiguration: { platformVersion: "LATEST" },
         runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: s.runnerArchitecture },
+        // The runner starts as root (the image's user) only to run repository commands as an
+        // unprivileged uid; an init process reaps what those commands orphaned once killed.
+        linuxParameters: { initProcessEnabled: true },
         logConfiguration: {
           logDriver: "awslogs",
           options: { "awslogs-group": this.logGroup.name, "awslogs-region": s.region, "awslogs-stream-prefix": "runner" },

@@ -152,6 +152,9 @@ describe("the default dev stack", () => {
       })),
     );
     expect(container.executionRoleArn).toBe(ref(json, "aws_iam_role", "arn", (r) => r.name === "cody-batch-dev-runner-execution"));
+    // Sandboxed commands' orphans are reaped; the image's user (root) is not overridden.
+    expect(container.linuxParameters).toEqual({ initProcessEnabled: true });
+    expect(container.user).toBeUndefined();
     expect(container.logConfiguration.options["awslogs-group"]).toBe(ref(json, "aws_cloudwatch_log_group", "name", (r) => r.name === "/aws/batch/cody-batch-dev-runner"));
     const rules = def.retry_strategy.evaluate_on_exit as Json[];
     expect(def.retry_strategy.attempts).toBe(3);
