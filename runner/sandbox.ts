@@ -89,11 +89,15 @@ export function newSandbox(settings: SandboxSettings): Sandbox {
         }
         return await fn(user);
       } finally {
-        await killAll(user.uid);
-        if (gate) await lchown(gate, owner.uid, owner.gid).catch(() => undefined);
-        await removeOwnedBy(user.uid);
-        for (const p of paths) await chownTree(p, owner.uid, owner.gid).catch(() => undefined);
-        await release();
+        try {
+          await killAll(user.uid);
+          if (gate) await lchown(gate, owner.uid, owner.gid).catch(() => undefined);
+          await removeOwnedBy(user.uid);
+          for (const p of paths) await chownTree(p, owner.uid, owner.gid).catch(() => undefined);
+        } finally {
+          // A uid whose processes survived is released too: the next lease kills them first.
+          await release();
+        }
       }
     },
   };
