@@ -169,19 +169,22 @@ function isAlive(pid: number): boolean {
 }
 
 /**
- * Kills every process whose real, effective or saved uid is `uid`: first `kill -9 -1` run as
- * that uid (the kernel signals all of them at once, so a forking process cannot escape), then
- * SIGKILL from here to anything /proc still lists, until nothing but zombies is left.
+ * Kills every process whose real, effective or saved uid is `uid`: when /proc lists any, first
+ * `kill -9 -1` run as that uid (the kernel signals all of them at once, so a forking process
+ * cannot escape), then SIGKILL from here to anything still listed, until nothing but zombies is left.
  */
 async function killAll(uid: number): Promise<void> {
-  await new Promise<void>((resolve) => {
-    const k = spawn("/bin/sh", ["-c", "kill -9 -1"], { uid, gid: uid, stdio: "ignore", env: { PATH: "/usr/bin:/bin" } });
-    k.on("error", () => resolve());
-    k.on("close", () => resolve());
-  });
   for (let pass = 0; pass < 100; pass++) {
     const left = await processesOf(uid);
     if (left.length === 0) return;
+    if (pass === 0) {
+      await new Promise<void>((resolve) => {
+        const k = spawn("/bin/sh", ["-c", "kill -9 -1"], { uid, gid: uid, stdio: "ignore", env: { PATH: "/usr/bin:/bin" } });
+        k.on("error", () => resolve());
+        k.on("close", () => resolve());
+      });
+      continue;
+    }
     for (const pid of left) {
       try {
         process.kill(pid, "SIGKILL");
@@ -196,15 +199,16 @@ async function killAll(uid: number): Promise<void> {
 
 /** Pids (not zombies) whose real, effective, saved or filesystem uid is `uid`. */
 async function processesOf(uid: number): Promise<number[]> {
-  const pids: number[] = [];
-  for (const name of await readdir("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    const status = await readFile(`/proc/${name}/status`, "utf8").catch(() => "");
-    const state = /^State:\s+(\S)/m.exec(status)?.[1];
-    const uids = /^Uid:\s+(.+)$/m.exec(status)?.[1]?.split(/\s+/).map(Number) ?? [];
-    if (state && state !== "Z" && state !== "X" && uids.includes(uid)) pids.push(Number(name));
-  }
-  return pids;
+  const names = (await readdir("/proc")).filter((n) => /^\d+$/.test(n));
+  const found = await Promise.all(
+    names.map(async (name) => {
+      const status = await readFile(`/proc/${name}/status`, "utf8").catch(() => "");
+      const state = /^State:\s+(\S)/m.exec(status)?.[1];
+      const uids = /^Uid:\s+(.+)$/m.exec(status)?.[1]?.split(/\s+/).map(Number) ?? [];
+      return state && state !== "Z" && state !== "X" && uids.includes(uid) ? Number(name) : undefined;
+    }),
+  );
+  return found.filter((p): p is number => p !== undefined);
 }
 
 /** Removes what `uid` created at the top of the world-writable temporary directories. */
