@@ -229,7 +229,7 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
   const repository = row.repositoryName;
   const home = join(ctx.dir, "home");
   const checkout = join(ctx.dir, "repo");
-  await mkdir(home, { recursive: true, mode: 0o700 });
+  await mkdir(home, { recursive: true });
   const forge = deps.forgeFor?.(repository) ?? {};
   const ws: Workspace = newWorkspace({ dir: checkout, home, ...(forge.gitToken ? { token: forge.gitToken } : {}) });
   const url = `${deps.settings.gitBaseUrl}/${repository}.git`;
@@ -270,17 +270,14 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
   if (refused) return refused;
   state.status = "RUNNING";
   state.step = "change";
-  // The person's commands get a HOME of their own, never git's (`home`); with a sandbox it is
-  // owned by the command's uid while it runs.
-  const cmdHome = join(ctx.dir, "cmd-home");
-  await mkdir(cmdHome, { recursive: true });
   const extraEnv = { CODY_JOB_ID: job.jobId, CODY_REPOSITORY: repository };
-  // Only the command's uid may pass the repository's directory while it runs (see freshWorkDir).
+  // With a sandbox the checkout and `home` belong to the command's uid while it runs, and only
+  // that uid may pass the repository's directory meanwhile (see freshWorkDir).
   const sandbox = deps.sandbox ? { sandbox: deps.sandbox, gate: ctx.dir } : {};
-  const cmdEnv = commandEnv(deps.baseEnv ?? process.env, cmdHome, extraEnv);
+  const cmdEnv = commandEnv(deps.baseEnv ?? process.env, home, extraEnv);
   const verify = job.verify
     ? async (s: AbortSignal): Promise<VerifyOutcome> => {
-        const v = await runVerify(job.verify!, checkout, { timeoutSeconds: deps.settings.scriptTimeoutSeconds, env: deps.baseEnv ?? process.env, home: cmdHome, extraEnv, ...sandbox }, s);
+        const v = await runVerify(job.verify!, checkout, { timeoutSeconds: deps.settings.scriptTimeoutSeconds, env: deps.baseEnv ?? process.env, home, extraEnv, ...sandbox }, s);
         return v.reason ? { ...v, reason: redact(v.reason, deps.settings.secrets) } : v;
       }
     : undefined;

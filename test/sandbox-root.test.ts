@@ -218,7 +218,7 @@ describe("a hostile repository against the sandboxed commands (needs root: fails
       expect(uid, loot("id")).toBeGreaterThanOrEqual(61000);
       expect(uid).toBeLessThan(61016);
       expect(loot("id")).toMatch(/^Groups:\s*$/m);
-      expect(loot("id")).toMatch(/HOME=.*cmd-home/);
+      expect(loot("id")).toMatch(/^HOME=.*\/cody-j-[^/]+\/home$/m);
       expect(loot("proc1-environ")).toMatch(/Permission denied/);
       // The command's own shell is readable (its environment is the filtered one); the runner above it is not.
       expect(loot("parent-environ")).toContain("CODY_JOB_ID=");
