@@ -1,7 +1,7 @@
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { startFakeSecretsManager, type FakeSecretsManager } from "../test/fakes/secrets-manager.ts";
-import { clearSecretsCache, resolveSecrets } from "./secrets.ts";
+import { clearSecretsCache, forgetSecrets, resolveSecrets } from "./secrets.ts";
 
 const arn = (name: string) => `arn:aws:secretsmanager:us-east-1:000000000000:secret:cody-batch-dev-${name}-AbCdEf`;
 
@@ -75,4 +75,13 @@ it.for([
   expect(`${cause.name} ${cause.message}`).toContain(tc.cause);
   fake.secrets.set(arn(tc.secret), "now-set");
   expect((await resolveSecrets(env, client)).GITHUB_TOKEN).toBe("now-set");
+});
+
+it("forgets every secret variable and its ARN once the config holds them, and nothing else", async () => {
+  const env: NodeJS.ProcessEnv = { SLACK_SIGNING_SECRET_SECRET_ARN: arn("slack-signing-secret"), GITHUB_TOKEN: "ghp_x", CLAUDE_API_KEY: "sk-ant-x", PATH: "/bin", AWS_REGION: "eu-west-1" };
+  const resolved = await resolveSecrets(env, client);
+  expect(resolved.SLACK_SIGNING_SECRET).toBe("signing-from-secrets-manager");
+  forgetSecrets(resolved);
+  forgetSecrets(env);
+  for (const e of [env, resolved]) expect(Object.keys(e).sort()).toEqual(["AWS_REGION", "PATH"]);
 });
