@@ -63,6 +63,11 @@ describe("SANDBOX_UIDS", () => {
     expect(() => loadConfig({ SANDBOX_UIDS: v })).toThrow(ConfigError);
     expect(() => loadConfig({ SANDBOX_UIDS: v })).toThrow(/^SANDBOX_UIDS: must be a uid range/);
   });
+  it("not root: no sandbox (commands run as before), and the log says why", () => {
+    const warnings: string[] = [];
+    expect(sandboxFor({ uids: { firstUid: FIRST, count: 1 } }, (m) => warnings.push(m), 1000)).toBeUndefined();
+    expect(warnings).toEqual([expect.stringMatching(/^the runner is not root: .*can read its environment/)]);
+  });
   it("off: no sandbox, and the log says why", () => {
     const warnings: string[] = [];
     expect(sandboxFor({}, (m) => warnings.push(m))).toBeUndefined();

@@ -105,14 +105,19 @@ export function newSandbox(settings: SandboxSettings): Sandbox {
 
 /**
  * The sandbox of this process: undefined (commands run as the runner's own user, as before)
- * when `uids` is undefined (SANDBOX_UIDS=off) or the process is not root, which `warn` reports.
+ * when `uids` is undefined (SANDBOX_UIDS=off) or the process (`uid`) is not root, which `warn`
+ * reports.
  */
-export function sandboxFor(opts: { uids?: { firstUid: number; count: number }; lockDir?: string }, warn: (msg: string) => void): Sandbox | undefined {
+export function sandboxFor(
+  opts: { uids?: { firstUid: number; count: number }; lockDir?: string },
+  warn: (msg: string) => void,
+  uid: number | undefined = process.getuid?.(),
+): Sandbox | undefined {
   if (!opts.uids) {
     warn("SANDBOX_UIDS=off: scripts, verify commands and run_checks run as the runner's own user and can read its environment");
     return undefined;
   }
-  if (typeof process.getuid !== "function" || process.getuid() !== 0) {
+  if (uid !== 0) {
     warn("the runner is not root: scripts, verify commands and run_checks run as the runner's own user and can read its environment (run as root to give each command an unprivileged uid)");
     return undefined;
   }
