@@ -5,7 +5,7 @@
  * not root these tests FAIL, they do not skip.
  */
 import { spawn } from "node:child_process";
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -81,8 +81,12 @@ describe("sandbox users (needs root: fails, does not skip, when not root)", () =
     const cwd = freshDir("own");
     const home = join(base, "own-home");
     writeFileSync(join(cwd, "f.txt"), "x");
+    // A hard link to a file of the runner's outside the checkout is never given away.
+    const outside = join(base, "runner-file.txt");
+    writeFileSync(outside, "runner's");
+    linkSync(outside, join(cwd, "linked.txt"));
     const r = await runCommand(
-      'id -u; grep "^Groups:" /proc/self/status; echo new > made.txt; mkdir -p d/e; touch "$HOME/h"; stat -c %u f.txt',
+      'id -u; grep "^Groups:" /proc/self/status; echo new > made.txt; mkdir -p d/e; touch "$HOME/h"; stat -c %u f.txt; echo pwned >> linked.txt 2>/dev/null',
       { cwd, env: { PATH: process.env.PATH, HOME: home }, timeoutSeconds: 30, sandbox },
     );
     expect(r.kind).toBe("exited");
@@ -93,6 +97,7 @@ describe("sandbox users (needs root: fails, does not skip, when not root)", () =
     expect(owner).toBe(uid);
     // Back to the runner afterwards, symbolic links untouched.
     for (const p of [cwd, join(cwd, "made.txt"), join(cwd, "d", "e"), home, join(home, "h")]) expect(lstatSync(p).uid).toBe(0);
+    expect(readFileSync(outside, "utf8")).toBe("runner's");
     expect(readdirSync(lockDir)).toEqual([]);
   });
 

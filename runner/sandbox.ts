@@ -82,7 +82,7 @@ export function newSandbox(settings: SandboxSettings): Sandbox {
       try {
         // A crashed runner may have left processes of this uid behind: they must not see this command.
         await killAll(user.uid);
-        for (const p of paths) await chownTree(p, user.uid, user.gid);
+        for (const p of paths) await chownTree(p, user.uid, user.gid, true);
         if (gate) {
           await chmod(gate, 0o710);
           await lchown(gate, owner.uid, user.gid);
@@ -93,7 +93,7 @@ export function newSandbox(settings: SandboxSettings): Sandbox {
           await killAll(user.uid);
           if (gate) await lchown(gate, owner.uid, owner.gid).catch(() => undefined);
           await removeOwnedBy(user.uid);
-          for (const p of paths) await chownTree(p, owner.uid, owner.gid).catch(() => undefined);
+          for (const p of paths) await chownTree(p, owner.uid, owner.gid, false).catch(() => undefined);
         } finally {
           // A uid whose processes survived is released too: the next lease kills them first.
           await release();
@@ -228,11 +228,16 @@ async function removeOwnedBy(uid: number): Promise<void> {
   }
 }
 
-/** Changes the owner of `root` and everything under it, never following a symbolic link. */
-async function chownTree(root: string, uid: number, gid: number): Promise<void> {
+/**
+ * Changes the owner of `root` and everything under it, never following a symbolic link. Giving
+ * files away (`toSandbox`) skips hard-linked files: one could be a link to a file of the
+ * runner's elsewhere (where the kernel allows linking others' files).
+ */
+async function chownTree(root: string, uid: number, gid: number, toSandbox: boolean): Promise<void> {
   const walk = async (p: string): Promise<void> => {
-    await lchown(p, uid, gid);
     const st = await lstat(p);
+    if (toSandbox && !st.isDirectory() && st.nlink > 1) return;
+    await lchown(p, uid, gid);
     if (!st.isDirectory()) return;
     const names = await readdir(p);
     // Bounded fan-out: libuv's thread pool does the work; thousands of pending calls only queue.
