@@ -1,8 +1,11 @@
 /**
- * Path confinement for the agent's tools: every path the model names is mapped to a real path
- * inside the workspace (symlinks resolved), or refused with a reason the model can read.
+ * Path confinement for the agent's tools: every path the model names is mapped to a path inside
+ * the workspace whose every component is a real directory or file (never a symbolic link, not
+ * even a dangling one) and none of whose components is a `.git` in any spelling git itself
+ * refuses; or it is refused with a reason the model can read, naming paths only under `/repo`.
  */
-import { realpath } from "node:fs/promises";
+import { constants, type Stats } from "node:fs";
+import { lstat, mkdir, open, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 
 /** The root the system prompt names; `/repo/src/x.ts` means `<workspace>/src/x.ts`. */
@@ -13,11 +16,25 @@ export type ResolvedPath =
   | { kind: "ok"; real: string; relative: string; exists: boolean }
   | { kind: "refused"; reason: string };
 
+/** Code points HFS+ ignores when it compares names (git's `is_hfs_dotgit` list). */
+const HFS_IGNORABLE = /[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]/g;
+
+/**
+ * True when a path component `name` would be `.git` on some file system git protects against:
+ * any letter case, NTFS's trailing dots and spaces, alternate data streams (`.git::$…`) and its
+ * 8.3 short name `git~1`, HFS+'s ignorable code points, and a backslash as a separator.
+ */
+export function isGitName(name: string): boolean {
+  const first = name.replace(HFS_IGNORABLE, "").split("\\")[0]!.toLowerCase();
+  return /^(?:\.git|git~1)[. ]*(?::.*)?$/.test(first);
+}
+
 /**
  * Resolves `given` (relative to the workspace, or absolute under {@link VIRTUAL_ROOT} or under
- * the workspace's own path) to a real path inside `realRoot`, which must itself be a real path.
- * Refuses `..` escapes, absolute paths elsewhere, symlinks that lead out, and anything inside
- * `.git/`. A path that does not exist yet is resolved through its nearest existing ancestor
+ * the workspace's own path) to a path inside `realRoot`, which must itself be a real path.
+ * Refuses `..` escapes, absolute paths elsewhere, any `.git` component ({@link isGitName}), any
+ * symbolic link on the way (checked with lstat, component by component, so a dangling link is
+ * refused too) and a file used as a directory. A path that does not exist yet is `exists: false`
  * (for `create`). Never throws for a bad path; rethrows only unexpected file-system errors.
  */
 export async function resolveInWorkspace(realRoot: string, given: string): Promise<ResolvedPath> {
@@ -27,28 +44,54 @@ export async function resolveInWorkspace(realRoot: string, given: string): Promi
   if (rel === undefined) return refused(`${given} is outside the repository (use paths relative to the repository root or under ${VIRTUAL_ROOT}/)`);
   const lexical = path.resolve(realRoot, rel);
   if (!isInside(realRoot, lexical)) return refused(`${given} is outside the repository`);
+  const parts = path.relative(realRoot, lexical).split(path.sep).filter(Boolean);
+  if (parts.some(isGitName)) return refused("the .git directory is off limits (in any spelling, at any depth)");
 
-  // Walk up to the nearest existing ancestor, so links anywhere along the way are resolved.
-  let existing = lexical;
-  const rest: string[] = [];
-  let real: string | undefined;
-  for (;;) {
+  let at = realRoot;
+  for (let i = 0; i < parts.length; i++) {
+    at = path.join(at, parts[i]!);
+    const shown = parts.slice(0, i + 1).join("/");
+    let st: Stats;
     try {
-      real = await realpath(existing);
-      break;
+      st = await lstat(at);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== "ENOENT" && code !== "ENOTDIR") throw err;
-      if (existing === realRoot) return refused("the repository root is missing");
-      rest.unshift(path.basename(existing));
-      existing = path.dirname(existing);
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return ok(realRoot, parts, false);
+      throw err;
+    }
+    if (st.isSymbolicLink()) return refused(`${shown} is a symbolic link; the tools do not follow links (use the path it points to)`);
+    if (i < parts.length - 1 && !st.isDirectory()) return refused(`${shown} is not a directory`);
+  }
+  return ok(realRoot, parts, true);
+}
+
+/**
+ * Creates the missing directories of a resolved path one component at a time (mkdir never
+ * follows a link planted in between: it fails on anything that exists), refusing a component
+ * that turned into something else than a directory since it was resolved.
+ */
+export async function makeParents(realRoot: string, relative: string): Promise<void> {
+  let at = realRoot;
+  for (const part of path.dirname(relative).split(path.sep).filter((p) => p && p !== ".")) {
+    at = path.join(at, part);
+    try {
+      await mkdir(at);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      if (!(await lstat(at)).isDirectory()) throw new Error(`${path.relative(realRoot, at)} is not a directory`);
     }
   }
-  const target = rest.length > 0 ? path.join(real, ...rest) : real;
-  if (!isInside(realRoot, target)) return refused(`${given} leads outside the repository (through a symbolic link)`);
-  const relative = path.relative(realRoot, target);
-  if (relative.split(path.sep)[0] === ".git") return refused("the .git directory is off limits");
-  return { kind: "ok", real: target, relative: relative === "" ? "." : relative, exists: rest.length === 0 };
+}
+
+/**
+ * Opens a resolved file without following a link at its last component (O_NOFOLLOW): for
+ * reading (non-blocking, so a FIFO cannot hang the tool), for replacing an existing file (not
+ * truncated: the caller checks it first), or for
+ * creating a new one (O_EXCL: fails when anything, a dangling link included, is already there).
+ */
+export function openNoFollow(real: string, mode: "read" | "replace" | "create"): Promise<FileHandle> {
+  const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = constants;
+  const flags = mode === "read" ? O_RDONLY | O_NOFOLLOW | O_NONBLOCK : mode === "replace" ? O_WRONLY | O_NOFOLLOW : O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
+  return open(real, flags, 0o644);
 }
 
 /** The workspace-relative form of a model path, or undefined for an absolute path elsewhere. */
@@ -66,6 +109,15 @@ function toRelative(realRoot: string, given: string): string | undefined {
 export function isInside(root: string, p: string): boolean {
   const r = path.relative(root, p);
   return r === "" || (r !== ".." && !r.startsWith(`..${path.sep}`) && !path.isAbsolute(r));
+}
+
+/** `text` with the workspace's real path shown as {@link VIRTUAL_ROOT}, so no answer reveals it. */
+export function hideRoot(text: string, realRoot: string): string {
+  return text.split(realRoot).join(VIRTUAL_ROOT);
+}
+
+function ok(realRoot: string, parts: string[], exists: boolean): ResolvedPath {
+  return { kind: "ok", real: path.join(realRoot, ...parts), relative: parts.length === 0 ? "." : parts.join("/"), exists };
 }
 
 function refused(reason: string): ResolvedPath {

@@ -1,16 +1,18 @@
 /**
  * The agent's tools, as data plus a function: Anthropic's text editor
  * (`str_replace_based_edit_tool`), `search` (git grep) and `run_checks` (the job's verify command).
- * Every path goes through {@link resolveInWorkspace}; a tool answers a bad call with
- * `{ ok: false, content: why }` and never throws for the model's mistakes.
+ * Every path goes through {@link resolveInWorkspace} and every file is opened without following
+ * links (O_NOFOLLOW, O_EXCL for new files); a tool answers a bad call with
+ * `{ ok: false, content: why }`, never throws for the model's mistakes, and never shows the
+ * workspace's real path (only `/repo/...`).
  */
 import { execFile } from "node:child_process";
-import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { lstat, readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { commandEnv } from "../command.ts";
-import { resolveInWorkspace, VIRTUAL_ROOT } from "./paths.ts";
+import { hideRoot, makeParents, openNoFollow, resolveInWorkspace, VIRTUAL_ROOT } from "./paths.ts";
 
 /** What a tool call gives back to the model. `ok: false` becomes `is_error: true`. */
 export type ToolOutput = { ok: boolean; content: string };
@@ -31,6 +33,11 @@ export type ToolsInput = {
   /** Real path (symlinks resolved) of the checkout. */
   root: string;
   maxFileBytes: number;
+  /**
+   * The runner's own git directory for this checkout (runner/workspace.ts): `search` runs git
+   * with it, so nothing a script wrote into the checkout's `.git` configures that git.
+   */
+  gitDir?: string;
   verify?: (signal: AbortSignal) => Promise<{ ok: boolean; output: string }>;
 };
 
@@ -63,7 +70,23 @@ const searchInput = z.object({
 export function newTools(input: ToolsInput): Tool[] {
   const tools: Tool[] = [editorTool(input), searchTool(input)];
   if (input.verify) tools.push(checksTool(input.verify));
-  return tools;
+  return tools.map((t) => hidingRoot(t, input.root));
+}
+
+/** `tool` whose answers and errors show the workspace as /repo, never its real path. */
+function hidingRoot(tool: Tool, root: string): Tool {
+  return {
+    ...tool,
+    async run(raw, signal) {
+      try {
+        const out = await tool.run(raw, signal);
+        return { ok: out.ok, content: hideRoot(out.content, root) };
+      } catch (err) {
+        if (signal.aborted) throw err;
+        return fail(hideRoot(`${tool.name} failed: ${err instanceof Error ? err.message : String(err)}`, root));
+      }
+    },
+  };
 }
 
 /** Parses `raw` with `tool.inputSchema` and runs it; a schema mismatch or a throw becomes a tool error. */
@@ -95,17 +118,16 @@ function editorTool(input: ToolsInput): Tool {
       switch (cmd.command) {
         case "view": {
           if (!target.exists) return fail(`${shown} does not exist`);
-          const st = await stat(target.real);
-          if (st.isDirectory()) return ok(await listDirectory(target.real, shown));
-          const read = await readText(target.real, st.size, input.maxFileBytes, shown);
+          if ((await lstat(target.real)).isDirectory()) return ok(await listDirectory(target.real, shown));
+          const read = await readText(target, input.maxFileBytes);
           if (read.kind === "refused") return fail(read.reason);
           return viewFile(read.text, shown, cmd.view_range ?? undefined);
         }
         case "create": {
           if (Buffer.byteLength(cmd.file_text) > input.maxFileBytes) return fail(`file_text is larger than the ${input.maxFileBytes}-byte limit`);
-          if (target.exists && (await stat(target.real)).isDirectory()) return fail(`${shown} is a directory`);
-          await mkdir(path.dirname(target.real), { recursive: true });
-          await writeFile(target.real, cmd.file_text);
+          if (target.exists && !(await lstat(target.real)).isFile()) return fail(`${shown} is not a regular file`);
+          const written = await writeText(input.root, target, cmd.file_text);
+          if (written) return fail(written);
           return ok(`${target.exists ? "Overwrote" : "Created"} ${shown}`);
         }
         case "str_replace": {
@@ -118,7 +140,8 @@ function editorTool(input: ToolsInput): Tool {
           const at = read.text.indexOf(cmd.old_str);
           const next = read.text.slice(0, at) + (cmd.new_str ?? "") + read.text.slice(at + cmd.old_str.length);
           if (Buffer.byteLength(next) > input.maxFileBytes) return fail(`the result would exceed the ${input.maxFileBytes}-byte limit`);
-          await writeFile(target.real, next);
+          const written = await writeText(input.root, target, next);
+          if (written) return fail(written);
           const line = read.text.slice(0, at).split("\n").length;
           return ok(`Edited ${shown}.\n${snippet(next, line, (cmd.new_str ?? "").split("\n").length)}`);
         }
@@ -135,7 +158,8 @@ function editorTool(input: ToolsInput): Tool {
           lines.splice(cmd.insert_line, 0, ...added);
           const next = lines.join("\n");
           if (Buffer.byteLength(next) > input.maxFileBytes) return fail(`the result would exceed the ${input.maxFileBytes}-byte limit`);
-          await writeFile(target.real, next);
+          const written = await writeText(input.root, target, next);
+          if (written) return fail(written);
           return ok(`Inserted ${added.length} line(s) after line ${cmd.insert_line} of ${shown}.\n${snippet(next, cmd.insert_line + 1, added.length)}`);
         }
       }
@@ -161,7 +185,7 @@ function searchTool(input: ToolsInput): Tool {
         if (!target.exists) return fail(`${target.relative} does not exist`);
         args.push(`:(literal)${target.relative}`);
       }
-      const res = await git(args, input.root, signal);
+      const res = await git(args, input.root, input.gitDir, signal);
       if (res.code === 1 && res.stdout === "") return ok("No matches.");
       if (res.code !== 0) return fail(`search failed: ${res.stderr.trim().slice(0, 500) || `git grep exited with ${res.code}`}`);
       const lines = res.stdout.split("\n").filter(Boolean);
@@ -199,7 +223,7 @@ async function listDirectory(real: string, shown: string): Promise<string> {
         return;
       }
       const r = rel ? `${rel}/${e.name}` : e.name;
-      out.push(e.isDirectory() ? `${r}/` : r);
+      out.push(e.isDirectory() ? `${r}/` : e.isSymbolicLink() ? `${r} (symbolic link, not followed)` : r);
       if (e.isDirectory() && depth < 2) await walk(path.join(dir, e.name), r, depth + 1);
     }
   };
@@ -209,19 +233,64 @@ async function listDirectory(real: string, shown: string): Promise<string> {
 }
 
 type TextRead = { kind: "ok"; text: string } | { kind: "refused"; reason: string };
+type Target = { real: string; relative: string; exists: boolean };
 
-async function readText(real: string, size: number, max: number, shown: string): Promise<TextRead> {
-  if (size > max) return { kind: "refused", reason: `${shown} is ${size} bytes, above the ${max}-byte limit; use search to find what you need` };
-  const buf = await readFile(real);
-  if (buf.subarray(0, 8192).includes(0)) return { kind: "refused", reason: `${shown} is a binary file` };
-  return { kind: "ok", text: buf.toString("utf8") };
+/** Reads a regular file (never through a link, never a FIFO or device) as UTF-8 text within `max` bytes. */
+async function readText(target: Target, max: number): Promise<TextRead> {
+  const shown = target.relative;
+  let fh;
+  try {
+    fh = await openNoFollow(target.real, "read");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ELOOP") return { kind: "refused", reason: `${shown} is a symbolic link; the tools do not follow links` };
+    throw err;
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) return { kind: "refused", reason: `${shown} is not a regular file` };
+    if (st.nlink > 1) return { kind: "refused", reason: `${shown} has several hard links; the tools do not use it` };
+    if (st.size > max) return { kind: "refused", reason: `${shown} is ${st.size} bytes, above the ${max}-byte limit; use search to find what you need` };
+    const buf = await fh.readFile();
+    if (buf.subarray(0, 8192).includes(0)) return { kind: "refused", reason: `${shown} is a binary file` };
+    return { kind: "ok", text: buf.toString("utf8") };
+  } finally {
+    await fh.close();
+  }
 }
 
-async function readForEdit(target: { real: string; relative: string; exists: boolean }, max: number): Promise<TextRead> {
+async function readForEdit(target: Target, max: number): Promise<TextRead> {
   if (!target.exists) return { kind: "refused", reason: `${target.relative} does not exist; use create` };
-  const st = await stat(target.real);
-  if (!st.isFile()) return { kind: "refused", reason: `${target.relative} is not a file` };
-  return readText(target.real, st.size, max, target.relative);
+  return readText(target, max);
+}
+
+/**
+ * Writes `text` to the resolved file: replaces an existing regular file without following a link
+ * at its last component, or creates a new one (parents one by one, then O_EXCL). Returns a reason
+ * when the path changed into something else since it was resolved, else undefined.
+ */
+async function writeText(root: string, target: Target, text: string): Promise<string | undefined> {
+  let fh;
+  try {
+    if (!target.exists) await makeParents(root, target.relative);
+    fh = await openNoFollow(target.real, target.exists ? "replace" : "create");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ELOOP" || code === "EEXIST") return `${target.relative} changed while it was being written (a symbolic link or a new file appeared); view it again`;
+    if (code === "EISDIR") return `${target.relative} is a directory`;
+    if (err instanceof Error && / is not a directory$/.test(err.message)) return err.message;
+    throw err;
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) return `${target.relative} is not a regular file`;
+    // A hard link made by a script could lead anywhere on the same file system.
+    if (st.nlink > 1) return `${target.relative} has several hard links; the tools do not write it`;
+    await fh.truncate(0);
+    await fh.writeFile(text);
+    return undefined;
+  } finally {
+    await fh.close();
+  }
 }
 
 function viewFile(text: string, shown: string, range: number[] | undefined): ToolOutput {
@@ -257,13 +326,16 @@ function occurrences(haystack: string, needle: string): number {
   return n;
 }
 
-function git(args: string[], cwd: string, signal: AbortSignal): Promise<{ code: number; stdout: string; stderr: string }> {
+function git(args: string[], cwd: string, gitDir: string | undefined, signal: AbortSignal): Promise<{ code: number; stdout: string; stderr: string }> {
+  // No global or system git config, HOME outside the checkout, and (in the runner) the runner's own
+  // git directory: nothing in the checkout, its .git included, can configure this git.
+  const extra: Record<string, string> = { GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null" };
+  if (gitDir) Object.assign(extra, { GIT_DIR: gitDir, GIT_COMMON_DIR: gitDir, GIT_OBJECT_DIRECTORY: path.join(gitDir, "objects"), GIT_WORK_TREE: cwd });
   return new Promise((resolve) => {
     execFile(
       "git",
-      ["-c", "core.quotepath=off", "-c", "core.fsmonitor=false", ...args],
-      // No global or system git config, and HOME outside the checkout: a repository's own files cannot configure git.
-      { cwd, env: commandEnv(process.env, tmpdir(), { GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null" }), timeout: 30_000, maxBuffer: 8 * 1024 * 1024, signal },
+      ["-c", "core.quotepath=off", "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null", "-c", "safe.directory=*", ...args],
+      { cwd, env: commandEnv(process.env, tmpdir(), extra), timeout: 30_000, maxBuffer: 8 * 1024 * 1024, signal },
       (err, stdout, stderr) => {
         const code = err ? (typeof (err as { code?: unknown }).code === "number" ? ((err as { code: number }).code) : -1) : 0;
         resolve({ code, stdout: String(stdout), stderr: String(stderr || (err && code === -1 ? err.message : "")) });
