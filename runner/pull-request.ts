@@ -11,6 +11,7 @@ import { statusOf, type GitHubClient } from "../core/github.ts";
 import { redact, type Logger } from "../core/log.ts";
 import { acquirePrSlot, prRateGateDeps, type PrSlotResult } from "../core/pr-rate-gate.ts";
 import { secretValues, type Config } from "../core/config.ts";
+import { inertMarkdown } from "./change-text.ts";
 
 /** The label every Cody Batch pull request carries. */
 export const CODY_LABEL = { name: "cody-batch", color: "5319e7", description: "Opened by Cody Batch" } as const;
@@ -200,17 +201,19 @@ const BODY_MAX = 60_000; // GitHub refuses bodies over 65,536 characters
 
 /**
  * The pull request description: what was asked (instructions or script), Claude's summary,
- * the diff stats, the verify result, a link to the Slack thread, and the job marker. Pure.
+ * the diff stats, the verify result, a link to the Slack thread, and the job marker. The job's
+ * name, instructions and Claude's summary are made inert (change-text.ts: no issue references,
+ * mentions, HTML or forged marker); the script sits in a code fence. Pure.
  */
 export function pullRequestBody(input: PullRequestInput): string {
   const { job } = input;
-  const parts: string[] = [pullRequestMarker(job.jobId), `Made by **Cody Batch** for job \`${job.jobId}\` (${job.name}).`];
+  const parts: string[] = [pullRequestMarker(job.jobId), `Made by **Cody Batch** for job \`${job.jobId}\` (${inertMarkdown(job.name)}).`];
   if (job.type === "script") {
     parts.push("### Script", fenced(clip(job.script ?? "", 20_000), "sh"));
   } else {
-    parts.push("### Instructions", quoted(clip(job.prompt ?? "", 20_000)));
+    parts.push("### Instructions", quoted(inertMarkdown(clip(job.prompt ?? "", 20_000))));
   }
-  if (input.summary?.trim()) parts.push("### Summary", clip(input.summary.trim(), 15_000));
+  if (input.summary?.trim()) parts.push("### Summary", inertMarkdown(clip(input.summary.trim(), 15_000)));
   if (input.diffStats) {
     const s = input.diffStats;
     parts.push(`**Changes:** ${s.files} file${s.files === 1 ? "" : "s"}, +${s.additions} −${s.deletions}`);

@@ -22,6 +22,9 @@ import type { Logger } from "../core/log.ts";
 import { redact } from "../core/log.ts";
 import type { Notifier } from "../core/notifier.ts";
 import type { RepoFields, Store } from "../core/store.ts";
+import { matchesAllowlist, parseRepoSpec, type AllowPattern } from "../core/repo-spec.ts";
+import { commitMessage, secretReason } from "./change-text.ts";
+import { pullRequestBody } from "./pull-request.ts";
 import { commandEnv, lastLines, runCommand } from "./command.ts";
 import { runVerify } from "./verify.ts";
 import type { Sandbox } from "./sandbox.ts";
@@ -36,7 +39,7 @@ export type AgentOutcome =
 
 /** Drives Claude over a checkout. Absent when no model is configured. */
 export type ChangeAgent = (
-  input: { root: string; repository: string; instructions: string; verifyCommand?: string; verify?: (signal: AbortSignal) => Promise<VerifyOutcome> },
+  input: { root: string; /** The runner's own git directory (for git the agent runs itself). */ gitDir?: string; repository: string; instructions: string; verifyCommand?: string; verify?: (signal: AbortSignal) => Promise<VerifyOutcome> },
   signal: AbortSignal,
 ) => Promise<AgentOutcome>;
 
@@ -73,6 +76,8 @@ export type RunRepoDeps = {
     workDir?: string;
     /** Known secret values, removed from every artifact. */
     secrets: readonly string[];
+    /** ALLOWED_REPOSITORIES, checked again before cloning; empty or absent: any repository (the operator's own CLI). */
+    allowlist?: readonly AllowPattern[];
     /** Caps (issue: bounded work): changed files per repository, clone depth, checkout size, changed file size. */
     maxChangedFiles?: number;
     cloneDepth?: number;
@@ -227,11 +232,18 @@ type Ctx = { job: Job; row: RepoRow; dir: string; state: { status: RepoStatus; s
 async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Promise<RepoOutcome> {
   const { job, row, state, log } = ctx;
   const repository = row.repositoryName;
+  // A job row is data anyone with write access to the table could have made: check it again.
+  const allowlist = deps.settings.allowlist ?? [];
+  if (parseRepoSpec(repository).kind !== "ok") return { kind: "failed", reason: `${repository.slice(0, 120)} is not a repository name; the runner refused it` };
+  if (allowlist.length > 0 && !matchesAllowlist(repository, allowlist)) return { kind: "failed", reason: `${repository} is not in ALLOWED_REPOSITORIES; the runner refused it` };
+  // home: the HOME of scripts and checks; runner/: the runner's own git directory and git HOME, never theirs.
   const home = join(ctx.dir, "home");
   const checkout = join(ctx.dir, "repo");
+  const runnerDir = join(ctx.dir, "runner");
   await mkdir(home, { recursive: true });
+  await mkdir(runnerDir, { recursive: true, mode: 0o700 });
   const forge = deps.forgeFor?.(repository) ?? {};
-  const ws: Workspace = newWorkspace({ dir: checkout, home, ...(forge.gitToken ? { token: forge.gitToken } : {}) });
+  const ws: Workspace = newWorkspace({ dir: checkout, gitDir: join(runnerDir, "git"), home: join(runnerDir, "home"), ...(forge.gitToken ? { token: forge.gitToken } : {}) });
   const url = `${deps.settings.gitBaseUrl}/${repository}.git`;
 
   const cloned = await ws.clone({ url, repository, ...(job.baseBranch ? { baseBranch: job.baseBranch } : {}), depth: deps.settings.cloneDepth ?? 1 }, signal);
@@ -296,7 +308,7 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
   } else {
     if (!deps.agent) return { kind: "failed", reason: "Claude is not configured (set ANTHROPIC_API_KEY or ANTHROPIC_BASE_URL)" };
     const r = await deps.agent(
-      { root: checkout, repository, instructions: job.prompt ?? "", ...(job.verify ? { verifyCommand: job.verify } : {}), ...(verify ? { verify } : {}) },
+      { root: checkout, gitDir: ws.gitDir, repository, instructions: job.prompt ?? "", ...(job.verify ? { verifyCommand: job.verify } : {}), ...(verify ? { verify } : {}) },
       signal,
     );
     transcript = r.transcript;
@@ -309,7 +321,7 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
     if (r.kind === "aborted") throw signal.reason ?? new Error("aborted");
     if (r.kind === "failed") return { kind: "failed", reason: r.reason, fields: agentFields };
     summary = r.summary;
-    agentFields.summary = truncate(r.summary, 4000);
+    agentFields.summary = redact(truncate(r.summary, 4000), deps.settings.secrets);
   }
 
   deps.crashPoint?.("change", row);
@@ -324,7 +336,9 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
   }
 
   state.step = "commit";
-  const staged = await ws.stageAll(signal);
+  const stagedAll = await ws.stageAll(signal);
+  if (stagedAll.kind === "refused") return { kind: "failed", reason: stagedAll.reason, fields: agentFields };
+  const staged = stagedAll.files;
   if (staged === 0) return { kind: "no_changes", fields: agentFields };
   const maxFiles = deps.settings.maxChangedFiles ?? DEFAULT_MAX_CHANGED_FILES;
   if (staged > maxFiles) return { kind: "failed", reason: `the change touches ${staged} files; at most ${maxFiles} (MAX_CHANGED_FILES)`, fields: agentFields };
@@ -335,11 +349,16 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
   if (at.cancelRequested) return CANCELLED;
   if (!at.owned) throw new Error("lost the repository row before committing");
   const message = commitMessage(job, summary);
+  const inMessage = secretReason([{ where: summary ? "Claude's summary (the commit message)" : "the commit message (the job's name or script)", text: message }], deps.settings.secrets);
+  if (inMessage) return { kind: "failed", reason: inMessage, fields: agentFields };
   const commitSha = await ws.commit(message, job.createdAt, signal);
   deps.crashPoint?.("commit", row);
   const { patch, stats } = await ws.diff(cloned.baseSha, commitSha, signal);
   const diffKey = diffKeyFor(job.jobId, repository);
   await deps.artifacts.put(diffKey, redact(patch, deps.settings.secrets), "text/x-diff; charset=utf-8", signal);
+  // The stored diff is redacted; the commit is not: a change that would differ is never published.
+  const inChange = secretReason([{ where: "the change", text: await ws.addedText(cloned.baseSha, commitSha, signal) }], deps.settings.secrets);
+  if (inChange) return { kind: "failed", reason: inChange, fields: { ...agentFields, diffKey, diffStats: stats } };
   const fields: RepoFields = { ...agentFields, branch, commitSha, diffKey, diffStats: stats };
 
   if (!job.createPullRequests) return { kind: "completed", fields };
@@ -367,6 +386,11 @@ async function publish(deps: RunRepoDeps, ctx: Ctx, p: PublishInput, signal: Abo
   const { ws, forge, url, branch, fields, stats, summary, verified } = p;
   const repository = row.repositoryName;
   state.step = "push";
+  if (forge.pullRequests) {
+    const body = pullRequestBody({ job, repository, head: branch, base: p.base, ...(summary ? { summary } : {}), diffStats: stats, ...(verified ? { verify: verified } : {}) });
+    const inBody = secretReason([{ where: "the pull request description (the job's instructions or Claude's summary)", text: body }], deps.settings.secrets);
+    if (inBody) return { kind: "failed", reason: inBody, fields };
+  }
   const refused = await moveUnlessCancelled(deps, row, "RUNNING", "PUSHING", { step: "push", ...fields }, "before pushing", signal);
   if (refused) return refused;
   state.status = "PUSHING";
@@ -421,13 +445,6 @@ async function moveUnlessCancelled(
   if ((await deps.store.getRepo(row.jobId, row.repositoryName, signal))?.cancelRequested) return CANCELLED;
   throw new Error(`lost the repository row ${when}`);
 }
-
-function commitMessage(job: Job, summary: string | undefined): string {
-  const title = truncate(job.name.split("\n")[0] ?? "Batch change", 72);
-  const body = summary ? `\n\n${summary.trim()}` : job.type === "script" ? `\n\nScript:\n${truncate(job.script ?? "", 2000)}` : "";
-  return `${title}${body}\n\nCody Batch job ${job.jobId}`;
-}
-
 
 /**
  * Writes the terminal status (with its counter), then reports: the repository's reply, the

@@ -64,6 +64,7 @@ export function newRunnerDeps(config: Config, log: Logger, extras: RunnerExtras 
       heartbeatSeconds: config.heartbeatSeconds,
       ...(config.workDir ? { workDir: config.workDir } : {}),
       secrets,
+      allowlist: config.allowlist,
       ...config.limits,
     },
   };

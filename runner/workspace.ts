@@ -1,12 +1,23 @@
 /**
- * The runner's git workspace: clone (partial and shallow), branch, stage, diff, commit, push.
+ * The runner's git workspace: clone (partial and shallow), stage, diff, commit, push.
+ *
+ * Two git directories: the checkout keeps its own `.git` for scripts that want git, and the
+ * runner keeps a copy made right after the clone, outside the checkout (mode 0700), before any
+ * script or model touches anything. Every git command of the runner names that copy explicitly
+ * (GIT_DIR, GIT_COMMON_DIR, GIT_OBJECT_DIRECTORY, GIT_WORK_TREE) and turns off what could run
+ * code (`core.fsmonitor`, hooks, attribute and exclude files), so nothing in the checkout — its
+ * `.git/config`, `commondir`, hooks, alternates, `info/attributes` — can redirect the push or run
+ * anything in the runner. The runner stages the worktree against the base in its own directory:
+ * whatever a script committed, the branch holds exactly one commit above the base.
+ *
  * Credentials travel only as a per-command `http.extraheader` in the environment of that one
- * git process (GIT_CONFIG_* variables): never in a URL, `.git/config`, argv, or a log line.
+ * git process (GIT_CONFIG_* variables): never in a URL, a `.git/config`, argv, or a log line.
  */
-import { readFile, writeFile } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { chmod, cp, mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { simpleGit, type SimpleGit } from "simple-git";
 import type { DiffStats } from "../core/job.ts";
+import { isGitName } from "./agent/paths.ts";
 
 /** Supplies a token for git over HTTPS (a GitHub token or an App installation token), if any. */
 export type GitTokenSource = () => Promise<string | undefined>;
@@ -16,118 +27,150 @@ export type CloneResult =
   | { kind: "ok"; baseBranch: string; baseSha: string }
   | { kind: "failed"; reason: string };
 
+/** What staging the worktree found: the number of changed files, or why the change cannot be committed. */
+export type StageResult = { kind: "staged"; files: number } | { kind: "refused"; reason: string };
+
 export type Workspace = {
   dir: string;
+  /** The runner's own git directory (outside the checkout). */
+  gitDir: string;
   clone(opts: { url: string; repository: string; baseBranch?: string; depth?: number }, signal: AbortSignal): Promise<CloneResult>;
-  /** Creates (or resets) `branch` at HEAD and checks it out. */
-  checkoutNewBranch(branch: string, signal: AbortSignal): Promise<void>;
-  /** Stages every change (new, modified, deleted files) and returns the staged file count. */
-  stageAll(signal: AbortSignal): Promise<number>;
+  /**
+   * Stages the worktree against the base in the runner's git directory (new, modified, deleted
+   * files). Refuses paths git itself refuses (`.GIT/…`, `.git./…`), nested git repositories and
+   * submodule changes, with a reason for people.
+   */
+  stageAll(signal: AbortSignal): Promise<StageResult>;
   /** Paths (relative to the checkout) of the staged files that were added or modified, not deleted. */
   changedFiles(signal: AbortSignal): Promise<string[]>;
   /** Commits what is staged with fixed dates (so a retried runner makes the same commit) and returns its SHA. */
   commit(message: string, date: string, signal: AbortSignal): Promise<string>;
   /** The unified diff and stats between `from` and `to`. */
   diff(from: string, to: string, signal: AbortSignal): Promise<{ patch: string; stats: DiffStats }>;
+  /** What `to` adds over `from`: the added and modified paths, then every added line (binary files as text). */
+  addedText(from: string, to: string, signal: AbortSignal): Promise<string>;
   /** The commit `branch` points at on the remote, or undefined when it has no such branch (or cannot be read). */
   remoteBranchSha(url: string, branch: string, signal: AbortSignal): Promise<string | undefined>;
-  /** Force-pushes `branch` (our own `cody/<jobId>` branch: a retried runner replaces its earlier push). */
+  /** Force-pushes HEAD of the runner's git directory as `branch` (our own `cody/<jobId>`: a retried runner replaces its earlier push). */
   push(url: string, branch: string, signal: AbortSignal): Promise<{ kind: "ok" } | { kind: "failed"; reason: string }>;
 };
 
 const IDENTITY = { name: "Cody Batch", email: "cody-batch@users.noreply.github.com" };
 
+/** `-c` options of every runner git command: identity, and nothing from anywhere else that could run code. */
+const SAFE_CONFIG = [
+  `user.name=${IDENTITY.name}`,
+  `user.email=${IDENTITY.email}`,
+  "advice.detachedHead=false",
+  "init.defaultBranch=main",
+  "core.quotepath=off",
+  "core.fsmonitor=false",
+  "core.hooksPath=/dev/null",
+  "core.attributesFile=/dev/null",
+  "core.excludesFile=/dev/null",
+  "commit.gpgSign=false",
+  "submodule.recurse=false",
+  "protocol.ext.allow=never",
+  // The checkout belongs to the sandbox user once scripts run; the runner's own git still works there.
+  "safe.directory=*",
+].flatMap((kv) => ["-c", kv]);
+
 /**
- * A workspace in `dir` (empty or absent). `home` is a private HOME for git so nothing from the
- * runner's own git configuration applies.
+ * A workspace: the checkout `dir` (empty or absent), the runner's git directory `gitDir` (absent;
+ * created 0700 next to nothing the checkout can reach) and `home`, a private HOME for the
+ * runner's git (never the HOME scripts get), so no user or repository configuration applies.
  */
-export function newWorkspace(opts: { dir: string; home: string; token?: GitTokenSource; timeoutMs?: number }): Workspace {
+export function newWorkspace(opts: { dir: string; gitDir: string; home: string; token?: GitTokenSource; timeoutMs?: number }): Workspace {
   const baseEnv: Record<string, string> = {
     PATH: process.env.PATH ?? "/usr/bin:/bin",
     HOME: opts.home,
+    XDG_CONFIG_HOME: opts.home,
     GIT_TERMINAL_PROMPT: "0",
     GIT_CONFIG_NOSYSTEM: "1",
     GIT_CONFIG_GLOBAL: "/dev/null",
     LANG: "C",
   };
+  const repoEnv: Record<string, string> = {
+    ...baseEnv,
+    GIT_DIR: opts.gitDir,
+    GIT_COMMON_DIR: opts.gitDir,
+    GIT_OBJECT_DIRECTORY: join(opts.gitDir, "objects"),
+    GIT_INDEX_FILE: join(opts.gitDir, "index"),
+    GIT_WORK_TREE: opts.dir,
+  };
 
-  async function envFor(url: string): Promise<Record<string, string>> {
-    if (!/^https?:\/\//.test(url) || !opts.token) return baseEnv;
+  async function withToken(env: Record<string, string>, url: string): Promise<Record<string, string>> {
+    if (!/^https?:\/\//.test(url) || !opts.token) return env;
     const token = await opts.token();
-    if (!token) return baseEnv;
+    if (!token) return env;
     const basic = Buffer.from(`x-access-token:${token}`).toString("base64");
-    return { ...baseEnv, GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: "http.extraheader", GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}` };
+    return { ...env, GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: "http.extraheader", GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}` };
   }
 
-  let pristineConfig: string | undefined;
-  let staged: { status: string; path: string }[] | undefined;
-  const git = (env: Record<string, string>, signal: AbortSignal, cwd = opts.dir): SimpleGit =>
-    simpleGit({
-      baseDir: cwd,
-      abort: signal,
-      timeout: { block: opts.timeoutMs ?? 300_000 },
-      // Our own variables only (the guard strips any GIT_* inherited from the runner's environment).
-      allowEnvironment: Object.keys(env).filter((k) => k.startsWith("GIT_")),
-      // The credential header travels as GIT_CONFIG_COUNT/KEY/VALUE of this one process.
-      // core.hooksPath and GIT_CONFIG_GLOBAL point at /dev/null, which simple-git guards too.
-      unsafe: { allowUnsafeHooksPath: true, allowUnsafeConfigPaths: true, ...(env.GIT_CONFIG_COUNT ? { allowUnsafeConfigEnvCount: true } : {}) },
-      // Hooks a script may have written never run inside our git commands.
-      config: [`user.name=${IDENTITY.name}`, `user.email=${IDENTITY.email}`, "advice.detachedHead=false", "init.defaultBranch=main", "core.hooksPath=/dev/null"],
-    }).env(env);
+  const git = (args: string[], env: Record<string, string>, signal: AbortSignal, cwd = opts.gitDir) =>
+    runGit([...SAFE_CONFIG, ...args], { cwd, env, signal, timeoutMs: opts.timeoutMs ?? 300_000 });
+
+  let staged: StagedEntry[] | undefined;
+  const readStaged = async (signal: AbortSignal) => parseRaw(await git(["diff", "--cached", "--raw", "-z", "--no-renames", "--no-abbrev"], repoEnv, signal));
 
   return {
     dir: opts.dir,
+    gitDir: opts.gitDir,
 
     async clone({ url, repository, baseBranch, depth }, signal) {
-      const args = ["--no-tags", "--single-branch", "--depth", String(depth ?? 1), "--filter=blob:none"];
+      const args = ["clone", "--no-tags", "--single-branch", "--depth", String(depth ?? 1), "--filter=blob:none"];
       if (baseBranch) args.push("--branch", baseBranch);
       try {
-        await git(await envFor(url), signal, "/").clone(url, opts.dir, args);
-        pristineConfig = await readFile(join(opts.dir, ".git", "config"), "utf8");
+        await git([...args, "--", url, opts.dir], await withToken(baseEnv, url), signal, "/");
       } catch (err) {
         if (signal.aborted) throw err;
         return { kind: "failed", reason: cloneReason(errorText(err), repository, baseBranch) };
       }
-      // Spawning git dominates on small repositories: read HEAD from .git when it is plain, ask git otherwise.
-      let { sha: baseSha, branch: head } = await readHead(opts.dir);
+      // Nothing has run in the checkout yet: its .git is exactly what the clone wrote. The runner
+      // keeps a copy of its own (not hard links: the checkout's files will belong to the sandbox user).
+      await mkdir(join(opts.gitDir, ".."), { recursive: true, mode: 0o700 });
+      await cp(join(opts.dir, ".git"), opts.gitDir, { recursive: true, verbatimSymlinks: true });
+      await chmod(opts.gitDir, 0o700);
+      await mkdir(opts.home, { recursive: true, mode: 0o700 });
+      // Spawning git dominates on small repositories: read HEAD from the git directory when it is plain, ask git otherwise.
+      let { sha: baseSha, branch: head } = await readHead(opts.gitDir);
       if (!baseSha || !head) {
         try {
-          [baseSha = "", head = ""] = (await git(baseEnv, signal).raw(["rev-parse", "HEAD", "--abbrev-ref", "HEAD"])).trim().split("\n").map((l) => l.trim());
+          [baseSha = "", head = ""] = (await git(["rev-parse", "HEAD", "--abbrev-ref", "HEAD"], repoEnv, signal)).trim().split("\n").map((l) => l.trim());
         } catch {
           return { kind: "failed", reason: `${repository} is empty (no commits on its default branch)` };
         }
       }
-      const branch = baseBranch ?? head;
-      return { kind: "ok", baseBranch: branch, baseSha };
-    },
-
-    async checkoutNewBranch(branch, signal) {
-      await git(baseEnv, signal).raw(["checkout", "-B", branch]);
+      return { kind: "ok", baseBranch: baseBranch ?? head, baseSha };
     },
 
     async stageAll(signal) {
-      const g = git(baseEnv, signal);
-      await g.raw(["add", "--all"]);
-      staged = parseNameStatus(await g.raw(["diff", "--cached", "--name-status", "--no-renames", "-z"]));
-      return staged.length;
+      // Untracked paths as git sees them (ignored ones left out): a nested repository shows as "dir/".
+      const untracked = (await git(["ls-files", "--others", "--exclude-standard", "-z"], repoEnv, signal)).split("\0").filter(Boolean);
+      for (const p of untracked) {
+        if (p.endsWith("/")) return { kind: "refused", reason: `the change adds a nested git repository at ${clip(p.slice(0, -1))} (Cody Batch does not commit nested repositories or submodules; remove its .git or ignore it)` };
+        if (p.split("/").some(isGitName)) return { kind: "refused", reason: `the change creates ${clip(p)}, a path git refuses to commit (a .git directory in another spelling)` };
+      }
+      await git(["add", "--all", "--", "."], repoEnv, signal);
+      staged = await readStaged(signal);
+      const gitlink = staged.find((e) => e.newMode === "160000" || e.oldMode === "160000");
+      if (gitlink) return { kind: "refused", reason: `the change touches the submodule ${clip(gitlink.path)} (Cody Batch does not commit submodule changes)` };
+      return { kind: "staged", files: staged.length };
     },
 
     async changedFiles(signal) {
-      if (!staged) staged = parseNameStatus(await git(baseEnv, signal).raw(["diff", "--cached", "--name-status", "--no-renames", "-z"]));
+      staged ??= await readStaged(signal);
       return staged.filter((f) => f.status !== "D").map((f) => f.path);
     },
 
     async commit(message, date, signal) {
-      const env = { ...baseEnv, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date };
-      const g = git(env, signal);
-      await g.raw(["commit", "--no-verify", "--no-gpg-sign", "-q", "-m", message]);
-      return (await readHead(opts.dir)).sha ?? (await g.revparse(["HEAD"])).trim();
+      await git(["commit", "--no-verify", "--no-gpg-sign", "-q", "-m", message], { ...repoEnv, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date }, signal);
+      return (await readHead(opts.gitDir)).sha ?? (await git(["rev-parse", "HEAD"], repoEnv, signal)).trim();
     },
 
     async diff(from, to, signal) {
-      const g = git(baseEnv, signal);
       // One git process: numstat lines, an empty line, then the patch exactly as plain `git diff` prints it.
-      const out = await g.raw(["diff", "--no-color", "--no-ext-diff", "--numstat", "--patch", from, to]);
+      const out = await git(["diff", "--no-color", "--no-ext-diff", "--no-textconv", "--numstat", "--patch", from, to], repoEnv, signal);
       const cut = out.indexOf("\n\n");
       const numstat = cut >= 0 ? out.slice(0, cut) : out;
       const patch = cut >= 0 ? out.slice(cut + 2) : "";
@@ -141,9 +184,16 @@ export function newWorkspace(opts: { dir: string; home: string; token?: GitToken
       return { patch, stats };
     },
 
+    async addedText(from, to, signal) {
+      const names = await git(["diff", "--name-only", "-z", "--no-renames", "--diff-filter=AM", from, to], repoEnv, signal);
+      const patch = await git(["diff", "--text", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames", "-U0", from, to], repoEnv, signal);
+      const added = patch.split("\n").filter((l) => l.startsWith("+") && !l.startsWith("+++ ")).map((l) => l.slice(1));
+      return [...names.split("\0").filter(Boolean), ...added].join("\n");
+    },
+
     async remoteBranchSha(url, branch, signal) {
       try {
-        const out = await git(await envFor(url), signal).raw(["ls-remote", "--heads", url, `refs/heads/${branch}`]);
+        const out = await git(["ls-remote", "--heads", url, `refs/heads/${branch}`], await withToken(repoEnv, url), signal);
         const sha = out.trim().split(/\s+/)[0];
         return sha && /^[0-9a-f]{40}$/.test(sha) ? sha : undefined;
       } catch (err) {
@@ -154,10 +204,7 @@ export function newWorkspace(opts: { dir: string; home: string; token?: GitToken
 
     async push(url, branch, signal) {
       try {
-        // The person's script could have edited .git/config (url.*.insteadOf, http.proxy, include …)
-        // to send our credential elsewhere: push with the configuration the clone wrote.
-        if (pristineConfig !== undefined) await writeFile(join(opts.dir, ".git", "config"), pristineConfig);
-        await git(await envFor(url), signal).raw(["push", "--force", "--no-verify", url, `HEAD:refs/heads/${branch}`]);
+        await git(["push", "--force", "--no-verify", "--no-recurse-submodules", url, `HEAD:refs/heads/${branch}`], await withToken(repoEnv, url), signal);
         return { kind: "ok" };
       } catch (err) {
         if (signal.aborted) throw err;
@@ -167,24 +214,43 @@ export function newWorkspace(opts: { dir: string; home: string; token?: GitToken
   };
 }
 
-/** `git diff --name-status -z` output as entries (renames are off, so one path each). */
-function parseNameStatus(out: string): { status: string; path: string }[] {
+/**
+ * Runs git and resolves with its stdout; rejects with an Error whose message is git's stderr
+ * (never its command line: it may hold a URL), or the abort/timeout reason.
+ */
+function runGit(args: string[], opts: { cwd: string; env: Record<string, string>; signal: AbortSignal; timeoutMs: number }): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile("git", args, { cwd: opts.cwd, env: opts.env, signal: opts.signal, timeout: opts.timeoutMs, maxBuffer: 512 * 1024 ** 2, encoding: "utf8" }, (err, stdout, stderr) => {
+      if (!err) return resolve(stdout);
+      const killed = (err as { killed?: boolean }).killed && !opts.signal.aborted;
+      reject(new Error(killed ? `git timed out after ${opts.timeoutMs} ms` : String(stderr).trim() || `git exited with ${String((err as { code?: unknown }).code)}`, { cause: err }));
+    });
+  });
+}
+
+type StagedEntry = { status: string; path: string; oldMode: string; newMode: string };
+
+/** `git diff --raw -z --no-renames` output (`:old new sha sha status\0path\0`) as entries. */
+function parseRaw(out: string): StagedEntry[] {
   const parts = out.split("\0").filter(Boolean);
-  const entries: { status: string; path: string }[] = [];
-  for (let i = 0; i + 1 < parts.length; i += 2) entries.push({ status: parts[i]!, path: parts[i + 1]! });
+  const entries: StagedEntry[] = [];
+  for (let i = 0; i + 1 < parts.length; i += 2) {
+    const [oldMode = "", newMode = "", , , status = ""] = parts[i]!.replace(/^:/, "").split(" ");
+    entries.push({ status, path: parts[i + 1]!, oldMode, newMode });
+  }
   return entries;
 }
 
 /**
- * HEAD's commit and branch read from `.git` (HEAD → a loose ref, as a fresh clone and a commit
- * leave them); fields are undefined when it is not that simple (detached, packed, missing).
+ * HEAD's commit and branch read from a git directory (HEAD → a loose ref, as a fresh clone and a
+ * commit leave them); fields are undefined when it is not that simple (detached, packed, missing).
  */
-async function readHead(dir: string): Promise<{ sha?: string; branch?: string }> {
+async function readHead(gitDir: string): Promise<{ sha?: string; branch?: string }> {
   try {
-    const head = (await readFile(join(dir, ".git", "HEAD"), "utf8")).trim();
+    const head = (await readFile(join(gitDir, "HEAD"), "utf8")).trim();
     const ref = /^ref: (refs\/heads\/[^\s]+)$/.exec(head)?.[1];
     if (!ref) return {};
-    const sha = (await readFile(join(dir, ".git", ref), "utf8")).trim();
+    const sha = (await readFile(join(gitDir, ref), "utf8")).trim();
     return /^[0-9a-f]{40}$/.test(sha) ? { sha, branch: ref.slice("refs/heads/".length) } : {};
   } catch {
     return {};
@@ -193,6 +259,10 @@ async function readHead(dir: string): Promise<{ sha?: string; branch?: string }>
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+function clip(p: string): string {
+  return p.length > 200 ? `${p.slice(0, 197)}...` : p;
 }
 
 /** A short human reason for a failed clone; never quotes a URL (it could hold credentials). */

@@ -16,7 +16,7 @@ export type ClaudeOutcome =
 
 /** Runs Claude over one checkout. */
 export type ClaudeAgent = (
-  input: { root: string; repository: string; instructions: string; verify?: (signal: AbortSignal) => Promise<{ ok: boolean; output: string }> },
+  input: { root: string; gitDir?: string; repository: string; instructions: string; verify?: (signal: AbortSignal) => Promise<{ ok: boolean; output: string }> },
   signal: AbortSignal,
 ) => Promise<ClaudeOutcome>;
 

@@ -42,6 +42,8 @@ export type AgentDeps = {
 export type AgentInput = {
   /** The checkout. */
   root: string;
+  /** The runner's own git directory for the checkout (runner/workspace.ts), used by `search`. */
+  gitDir?: string;
   /** `owner/name`, for the prompt and the transcript. */
   repository: string;
   /** The job's instructions, as the person wrote them. */
@@ -70,7 +72,7 @@ export async function runAgent(deps: AgentDeps, input: AgentInput, signal: Abort
   const now = deps.now ?? Date.now;
   const deadline = now() + limits.timeLimitSeconds * 1000;
   const budget = AbortSignal.any([signal, AbortSignal.timeout(limits.timeLimitSeconds * 1000)]);
-  const tools = newTools({ root: await realpath(input.root), maxFileBytes: limits.maxFileBytes, verify: input.verify });
+  const tools = newTools({ root: await realpath(input.root), maxFileBytes: limits.maxFileBytes, verify: input.verify, ...(input.gitDir ? { gitDir: input.gitDir } : {}) });
   const system = systemPrompt(input.instructions, input.verify !== undefined);
   const transcript = newTranscript({ repository: input.repository, model, limits, system, tools: tools.map((t) => t.name) }, new Date(now()));
   const messages = transcript.messages;
