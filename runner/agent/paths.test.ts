@@ -5,6 +5,7 @@
  * and no answer reveals where the checkout really is.
  */
 import { execFileSync } from "node:child_process";
+import { cp, stat } from "node:fs/promises";
 import { link, lstat, mkdir, mkdtemp, readdir, readFile, readlink, realpath, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -165,5 +166,33 @@ describe("the text editor against a hostile checkout", () => {
     expect((await edit({ command: "str_replace", path: "lib/deep/n.ts", old_str: "one", new_str: "two" })).ok).toBe(true);
     expect(await readFile(path.join(root, "lib/deep/n.ts"), "utf8")).toBe("two\n");
     expect((await lstat(path.join(root, "lib/deep"))).isDirectory()).toBe(true);
+  });
+});
+
+describe("the search tool against a doctored .git", () => {
+  it("runs git with the runner's git directory: the checkout's .git is neither read nor needed", async () => {
+    const src = path.join(base, "src");
+    const w = path.join(base, "w");
+    const runnerGit = path.join(base, "runner-git");
+    const marker = path.join(base, "uploadpack-ran");
+    const git = (cwd: string, ...args: string[]) => execFileSync("git", ["-c", "user.name=a", "-c", "user.email=a@b", ...args], { cwd, stdio: "pipe" });
+    await mkdir(src);
+    await writeFile(path.join(src, "a.txt"), "hello\n");
+    git(src, "init", "-q");
+    git(src, "add", "a.txt");
+    git(src, "commit", "-qm", "i");
+    git(src, "config", "uploadpack.allowFilter", "true");
+    git(base, "clone", "-q", "--filter=blob:none", `file://${src}`, w);
+    await cp(path.join(w, ".git"), runnerGit, { recursive: true });
+    // What a script (or a check the model ran) can do to the checkout's own .git: an index entry
+    // whose blob is missing, read from the object store, so git lazily fetches it from "origin".
+    git(w, "update-index", "--add", "--cacheinfo", "100644,1234567890123456789012345678901234567890,evil.txt");
+    git(w, "update-index", "--assume-unchanged", "evil.txt");
+    git(w, "config", "remote.origin.uploadpack", `touch ${marker}; git-upload-pack`);
+    await writeFile(path.join(w, ".git", "HEAD"), "garbage\n");
+    const search = newTools({ root: w, gitDir: runnerGit, maxFileBytes: 4096 }).find((t) => t.name === "search")!;
+    const out = await callTool(search, { pattern: "hello" }, signal);
+    expect(out).toEqual({ ok: true, content: "a.txt:1:hello" });
+    await expect(stat(marker)).rejects.toThrow(/ENOENT/);
   });
 });
