@@ -357,7 +357,7 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
   const diffKey = diffKeyFor(job.jobId, repository);
   await deps.artifacts.put(diffKey, redact(patch, deps.settings.secrets), "text/x-diff; charset=utf-8", signal);
   // The stored diff is redacted; the commit is not: a change that would differ is never published.
-  const inChange = secretReason([{ where: "the change", text: await ws.addedText(cloned.baseSha, commitSha, signal) }], deps.settings.secrets);
+  const inChange = secretReason([{ where: "the change", text: await ws.addedText(cloned.baseSha, signal) }], deps.settings.secrets);
   if (inChange) return { kind: "failed", reason: inChange, fields: { ...agentFields, diffKey, diffStats: stats } };
   const fields: RepoFields = { ...agentFields, branch, commitSha, diffKey, diffStats: stats };
 

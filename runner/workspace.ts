@@ -47,8 +47,8 @@ export type Workspace = {
   commit(message: string, date: string, signal: AbortSignal): Promise<string>;
   /** The unified diff and stats between `from` and `to`. */
   diff(from: string, to: string, signal: AbortSignal): Promise<{ patch: string; stats: DiffStats }>;
-  /** What `to` adds over `from`: the added and modified paths, then every added line (binary files as text). */
-  addedText(from: string, to: string, signal: AbortSignal): Promise<string>;
+  /** What the commit made from the last staging adds over `base`: the added and modified paths, then every added line (binary files as text). */
+  addedText(base: string, signal: AbortSignal): Promise<string>;
   /** The commit `branch` points at on the remote, or undefined when it has no such branch (or cannot be read). */
   remoteBranchSha(url: string, branch: string, signal: AbortSignal): Promise<string | undefined>;
   /** Force-pushes HEAD of the runner's git directory as `branch` (our own `cody/<jobId>`: a retried runner replaces its earlier push). */
@@ -112,6 +112,10 @@ export function newWorkspace(opts: { dir: string; gitDir: string; home: string; 
 
   let staged: StagedEntry[] | undefined;
   const readStaged = async (signal: AbortSignal) => parseRaw(await git(["diff", "--cached", "--raw", "-z", "--no-renames", "--no-abbrev"], repoEnv, signal));
+  const changedFiles = async (signal: AbortSignal) => {
+    staged ??= await readStaged(signal);
+    return staged.filter((f) => f.status !== "D").map((f) => f.path);
+  };
 
   return {
     dir: opts.dir,
@@ -158,10 +162,7 @@ export function newWorkspace(opts: { dir: string; gitDir: string; home: string; 
       return { kind: "staged", files: staged.length };
     },
 
-    async changedFiles(signal) {
-      staged ??= await readStaged(signal);
-      return staged.filter((f) => f.status !== "D").map((f) => f.path);
-    },
+    changedFiles,
 
     async commit(message, date, signal) {
       await git(["commit", "--no-verify", "--no-gpg-sign", "-q", "-m", message], { ...repoEnv, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date }, signal);
@@ -184,11 +185,10 @@ export function newWorkspace(opts: { dir: string; gitDir: string; home: string; 
       return { patch, stats };
     },
 
-    async addedText(from, to, signal) {
-      const names = await git(["diff", "--name-only", "-z", "--no-renames", "--diff-filter=AM", from, to], repoEnv, signal);
-      const patch = await git(["diff", "--text", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames", "-U0", from, to], repoEnv, signal);
+    async addedText(base, signal) {
+      const patch = await git(["diff", "--text", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames", "-U0", base, "HEAD"], repoEnv, signal);
       const added = patch.split("\n").filter((l) => l.startsWith("+") && !l.startsWith("+++ ")).map((l) => l.slice(1));
-      return [...names.split("\0").filter(Boolean), ...added].join("\n");
+      return [...(await changedFiles(signal)), ...added].join("\n");
     },
 
     async remoteBranchSha(url, branch, signal) {
