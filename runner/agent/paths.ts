@@ -1,8 +1,9 @@
 /**
- * Path confinement for the agent's tools: every path the model names is mapped to a path inside
- * the workspace whose every component is a real directory or file (never a symbolic link, not
+ * Path confinement and file access for the agent's tools: every path the model names is mapped
+ * to a path inside the workspace whose every component is a real directory or file (never a symbolic link, not
  * even a dangling one) and none of whose components is a `.git` in any spelling git itself
  * refuses; or it is refused with a reason the model can read, naming paths only under `/repo`.
+ * Files are then read and written without following links (O_NOFOLLOW, O_EXCL for new files).
  */
 import { constants, type Stats } from "node:fs";
 import { lstat, mkdir, open, type FileHandle } from "node:fs/promises";
@@ -69,7 +70,7 @@ export async function resolveInWorkspace(realRoot: string, given: string): Promi
  * follows a link planted in between: it fails on anything that exists), refusing a component
  * that turned into something else than a directory since it was resolved.
  */
-export async function makeParents(realRoot: string, relative: string): Promise<void> {
+async function makeParents(realRoot: string, relative: string): Promise<void> {
   let at = realRoot;
   for (const part of path.dirname(relative).split(path.sep).filter((p) => p && p !== ".")) {
     at = path.join(at, part);
@@ -88,10 +89,74 @@ export async function makeParents(realRoot: string, relative: string): Promise<v
  * truncated: the caller checks it first), or for
  * creating a new one (O_EXCL: fails when anything, a dangling link included, is already there).
  */
-export function openNoFollow(real: string, mode: "read" | "replace" | "create"): Promise<FileHandle> {
+function openNoFollow(real: string, mode: "read" | "replace" | "create"): Promise<FileHandle> {
   const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = constants;
   const flags = mode === "read" ? O_RDONLY | O_NOFOLLOW | O_NONBLOCK : mode === "replace" ? O_WRONLY | O_NOFOLLOW : O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
   return open(real, flags, 0o644);
+}
+
+/** A file read as text, or why the tools will not read it. */
+export type TextRead = { kind: "ok"; text: string } | { kind: "refused"; reason: string };
+/** A path {@link resolveInWorkspace} accepted. */
+export type Target = { real: string; relative: string; exists: boolean };
+
+/** Reads a regular file (never through a link, never a FIFO or device) as UTF-8 text within `max` bytes. */
+export async function readText(target: Target, max: number): Promise<TextRead> {
+  const shown = target.relative;
+  let fh;
+  try {
+    fh = await openNoFollow(target.real, "read");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ELOOP") return { kind: "refused", reason: `${shown} is a symbolic link; the tools do not follow links` };
+    throw err;
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) return { kind: "refused", reason: `${shown} is not a regular file` };
+    if (st.nlink > 1) return { kind: "refused", reason: `${shown} has several hard links; the tools do not use it` };
+    if (st.size > max) return { kind: "refused", reason: `${shown} is ${st.size} bytes, above the ${max}-byte limit; use search to find what you need` };
+    const buf = await fh.readFile();
+    if (buf.subarray(0, 8192).includes(0)) return { kind: "refused", reason: `${shown} is a binary file` };
+    return { kind: "ok", text: buf.toString("utf8") };
+  } finally {
+    await fh.close();
+  }
+}
+
+/** {@link readText} for an edit: the file must exist. */
+export async function readForEdit(target: Target, max: number): Promise<TextRead> {
+  if (!target.exists) return { kind: "refused", reason: `${target.relative} does not exist; use create` };
+  return readText(target, max);
+}
+
+/**
+ * Writes `text` to the resolved file: replaces an existing regular file without following a link
+ * at its last component, or creates a new one (parents one by one, then O_EXCL). Returns a reason
+ * when the path changed into something else since it was resolved, else undefined.
+ */
+export async function writeText(root: string, target: Target, text: string): Promise<string | undefined> {
+  let fh;
+  try {
+    if (!target.exists) await makeParents(root, target.relative);
+    fh = await openNoFollow(target.real, target.exists ? "replace" : "create");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ELOOP" || code === "EEXIST") return `${target.relative} changed while it was being written (a symbolic link or a new file appeared); view it again`;
+    if (code === "EISDIR") return `${target.relative} is a directory`;
+    if (err instanceof Error && / is not a directory$/.test(err.message)) return err.message;
+    throw err;
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) return `${target.relative} is not a regular file`;
+    // A hard link made by a script could lead anywhere on the same file system.
+    if (st.nlink > 1) return `${target.relative} has several hard links; the tools do not write it`;
+    await fh.truncate(0);
+    await fh.writeFile(text);
+    return undefined;
+  } finally {
+    await fh.close();
+  }
 }
 
 /** The workspace-relative form of a model path, or undefined for an absolute path elsewhere. */

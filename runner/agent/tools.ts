@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { commandEnv } from "../command.ts";
-import { hideRoot, makeParents, openNoFollow, resolveInWorkspace, VIRTUAL_ROOT } from "./paths.ts";
+import { hideRoot, readForEdit, readText, resolveInWorkspace, writeText, VIRTUAL_ROOT } from "./paths.ts";
 
 /** What a tool call gives back to the model. `ok: false` becomes `is_error: true`. */
 export type ToolOutput = { ok: boolean; content: string };
@@ -230,67 +230,6 @@ async function listDirectory(real: string, shown: string): Promise<string> {
   await walk(real, shown === "." ? "" : shown, 1);
   const head = `Files and directories in ${shown === "." ? VIRTUAL_ROOT : shown}, two levels deep (hidden entries and node_modules skipped):`;
   return [head, ...out, ...(cut ? [`[listing cut at ${MAX_LISTING_ENTRIES} entries; view a subdirectory]`] : [])].join("\n");
-}
-
-type TextRead = { kind: "ok"; text: string } | { kind: "refused"; reason: string };
-type Target = { real: string; relative: string; exists: boolean };
-
-/** Reads a regular file (never through a link, never a FIFO or device) as UTF-8 text within `max` bytes. */
-async function readText(target: Target, max: number): Promise<TextRead> {
-  const shown = target.relative;
-  let fh;
-  try {
-    fh = await openNoFollow(target.real, "read");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ELOOP") return { kind: "refused", reason: `${shown} is a symbolic link; the tools do not follow links` };
-    throw err;
-  }
-  try {
-    const st = await fh.stat();
-    if (!st.isFile()) return { kind: "refused", reason: `${shown} is not a regular file` };
-    if (st.nlink > 1) return { kind: "refused", reason: `${shown} has several hard links; the tools do not use it` };
-    if (st.size > max) return { kind: "refused", reason: `${shown} is ${st.size} bytes, above the ${max}-byte limit; use search to find what you need` };
-    const buf = await fh.readFile();
-    if (buf.subarray(0, 8192).includes(0)) return { kind: "refused", reason: `${shown} is a binary file` };
-    return { kind: "ok", text: buf.toString("utf8") };
-  } finally {
-    await fh.close();
-  }
-}
-
-async function readForEdit(target: Target, max: number): Promise<TextRead> {
-  if (!target.exists) return { kind: "refused", reason: `${target.relative} does not exist; use create` };
-  return readText(target, max);
-}
-
-/**
- * Writes `text` to the resolved file: replaces an existing regular file without following a link
- * at its last component, or creates a new one (parents one by one, then O_EXCL). Returns a reason
- * when the path changed into something else since it was resolved, else undefined.
- */
-async function writeText(root: string, target: Target, text: string): Promise<string | undefined> {
-  let fh;
-  try {
-    if (!target.exists) await makeParents(root, target.relative);
-    fh = await openNoFollow(target.real, target.exists ? "replace" : "create");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ELOOP" || code === "EEXIST") return `${target.relative} changed while it was being written (a symbolic link or a new file appeared); view it again`;
-    if (code === "EISDIR") return `${target.relative} is a directory`;
-    if (err instanceof Error && / is not a directory$/.test(err.message)) return err.message;
-    throw err;
-  }
-  try {
-    const st = await fh.stat();
-    if (!st.isFile()) return `${target.relative} is not a regular file`;
-    // A hard link made by a script could lead anywhere on the same file system.
-    if (st.nlink > 1) return `${target.relative} has several hard links; the tools do not write it`;
-    await fh.truncate(0);
-    await fh.writeFile(text);
-    return undefined;
-  } finally {
-    await fh.close();
-  }
 }
 
 function viewFile(text: string, shown: string, range: number[] | undefined): ToolOutput {
