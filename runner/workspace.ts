@@ -14,8 +14,8 @@
  * git process (GIT_CONFIG_* variables): never in a URL, a `.git/config`, argv, or a log line.
  */
 import { execFile } from "node:child_process";
-import { chmod, cp, mkdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { chmod, cp, lstat, mkdir, readdir, readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import type { DiffStats } from "../core/job.ts";
 import { isGitName } from "./agent/paths.ts";
 
@@ -149,13 +149,11 @@ export function newWorkspace(opts: { dir: string; gitDir: string; home: string; 
     },
 
     async stageAll(signal) {
-      // Untracked paths as git sees them (ignored ones left out): a nested repository shows as "dir/".
-      const untracked = (await git(["ls-files", "--others", "--exclude-standard", "-z"], repoEnv, signal)).split("\0").filter(Boolean);
-      for (const p of untracked) {
-        if (p.endsWith("/")) return { kind: "refused", reason: `the change adds a nested git repository at ${clip(p.slice(0, -1))} (Cody Batch does not commit nested repositories or submodules; remove its .git or ignore it)` };
-        if (p.split("/").some(isGitName)) return { kind: "refused", reason: `the change creates ${clip(p)}, a path git refuses to commit (a .git directory in another spelling)` };
-      }
-      await git(["add", "--all", "--", "."], repoEnv, signal);
+      // Tracked and untracked paths as git sees them (ignored ones left out): a nested repository shows as "dir/".
+      const paths = (await git(["ls-files", "--cached", "--others", "--exclude-standard", "-z"], repoEnv, signal)).split("\0").filter(Boolean);
+      const refusal = await unsafePath(opts.dir, paths);
+      if (refusal) return { kind: "refused", reason: refusal };
+      await git(["add", "--all"], repoEnv, signal);
       staged = await readStaged(signal);
       const gitlink = staged.find((e) => e.newMode === "160000" || e.oldMode === "160000");
       if (gitlink) return { kind: "refused", reason: `the change touches the submodule ${clip(gitlink.path)} (Cody Batch does not commit submodule changes)` };
@@ -226,6 +224,29 @@ function runGit(args: string[], opts: { cwd: string; env: Record<string, string>
       reject(new Error(killed ? `git timed out after ${opts.timeoutMs} ms` : String(stderr).trim() || `git exited with ${String((err as { code?: unknown }).code)}`, { cause: err }));
     });
   });
+}
+
+/**
+ * Why the worktree cannot be committed as it is, or undefined: a nested repository (`dir/` in
+ * `paths`, from `git ls-files`), a path git refuses (a `.git` component in another spelling), or a
+ * `.git` entry below the top (git would silently leave it out). Only directories that hold a listed
+ * path are read, so ignored trees (node_modules) are not walked.
+ */
+async function unsafePath(root: string, paths: string[]): Promise<string | undefined> {
+  const dirs = new Set<string>();
+  for (const p of paths) {
+    if (p.endsWith("/")) return `the change adds a nested git repository at ${clip(p.slice(0, -1))} (Cody Batch does not commit nested repositories or submodules; remove its .git or ignore it)`;
+    if (p.split("/").some(isGitName)) return `the change creates ${clip(p)}, a path git refuses to commit (a .git directory in another spelling)`;
+    for (let d = dirname(p); d !== "." && !dirs.has(d); d = dirname(d)) dirs.add(d);
+  }
+  for (const d of dirs) {
+    // A script may have replaced a directory with a link: never read through it.
+    if (!(await lstat(join(root, d)).catch(() => undefined))?.isDirectory()) continue;
+    const names = await readdir(join(root, d)).catch(() => [] as string[]);
+    const git = names.find(isGitName);
+    if (git) return `the change creates ${clip(`${d}/${git}`)}, a .git inside the repository (git would not commit it; remove it)`;
+  }
+  return undefined;
 }
 
 type StagedEntry = { status: string; path: string; oldMode: string; newMode: string };

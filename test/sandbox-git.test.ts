@@ -172,6 +172,8 @@ describe("a script that doctors the checkout's .git", () => {
   it.for([
     { name: "an upper-case .GIT directory", script: "mkdir .GIT && echo x > .GIT/config && echo 2 > a.txt", want: /\.GIT\/config/ },
     { name: "an NTFS .git. directory", script: "mkdir .git. && echo x > .git./config && echo 2 > a.txt", want: /\.git\.\/config/ },
+    { name: "a stray x/.git file", script: "mkdir -p x && echo gitdir: /nowhere > x/.git && echo y > x/y && echo 2 > a.txt", want: /x\/\.git, a \.git inside/ },
+    { name: "a stray .git file in a tracked directory", script: "echo junk > src/.git && echo 2 > a.txt", want: /src\/\.git, a \.git inside/ },
     {
       name: "a nested git repository",
       script: "mkdir sub && cd sub && git init -q && echo x > f && git add f && git -c user.name=a -c user.email=a@b commit -qm x && cd .. && echo 2 > a.txt",
@@ -179,7 +181,7 @@ describe("a script that doctors the checkout's .git", () => {
     },
   ])("fails the repository with a clear reason for $name, and pushes nothing", async (tc) => {
     const name = `acme/refused-${Math.random().toString(36).slice(2, 8)}`;
-    makeRemote(remotes.root, name, { "a.txt": "1\n" });
+    makeRemote(remotes.root, name, { "a.txt": "1\n", "src/b.txt": "b\n" });
     const { row } = await runJob({ script: tc.script, repositories: [name] });
     expect(row.status).toBe("FAILED");
     expect(row.error).toMatch(tc.want);
@@ -195,7 +197,7 @@ describe("secrets in the change", () => {
     { name: "a token-shaped value in a file name", script: `echo x > "ghp_""${"B".repeat(36)}.txt"`, want: /secret/ },
   ])("fails the repository and pushes nothing for $name", async (tc) => {
     const name = `acme/leak-${Math.random().toString(36).slice(2, 8)}`;
-    makeRemote(remotes.root, name, { "a.txt": "1\n" });
+    makeRemote(remotes.root, name, { "a.txt": "1\n", "src/b.txt": "b\n" });
     const { row } = await runJob({ script: tc.script, repositories: [name] });
     expect(row.status).toBe("FAILED");
     expect(row.error).toMatch(tc.want);
