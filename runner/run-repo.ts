@@ -349,7 +349,14 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
   if (at.cancelRequested) return CANCELLED;
   if (!at.owned) throw new Error("lost the repository row before committing");
   const message = commitMessage(job, summary);
-  const inMessage = secretReason([{ where: summary ? "Claude's summary (the commit message)" : "the commit message (the job's name or script)", text: message }], deps.settings.secrets);
+  const inMessage = secretReason(
+    [
+      { where: "the job's name (the commit and pull request title)", text: job.name },
+      { where: "Claude's summary (the commit message)", text: summary ?? "" },
+      { where: "the commit message (the job's script)", text: message },
+    ],
+    deps.settings.secrets,
+  );
   if (inMessage) return { kind: "failed", reason: inMessage, fields: agentFields };
   const commitSha = await ws.commit(message, job.createdAt, signal);
   deps.crashPoint?.("commit", row);

@@ -78,8 +78,9 @@ function branches(root: string, repo: string): string[] {
 async function runJob(request: Partial<JobRequest> & { repositories: string[] }, opts: { env?: NodeJS.ProcessEnv; deps?: Partial<RunRepoDeps> } = {}): Promise<{ jobId: string; row: RepoRow }> {
   const config = loadConfig({ ...stack.env, GITHUB_TOKEN: SECRET, ...opts.env });
   const log = newLogger({ level: "debug", secrets: [SECRET] }, { write: (s: string) => void logs.push(s) });
-  const deps: RunRepoDeps = { ...newRunnerDeps(config, log), ...opts.deps };
+  const deps: RunRepoDeps = { ...newRunnerDeps(config, log) };
   delete deps.forgeFor;
+  Object.assign(deps, opts.deps);
   const checked = validateJobRequest({ type: "script", createPullRequests: true, createdBy: "t", ...request } as JobRequest, "any");
   if (checked.kind !== "ok") throw new Error(JSON.stringify(checked.errors));
   const jobId = newJobId();
@@ -221,6 +222,28 @@ describe("secrets in the change", () => {
     expect(row.status).toBe("FAILED");
     expect(row.error).toMatch(/summary/);
     expect(branches(remotes.root, "acme/leaky-summary")).toEqual([]);
+  });
+
+  it("fails the repository before pushing when the pull request description would hold a token", async () => {
+    makeRemote(remotes.root, "acme/leaky-body", { "a.txt": "1\n" });
+    anthropic = await startFakeAnthropic([
+      message([toolUse(EDITOR, { command: "str_replace", path: "a.txt", old_str: "1", new_str: "2" })]),
+      message([text("Bumped a.txt.")]),
+    ]);
+    let opened = 0;
+    const { row } = await runJob(
+      { type: "code-pattern-update", name: "Bump a.txt", prompt: `Bump a.txt; the old token ghp_${"D".repeat(36)} is revoked`, repositories: ["acme/leaky-body"] },
+      {
+        env: { ANTHROPIC_BASE_URL: anthropic.url, ANTHROPIC_API_KEY: API_KEY },
+        deps: { forgeFor: () => ({ pullRequests: async () => ({ kind: "opened", url: "https://example.invalid/pull/1", number: opened++ }) }) },
+      },
+    );
+    await anthropic.close();
+    anthropic = undefined;
+    expect(row.status).toBe("FAILED");
+    expect(row.error).toMatch(/^the pull request description .* holds a secret/);
+    expect(opened).toBe(0);
+    expect(branches(remotes.root, "acme/leaky-body")).toEqual([]);
   });
 });
 
