@@ -72,7 +72,7 @@ export async function runAgent(deps: AgentDeps, input: AgentInput, signal: Abort
   const now = deps.now ?? Date.now;
   const deadline = now() + limits.timeLimitSeconds * 1000;
   const budget = AbortSignal.any([signal, AbortSignal.timeout(limits.timeLimitSeconds * 1000)]);
-  const tools = newTools({ root: await realpath(input.root), maxFileBytes: limits.maxFileBytes, verify: input.verify, ...(input.gitDir ? { gitDir: input.gitDir } : {}) });
+  const tools = newTools({ root: await realpath(input.root), rootAliases: [input.root], maxFileBytes: limits.maxFileBytes, verify: input.verify, ...(input.gitDir ? { gitDir: input.gitDir } : {}) });
   const system = systemPrompt(input.instructions, input.verify !== undefined);
   const transcript = newTranscript({ repository: input.repository, model, limits, system, tools: tools.map((t) => t.name) }, new Date(now()));
   const messages = transcript.messages;

@@ -176,9 +176,11 @@ export function isInside(root: string, p: string): boolean {
   return r === "" || (r !== ".." && !r.startsWith(`..${path.sep}`) && !path.isAbsolute(r));
 }
 
-/** `text` with the workspace's real path shown as {@link VIRTUAL_ROOT}, so no answer reveals it. */
-export function hideRoot(text: string, realRoot: string): string {
-  return text.split(realRoot).join(VIRTUAL_ROOT);
+/** `text` with the workspace's paths (its real path and any other spelling of it) shown as {@link VIRTUAL_ROOT}, so no answer reveals them. */
+export function hideRoot(text: string, roots: readonly string[]): string {
+  let out = text;
+  for (const r of [...roots].sort((a, b) => b.length - a.length)) if (r.length > 1) out = out.split(r).join(VIRTUAL_ROOT);
+  return out;
 }
 
 function ok(realRoot: string, parts: string[], exists: boolean): ResolvedPath {

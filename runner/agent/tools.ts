@@ -32,6 +32,8 @@ export type Tool = {
 export type ToolsInput = {
   /** Real path (symlinks resolved) of the checkout. */
   root: string;
+  /** Other spellings of the checkout's path (the one commands run in), hidden from answers like `root`. */
+  rootAliases?: string[];
   maxFileBytes: number;
   /**
    * The runner's own git directory for this checkout (runner/workspace.ts): `search` runs git
@@ -70,20 +72,21 @@ const searchInput = z.object({
 export function newTools(input: ToolsInput): Tool[] {
   const tools: Tool[] = [editorTool(input), searchTool(input)];
   if (input.verify) tools.push(checksTool(input.verify));
-  return tools.map((t) => hidingRoot(t, input.root));
+  const roots = [input.root, ...(input.rootAliases ?? [])];
+  return tools.map((t) => hidingRoot(t, roots));
 }
 
 /** `tool` whose answers and errors show the workspace as /repo, never its real path. */
-function hidingRoot(tool: Tool, root: string): Tool {
+function hidingRoot(tool: Tool, roots: readonly string[]): Tool {
   return {
     ...tool,
     async run(raw, signal) {
       try {
         const out = await tool.run(raw, signal);
-        return { ok: out.ok, content: hideRoot(out.content, root) };
+        return { ok: out.ok, content: hideRoot(out.content, roots) };
       } catch (err) {
         if (signal.aborted) throw err;
-        return fail(hideRoot(`${tool.name} failed: ${err instanceof Error ? err.message : String(err)}`, root));
+        return fail(hideRoot(`${tool.name} failed: ${err instanceof Error ? err.message : String(err)}`, roots));
       }
     },
   };
