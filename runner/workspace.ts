@@ -132,7 +132,7 @@ export function newWorkspace(opts: { dir: string; gitDir: string; home: string; 
       }
       // Nothing has run in the checkout yet: its .git is exactly what the clone wrote. The runner
       // keeps a copy of its own (not hard links: the checkout's files will belong to the sandbox user).
-      await mkdir(join(opts.gitDir, ".."), { recursive: true, mode: 0o700 });
+      await mkdir(dirname(opts.gitDir), { recursive: true, mode: 0o700 });
       await cp(join(opts.dir, ".git"), opts.gitDir, { recursive: true, verbatimSymlinks: true });
       await chmod(opts.gitDir, 0o700);
       await mkdir(opts.home, { recursive: true, mode: 0o700 });
