@@ -6,7 +6,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { cp, stat } from "node:fs/promises";
-import { link, lstat, mkdir, mkdtemp, readdir, readFile, readlink, realpath, rm, symlink, writeFile } from "node:fs/promises";
+import { chown, link, lstat, mkdir, mkdtemp, readdir, readFile, readlink, realpath, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -159,6 +159,15 @@ describe("the text editor against a hostile checkout", () => {
     ];
     for (const out of outs) expect(out.content).not.toContain(base);
     expect(outs.at(-1)!.content).toContain("FAIL /repo/src/a.ts:1");
+  });
+
+  it.skipIf(process.getuid?.() !== 0)("gives new files and directories to the checkout's owner (needs root: the runner is root, the checkout the sandbox user's)", async () => {
+    const owned = path.join(base, "owned");
+    await mkdir(owned);
+    await chown(owned, 65534, 65534);
+    const t = newTools({ root: owned, maxFileBytes: 4096 }).find((x) => x.name === EDITOR)!;
+    expect((await callTool(t, { command: "create", path: "d/e/f.txt", file_text: "x\n" }, signal)).ok).toBe(true);
+    for (const p of ["d", "d/e", "d/e/f.txt"]) expect((await lstat(path.join(owned, p))).uid, p).toBe(65534);
   });
 
   it("still edits a regular file and creates new directories", async () => {

@@ -6,7 +6,7 @@
  * Files are then read and written without following links (O_NOFOLLOW, O_EXCL for new files).
  */
 import { constants, type Stats } from "node:fs";
-import { lstat, mkdir, open, type FileHandle } from "node:fs/promises";
+import { lchown, lstat, mkdir, open, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 
 /** The root the system prompt names; `/repo/src/x.ts` means `<workspace>/src/x.ts`. */
@@ -70,12 +70,13 @@ export async function resolveInWorkspace(realRoot: string, given: string): Promi
  * follows a link planted in between: it fails on anything that exists), refusing a component
  * that turned into something else than a directory since it was resolved.
  */
-async function makeParents(realRoot: string, relative: string): Promise<void> {
+async function makeParents(realRoot: string, relative: string, owner: Owner | undefined): Promise<void> {
   let at = realRoot;
   for (const part of path.dirname(relative).split(path.sep).filter((p) => p && p !== ".")) {
     at = path.join(at, part);
     try {
       await mkdir(at);
+      if (owner) await lchown(at, owner.uid, owner.gid);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
       if (!(await lstat(at)).isDirectory()) throw new Error(`${path.relative(realRoot, at)} is not a directory`);
@@ -136,9 +137,11 @@ export async function readForEdit(target: Target, max: number): Promise<TextRead
  */
 export async function writeText(root: string, target: Target, text: string): Promise<string | undefined> {
   let fh;
+  const owner = target.exists ? undefined : await ownerToGive(root);
   try {
-    if (!target.exists) await makeParents(root, target.relative);
+    if (!target.exists) await makeParents(root, target.relative, owner);
     fh = await openNoFollow(target.real, target.exists ? "replace" : "create");
+    if (owner) await fh.chown(owner.uid, owner.gid);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ELOOP" || code === "EEXIST") return `${target.relative} changed while it was being written (a symbolic link or a new file appeared); view it again`;
@@ -157,6 +160,19 @@ export async function writeText(root: string, target: Target, text: string): Pro
   } finally {
     await fh.close();
   }
+}
+
+type Owner = { uid: number; gid: number };
+
+/**
+ * Who new files and directories must belong to: the checkout's owner when the runner (root)
+ * created them in a checkout that belongs to the sandbox user, so that user's checks and scripts
+ * can still change them; undefined when nothing needs changing.
+ */
+async function ownerToGive(root: string): Promise<Owner | undefined> {
+  if (process.getuid?.() !== 0) return undefined;
+  const st = await lstat(root);
+  return st.uid === 0 && st.gid === 0 ? undefined : { uid: st.uid, gid: st.gid };
 }
 
 /** The workspace-relative form of a model path, or undefined for an absolute path elsewhere. */
