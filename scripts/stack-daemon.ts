@@ -28,7 +28,7 @@ const paths = (dir: string) => ({
 });
 
 /** The checkout's root, from this module's place (scripts/ in the sources, dist/chunks/ in the bundle). */
-function repoRoot(): string {
+export function repoRoot(): string {
   let dir = fileURLToPath(new URL(".", import.meta.url));
   for (let i = 0; i < 4; i++, dir = resolve(dir, "..")) if (existsSync(join(dir, "scripts", "cody.mjs"))) return dir;
   throw new Error("cannot find scripts/cody.mjs above this module");
