@@ -1,7 +1,8 @@
 /**
  * Orchestration overhead: N repositories with a one-line script change through the local
- * launcher running repositories in-process (`LOCAL_RUNNER=inprocess`, the CLI's environment and
- * the same runRepo entry as the runner; the embedded stack in its own process), against a bare shell pipeline doing the same
+ * launcher and its pool of bundled runner workers (the CLI's default, `LOCAL_RUNNER=pool`;
+ * BENCH_ORCH_RUNNER=inprocess|process for the others; the same runRepo entry as the runner; the
+ * embedded stack in its own process), against a bare shell pipeline doing the same
  * clone + edit + diff with the same parallelism (`xargs -P`).
  */
 import { spawn } from "node:child_process";
@@ -28,13 +29,13 @@ export async function benchOrchestration(opts: { repos: number; concurrency: num
     ...process.env,
     ...stack.env,
     GIT_BASE_URL: gitBaseUrl,
-    LOCAL_RUNNER: "inprocess",
+    LOCAL_RUNNER: process.env.BENCH_ORCH_RUNNER ?? "pool",
     LOG_LEVEL: "silent",
     SLACK_BOT_TOKEN: "",
     WORK_DIR: mkdirAnd(join(BENCH_DIR, "work")),
   };
   delete env.SLACK_BOT_TOKEN;
-  const world = await openEnvironment(env, { log, concurrency: opts.concurrency });
+  const world = await openEnvironment(env, { log, concurrency: opts.concurrency, warmRunners: opts.concurrency });
   const runs = { cody: [] as number[], baseline: [] as number[] };
   try {
     // Warm-up: module loading, SDK clients, connection pools, the page cache of the remotes.
