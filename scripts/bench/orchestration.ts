@@ -17,7 +17,13 @@ import { BENCH_DIR, ensureRemotes, REMOTES, SCRIPT } from "./fixtures.ts";
 import { startStackProcess } from "./processes.ts";
 import { median, round } from "./results.ts";
 
-export type OrchestrationResult = { codyS: number; baselineS: number; ratio: number; runs: { cody: number[]; baseline: number[] } };
+/**
+ * Where cody's time went (last round): per repository, the runner's own time (claim → terminal,
+ * median) and the launcher's share (wall × concurrency / repositories − that: queueing, handing
+ * the task to a worker, the job's creation and finalization).
+ */
+export type OrchestrationBreakdown = { perRepoRunnerMs: number; perRepoOtherMs: number; perRepoBaselineMs: number };
+export type OrchestrationResult = { codyS: number; baselineS: number; ratio: number; breakdown: OrchestrationBreakdown; runs: { cody: number[]; baseline: number[] } };
 
 /** Runs both sides `rounds` times, alternating, and compares medians. */
 export async function benchOrchestration(opts: { repos: number; concurrency: number; rounds: number }): Promise<OrchestrationResult> {
@@ -37,13 +43,17 @@ export async function benchOrchestration(opts: { repos: number; concurrency: num
   delete env.SLACK_BOT_TOKEN;
   const world = await openEnvironment(env, { log, concurrency: opts.concurrency, warmRunners: opts.concurrency });
   const runs = { cody: [] as number[], baseline: [] as number[] };
+  let runnerMs: number[] = [];
   try {
     // Warm-up: module loading, SDK clients, connection pools, the page cache of the remotes.
+    await codyOnce(world, names.slice(0, Math.min(8, names.length)), log);
     await codyOnce(world, names.slice(0, Math.min(8, names.length)), log);
     await baselineOnce(names.slice(0, Math.min(8, names.length)), opts.concurrency);
     for (let r = 0; r < opts.rounds; r++) {
       runs.baseline.push(await baselineOnce(names, opts.concurrency));
-      runs.cody.push(await codyOnce(world, names, log));
+      const c = await codyOnce(world, names, log);
+      runs.cody.push(c.s);
+      runnerMs = c.runnerMs;
     }
   } finally {
     await world.close();
@@ -51,7 +61,13 @@ export async function benchOrchestration(opts: { repos: number; concurrency: num
   }
   const codyS = median(runs.cody);
   const baselineS = median(runs.baseline);
-  return { codyS: round(codyS, 3), baselineS: round(baselineS, 3), ratio: round(codyS / baselineS, 3), runs };
+  const perRepoRunnerMs = median(runnerMs);
+  const breakdown = {
+    perRepoRunnerMs: round(perRepoRunnerMs, 0),
+    perRepoOtherMs: round((runs.cody.at(-1)! * 1000 * opts.concurrency) / names.length - perRepoRunnerMs, 0),
+    perRepoBaselineMs: round((runs.baseline.at(-1)! * 1000 * opts.concurrency) / names.length, 0),
+  };
+  return { codyS: round(codyS, 3), baselineS: round(baselineS, 3), ratio: round(codyS / baselineS, 3), breakdown, runs };
 }
 
 function mkdirAnd(dir: string): string {
@@ -59,7 +75,7 @@ function mkdirAnd(dir: string): string {
   return dir;
 }
 
-async function codyOnce(world: Awaited<ReturnType<typeof openEnvironment>>, names: string[], log: ReturnType<typeof newLogger>): Promise<number> {
+async function codyOnce(world: Awaited<ReturnType<typeof openEnvironment>>, names: string[], log: ReturnType<typeof newLogger>): Promise<{ s: number; runnerMs: number[] }> {
   const checked = validateJobRequest({ type: "script", name: "Bump version", script: SCRIPT, repositories: names, createdBy: "bench" }, "any");
   if (checked.kind !== "ok") throw new Error(JSON.stringify(checked.errors));
   const jobId = newJobId();
@@ -71,7 +87,8 @@ async function codyOnce(world: Awaited<ReturnType<typeof openEnvironment>>, name
   if (job?.status !== "COMPLETED" || job.counters.completed !== names.length) {
     throw new Error(`orchestration: job ${jobId} ended ${job?.status} ${JSON.stringify(job?.counters)}`);
   }
-  return s;
+  const rows = await world.store.listRepos(jobId);
+  return { s, runnerMs: rows.map((r) => Date.parse(r.finishedAt!) - Date.parse(r.startedAt!)) };
 }
 
 /** The same work as a bare shell pipeline: clone (same flags), edit, diff into a file; `xargs -P`. */
