@@ -25,7 +25,7 @@ typecheck: $(NODE_MODULES_STAMP) ## type-check everything
 test: $(NODE_MODULES_STAMP) typecheck ## type-check and run every test suite offline
 	npx vitest run --reporter=default --reporter=json --outputFile.json=.cody/test-results.json
 
-build: $(NODE_MODULES_STAMP) ## bundle dist/bot.js and dist/runner.js with esbuild
+build: $(NODE_MODULES_STAMP) ## bundle dist/bot.js, dist/runner.js and the CLI (dist/cody.js) with esbuild
 	node scripts/build.mjs
 
 synth: $(NODE_MODULES_STAMP) ## synthesize the Terraform JSON into terraform/cdktf.out (offline; CODY_ENV=dev|prod)
@@ -48,5 +48,6 @@ dev: $(NODE_MODULES_STAMP) ## embedded stack + the bot's HTTP server on PORT (de
 bench: $(NODE_MODULES_STAMP) ## the benchmarks (ratios against same-run baselines) → bench/results/latest.json
 	node --import tsx scripts/bench/main.ts
 
-clean: ## remove build output and the embedded stack's data
+clean: ## stop the embedded stack's daemon, remove build output and the stack's data
+	@if [ -f .cody/stack.json ]; then kill $$(node -p 'require("./.cody/stack.json").pid') 2>/dev/null || true; sleep 1; fi
 	rm -rf dist .cody terraform/cdktf.out

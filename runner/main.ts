@@ -66,4 +66,6 @@ async function main(): Promise<number> {
   }
 }
 
+// `--worker`: a long-lived local worker serving one repository at a time (runner/worker.ts).
+if (process.argv.includes("--worker")) process.exit(await (await import("./worker.ts")).serveWorker());
 process.exitCode = await main();

@@ -9,7 +9,7 @@
  * Prints each output's size.
  */
 import { build } from "esbuild";
-import { copyFileSync, existsSync, mkdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -56,6 +56,15 @@ const stubPlugin = (names) => ({
   },
 });
 
+/** Deletes `<name>-*` chunks (and maps) the new build no longer names. */
+function removeStaleChunks(dir, name, metafile) {
+  const keep = new Set(Object.keys(metafile.outputs).map((p) => resolve(p)));
+  for (const f of existsSync(dir) ? readdirSync(dir) : []) {
+    const path = join(dir, f);
+    if (f.startsWith(`${name}-`) && !keep.has(path)) rmSync(path, { force: true });
+  }
+}
+
 const kib = (file) => `${(statSync(file).size / 1024).toFixed(1)} KiB`;
 
 /**
@@ -95,6 +104,7 @@ export async function buildEntries(names = entries.map((e) => e.name), outdir = 
       logLevel: "warning",
     });
     const ms = Math.round(performance.now() - started);
+    if (e.split) removeStaleChunks(join(dirname(outfile), "chunks"), e.name, result.metafile);
     const inputs = Object.keys(result.metafile.inputs).length;
     write(`build: ${relative(root, outfile)}  ${kib(outfile)}  (${inputs} inputs, ${ms} ms)\n`);
     if (e.lambdaDir) {

@@ -33,7 +33,8 @@ const USAGE = `usage:
   cody cancel JOB_ID
   cody runner --job JOB_ID --index N      run one repository exactly as an AWS Batch array child
   cody watchdog [--limit N] [--json]      fail repositories whose runner is gone, finalize stuck jobs
-  cody demo                               what \`make run\` does (REPOS, PROMPT, SCRIPT, PR from the environment)`;
+  cody demo                               what \`make run\` does (REPOS, PROMPT, SCRIPT, PR from the environment)
+  cody stack status|start|stop [--json]   the embedded stack's daemon under CODY_DIR (default .cody)`;
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -56,6 +57,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         return await watchdogCommand(rest, env);
       case "dev":
         return await devCommand(env);
+      case "stack":
+        return await (await import("./cli-stack.ts")).stackCommand(rest, env, (m) => new UsageError(m));
       case "help":
       case "--help":
       case "-h":
@@ -71,6 +74,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       process.stderr.write(`cody: ${err.message}\n${usage}`);
       return 2;
     }
+    // A failure of the embedded stack: one line, exit 1 (scripts/stack-errors.ts words it).
+    if (err instanceof Error && err.name === "StackError") {
+      process.stderr.write(`cody: ${err.message}\n`);
+      return 1;
+    }
     const e = err as { code?: string; message?: string };
     if (e.code?.startsWith("ERR_PARSE_ARGS")) {
       process.stderr.write(`cody: ${e.message}\n${USAGE}\n`);
@@ -81,7 +89,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 }
 
 /** The configured environment with the CLI's logger (config, stack, store, launcher unless `launcher: false`). */
-async function openCli(env: NodeJS.ProcessEnv, opts: { launcher?: boolean }): Promise<CliEnvironment> {
+async function openCli(env: NodeJS.ProcessEnv, opts: { launcher?: boolean; runner?: boolean }): Promise<CliEnvironment> {
   const [{ loadConfig }, { openEnvironment }] = await Promise.all([import("../core/config.ts"), import("./cli-environment.ts")]);
   const config = loadConfig(env);
   return openEnvironment(env, { log: await cliLogger(env, config), ...opts });
@@ -107,7 +115,7 @@ async function cliLogger(env: NodeJS.ProcessEnv, config?: Config): Promise<Logge
   return newLogger({ level, secrets: config ? secretValues(config) : [], base: { program: "cody" } }, { write: (s: string) => void process.stderr.write(s) });
 }
 
-type RunInput = { request: JobRequest; concurrency?: number; json: boolean; extraEnv?: NodeJS.ProcessEnv };
+type RunInput = { request: JobRequest; concurrency?: number; json: boolean; extraEnv?: NodeJS.ProcessEnv; stopStackWhenIdle?: boolean };
 
 async function runCommand(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { values } = checkPositionals(parseArgs({ args, options: {
@@ -187,7 +195,8 @@ async function demoCommand(env: NodeJS.ProcessEnv): Promise<number> {
     createPullRequests: env.PR === "1" || env.PR === "true",
     createdBy: `cli:${env.USER ?? "unknown"}`,
   };
-  return runJob({ request, json: false, extraEnv }, env);
+  // `make run` leaves no daemon behind: one it started stops once idle (another program's use keeps it).
+  return runJob({ request, json: false, extraEnv, stopStackWhenIdle: true }, env);
 }
 
 async function runJob(input: RunInput, env0: NodeJS.ProcessEnv): Promise<number> {
@@ -251,7 +260,7 @@ async function runValidated(
   const [{ openEnvironment }, { newJobId }, { submitJob }, { newConsoleNotifier }, { printFinalTable, watchJob }] = await Promise.all([
     import("./cli-environment.ts"), import("../core/job.ts"), import("../core/submit.ts"), import("../core/notifier.ts"), import("./cli-display.ts"),
   ]);
-  const world = await openEnvironment(env, { log, ...(input.concurrency ? { concurrency: input.concurrency } : {}) });
+  const world = await openEnvironment(env, { log, ...(input.concurrency ? { concurrency: input.concurrency } : {}), ...(input.stopStackWhenIdle ? { stopStackWhenIdle: true } : {}), warmRunners: request.repositories.length });
   try {
     const jobId = newJobId();
     const created = await submitJob(
@@ -355,7 +364,7 @@ async function runnerCommand(args: string[], env: NodeJS.ProcessEnv): Promise<nu
   ]);
   const config = loadConfig({ ...env, JOB_ID: values.job, AWS_BATCH_JOB_ARRAY_INDEX: String(index) });
   const log = newLogger({ level: env.LOG_LEVEL ?? "info", secrets: secretValues(config), base: { program: "runner" } });
-  const world = await openEnvironment(env, { log, launcher: false });
+  const world = await openEnvironment(env, { log, launcher: false, runner: true });
   try {
     const controller = new AbortController();
     process.once("SIGTERM", () => controller.abort(new Error("received SIGTERM")));
@@ -374,7 +383,7 @@ async function runnerCommand(args: string[], env: NodeJS.ProcessEnv): Promise<nu
 async function watchdogCommand(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { values } = checkPositionals(parseArgs({ args, options: { json: { type: "boolean" }, limit: { type: "string" } }, allowPositionals: true, strict: true }), 0);
   const limit = values.limit ? positiveInt("--limit", values.limit) : 100;
-  const world = await openCli(env, { launcher: false });
+  const world = await openCli(env, { launcher: false, runner: true });
   const { config, log } = world;
   const { runWatchdog } = await import("../core/watchdog.ts");
   try {

@@ -1,10 +1,11 @@
 /**
  * The embedded local stack: dynalite (DynamoDB) and s3rver (S3) on loopback ports, with the
  * tables and the bucket created. Persisted under `.cody/` by default, in memory for tests.
- * Several programs share one stack: the first writes `.cody/stack.json` and the others reuse it.
+ * Local programs share one stack run by a daemon (scripts/stack-daemon.ts, `cody stack serve`).
  */
 import type { Server } from "node:http";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from "node:fs";
+import { mkdirSync, rmSync, mkdtempSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import dynalite from "dynalite";
@@ -34,13 +35,15 @@ export type StackOptions = {
   s3Port?: number;
   /** Table and bucket names (defaults: the config's local defaults). */
   env?: NodeJS.ProcessEnv;
+  /** Called on every DynamoDB request (the daemon's idle timer). */
+  onRequest?: () => void;
 };
 
 /** A running embedded stack (owned by this process) or a handle on one another process runs. */
 export class EmbeddedStack {
   private constructor(
     readonly env: StackEnv,
-    private readonly owned: { dynamo: Server; s3: S3rver; stateFile?: string; tempDir?: string } | undefined,
+    private readonly owned: { dynamo: Server; s3?: S3rver; tempDir?: string } | undefined,
   ) {}
 
   /** Starts dynalite and s3rver on free (or given) ports and creates the tables and bucket. */
@@ -48,17 +51,29 @@ export class EmbeddedStack {
     const config = loadConfig(opts.env ?? process.env);
     const tempDir = opts.inMemory ? mkdtempSync(join(tmpdir(), "cody-s3-")) : undefined;
     const dir = opts.dir ?? ".cody";
-    if (!opts.inMemory) mkdirSync(join(dir, "dynamodb"), { recursive: true });
+    if (!opts.inMemory) {
+      mkdirSync(join(dir, "dynamodb"), { recursive: true });
+      await probeLevelDb(join(dir, "dynamodb"));
+    }
     const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(opts.inMemory ? {} : { path: join(dir, "dynamodb") }) });
     await new Promise<void>((resolve, reject) => {
       dynamo.once("error", reject);
       dynamo.listen(opts.dynamoPort ?? 0, "127.0.0.1", () => resolve());
     });
+    if (opts.onRequest) dynamo.on("request", opts.onRequest);
     const dynamoPort = (dynamo.address() as { port: number }).port;
+    const partial = new EmbeddedStack({} as StackEnv, { dynamo, ...(tempDir ? { tempDir } : {}) });
     const s3Dir = tempDir ?? join(dir, "s3");
-    mkdirSync(s3Dir, { recursive: true });
-    const s3 = new S3rver({ port: opts.s3Port ?? 0, address: "127.0.0.1", silent: true, directory: s3Dir });
-    const { port: s3Port } = await s3.run();
+    let s3: S3rver;
+    let s3Port: number;
+    try {
+      mkdirSync(s3Dir, { recursive: true });
+      s3 = new S3rver({ port: opts.s3Port ?? 0, address: "127.0.0.1", silent: true, directory: s3Dir });
+      ({ port: s3Port } = await s3.run());
+    } catch (err) {
+      await partial.stop();
+      throw err;
+    }
     const env: StackEnv = {
       DYNAMODB_ENDPOINT: `http://127.0.0.1:${dynamoPort}`,
       S3_ENDPOINT: `http://127.0.0.1:${s3Port}`,
@@ -77,27 +92,6 @@ export class EmbeddedStack {
     return new EmbeddedStack(env, { dynamo, s3, ...(tempDir ? { tempDir } : {}) });
   }
 
-  /**
-   * Reuses the stack another live process announced in `<dir>/stack.json`, or starts one here
-   * and announces it. The returned stack stops (and un-announces) only what it started.
-   */
-  static async shared(opts: StackOptions = {}): Promise<EmbeddedStack> {
-    const dir = opts.dir ?? ".cody";
-    const stateFile = join(dir, "stack.json");
-    if (existsSync(stateFile)) {
-      try {
-        const state = JSON.parse(readFileSync(stateFile, "utf8")) as { pid: number; env: StackEnv };
-        if (isAlive(state.pid) && (await answers(state.env.DYNAMODB_ENDPOINT))) return new EmbeddedStack(state.env, undefined);
-      } catch {
-        // a stale or torn file: start afresh
-      }
-    }
-    const stack = await EmbeddedStack.start({ ...opts, dir });
-    writeFileSync(stateFile, JSON.stringify({ pid: process.pid, env: stack.env }, null, 2));
-    stack.owned!.stateFile = stateFile;
-    return stack;
-  }
-
   /** True when this process runs the servers (false when reusing another's). */
   get isOwner(): boolean {
     return this.owned !== undefined;
@@ -106,29 +100,24 @@ export class EmbeddedStack {
   /** Stops the servers this process started. */
   async stop(): Promise<void> {
     if (!this.owned) return;
-    const { dynamo, s3, stateFile, tempDir } = this.owned;
-    if (stateFile) rmSync(stateFile, { force: true });
-    await s3.close().catch(() => undefined);
+    const { dynamo, s3, tempDir } = this.owned;
+    await s3?.close().catch(() => undefined);
     dynamo.closeAllConnections?.();
     await new Promise<void>((resolve) => dynamo.close(() => resolve()));
     if (tempDir) rmSync(tempDir, { recursive: true, force: true });
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function answers(endpoint: string): Promise<boolean> {
-  try {
-    const r = await fetch(endpoint, { signal: AbortSignal.timeout(1000) });
-    return r.status > 0;
-  } catch {
-    return false;
-  }
+/**
+ * Opens and closes the LevelDB dynalite will use, so a corrupt or locked database fails here
+ * (LEVEL_CORRUPTION, LEVEL_LOCKED in the cause) rather than on some later request. `level` is
+ * dynalite's own dependency, loaded from dynalite's place.
+ */
+async function probeLevelDb(path: string): Promise<void> {
+  const { Level } = createRequire(createRequire(import.meta.url).resolve("dynalite"))("level") as {
+    Level: new (p: string) => { open(): Promise<void>; close(): Promise<void> };
+  };
+  const db = new Level(path);
+  await db.open();
+  await db.close();
 }

@@ -2,12 +2,13 @@
  * `make bench`: every benchmark of issue 7, each against a baseline measured in the same run,
  * printed as ratio + absolute figures, and summarized in bench/results/latest.json (keys in
  * results.ts). Sizes are chosen to fit in well under 10 minutes on a 2-core machine; BENCH_*
- * variables change them (BENCH_ONLY=orchestration,ack,cold,job,claude runs a subset and writes
+ * variables change them (BENCH_ONLY=orchestration,cli,ack,cold,job,claude runs a subset and writes
  * bench/results/partial.json instead).
  */
 import { join } from "node:path";
 import { benchAck } from "./ack.ts";
 import { benchClaudeCache } from "./claude-cache.ts";
+import { benchCliStart, benchRealRepos, REAL_PACKAGES } from "./cli.ts";
 import { benchColdStart } from "./cold-start.ts";
 import { benchJob1000 } from "./job1000.ts";
 import { benchOrchestration } from "./orchestration.ts";
@@ -18,6 +19,13 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const only = (process.env.BENCH_ONLY ?? "").split(",").filter(Boolean);
 const wants = (name: string) => only.length === 0 || only.includes(name);
+
+// The CLI and the local launcher run dist/cody.js and dist/runner.js: rebuild them first when stale.
+{
+  const { spawnSync } = await import("node:child_process");
+  const r = spawnSync(process.execPath, [join(ROOT, "scripts", "cody.mjs"), "--help"], { stdio: ["ignore", "ignore", "inherit"] });
+  if (r.status !== 0) throw new Error("bench: scripts/cody.mjs --help failed");
+}
 
 const results: Record<string, number> = {};
 const lines: string[] = [];
@@ -36,6 +44,21 @@ if (wants("orchestration")) {
   const o = await benchOrchestration({ repos, concurrency, rounds: num("BENCH_ORCH_ROUNDS", 3) });
   Object.assign(results, { orchestration_ratio: o.ratio, orchestration_cody_s: o.codyS, orchestration_baseline_s: o.baselineS });
   say(`orchestration   ${o.ratio.toFixed(2)}× baseline (goal ≤ 1.3×, ${goal(o.ratio <= 1.3)}): cody ${o.codyS.toFixed(2)} s vs bare git pipeline ${o.baselineS.toFixed(2)} s for ${repos} repositories at concurrency ${concurrency} (medians; runs cody ${o.runs.cody.map((x) => x.toFixed(2)).join("/")}, bare ${o.runs.baseline.map((x) => x.toFixed(2)).join("/")})`);
+  say(`                breakdown (last round, per repository at concurrency ${concurrency}): the runner's own work ${o.breakdown.perRepoRunnerMs} ms (median, claim → terminal: clone, script, add, diff, commit, S3 upload, DynamoDB updates), the launcher and job bookkeeping ${o.breakdown.perRepoOtherMs} ms, vs the bare pipeline's ${o.breakdown.perRepoBaselineMs} ms per repository`);
+}
+
+if (wants("cli")) {
+  process.stderr.write(`${stamp()} CLI start: --help, list on a running stack\n`);
+  const c = benchCliStart({ runs: num("BENCH_CLI_RUNS", 9) });
+  Object.assign(results, { cli_help_ms_over_node: c.helpOverMs, cli_list_ms_over_node: c.listOverMs, cli_node_ms: c.nodeMs });
+  say(`cli start       cody --help ${c.helpMs} ms = node + ${c.helpOverMs} ms (goal ≤ +100 ms, ${goal(c.helpOverMs <= 100)}); cody list on a running stack ${c.listMs} ms = node + ${c.listOverMs} ms (goal ≤ +250 ms, ${goal(c.listOverMs <= 250)}); node -e 0 ${c.nodeMs} ms`);
+  say(`                breakdown: import dist/cody.js alone ${c.importMs} ms (+${round(c.importMs - c.nodeMs, 1)}), scripts/cody.mjs's freshness check and --help ${round(c.helpMs - c.importMs, 1)} ms, list's chunks + stack check + one DynamoDB query ${round(c.listMs - c.helpMs, 1)} ms`);
+  process.stderr.write(`${stamp()} cody run over ${REAL_PACKAGES.join(", ")} (from node_modules)\n`);
+  const r = benchRealRepos({ rounds: num("BENCH_REAL_ROUNDS", 5) });
+  const b = r.breakdown;
+  Object.assign(results, { real_repos_ratio: r.ratio, real_repos_cody_s: r.codyS, real_repos_baseline_s: r.baselineS });
+  say(`real repos      ${r.ratio.toFixed(2)}× bare loop (goal ≤ 3×, ${goal(r.ratio <= 3)}): cody run ${r.codyS.toFixed(2)} s (CLI start included, stack running) vs git clone --depth 1 + script + git diff loop ${r.baselineS.toFixed(2)} s over ${REAL_PACKAGES.join(", ")} (published npm files as one-commit repositories; runs cody ${r.runs.cody.map((x) => x.toFixed(2)).join("/")}, bare ${r.runs.baseline.map((x) => x.toFixed(2)).join("/")})`);
+  say(`                breakdown (medians): start → job written ${b.toSubmitMs} ms, → first runner working ${b.toFirstRunnerMs} ms, repositories ${b.reposMs} ms, last done → exit ${b.afterMs} ms`);
 }
 
 if (wants("ack")) {

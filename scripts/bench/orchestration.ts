@@ -1,7 +1,8 @@
 /**
  * Orchestration overhead: N repositories with a one-line script change through the local
- * launcher running repositories in-process (`LOCAL_RUNNER=inprocess`, the CLI's environment and
- * the same runRepo entry as the runner; the embedded stack in its own process), against a bare shell pipeline doing the same
+ * launcher and its pool of bundled runner workers (the CLI's default, `LOCAL_RUNNER=pool`;
+ * BENCH_ORCH_RUNNER=inprocess|process for the others; the same runRepo entry as the runner; the
+ * embedded stack in its own process), against a bare shell pipeline doing the same
  * clone + edit + diff with the same parallelism (`xargs -P`).
  */
 import { spawn } from "node:child_process";
@@ -16,7 +17,13 @@ import { BENCH_DIR, ensureRemotes, REMOTES, SCRIPT } from "./fixtures.ts";
 import { startStackProcess } from "./processes.ts";
 import { median, round } from "./results.ts";
 
-export type OrchestrationResult = { codyS: number; baselineS: number; ratio: number; runs: { cody: number[]; baseline: number[] } };
+/**
+ * Where cody's time went (last round): per repository, the runner's own time (claim → terminal,
+ * median) and the launcher's share (wall × concurrency / repositories − that: queueing, handing
+ * the task to a worker, the job's creation and finalization).
+ */
+export type OrchestrationBreakdown = { perRepoRunnerMs: number; perRepoOtherMs: number; perRepoBaselineMs: number };
+export type OrchestrationResult = { codyS: number; baselineS: number; ratio: number; breakdown: OrchestrationBreakdown; runs: { cody: number[]; baseline: number[] } };
 
 /** Runs both sides `rounds` times, alternating, and compares medians. */
 export async function benchOrchestration(opts: { repos: number; concurrency: number; rounds: number }): Promise<OrchestrationResult> {
@@ -28,21 +35,25 @@ export async function benchOrchestration(opts: { repos: number; concurrency: num
     ...process.env,
     ...stack.env,
     GIT_BASE_URL: gitBaseUrl,
-    LOCAL_RUNNER: "inprocess",
+    LOCAL_RUNNER: process.env.BENCH_ORCH_RUNNER ?? "pool",
     LOG_LEVEL: "silent",
     SLACK_BOT_TOKEN: "",
     WORK_DIR: mkdirAnd(join(BENCH_DIR, "work")),
   };
   delete env.SLACK_BOT_TOKEN;
-  const world = await openEnvironment(env, { log, concurrency: opts.concurrency });
+  const world = await openEnvironment(env, { log, concurrency: opts.concurrency, warmRunners: opts.concurrency });
   const runs = { cody: [] as number[], baseline: [] as number[] };
+  let runnerMs: number[] = [];
   try {
     // Warm-up: module loading, SDK clients, connection pools, the page cache of the remotes.
+    await codyOnce(world, names.slice(0, Math.min(8, names.length)), log);
     await codyOnce(world, names.slice(0, Math.min(8, names.length)), log);
     await baselineOnce(names.slice(0, Math.min(8, names.length)), opts.concurrency);
     for (let r = 0; r < opts.rounds; r++) {
       runs.baseline.push(await baselineOnce(names, opts.concurrency));
-      runs.cody.push(await codyOnce(world, names, log));
+      const c = await codyOnce(world, names, log);
+      runs.cody.push(c.s);
+      runnerMs = c.runnerMs;
     }
   } finally {
     await world.close();
@@ -50,7 +61,13 @@ export async function benchOrchestration(opts: { repos: number; concurrency: num
   }
   const codyS = median(runs.cody);
   const baselineS = median(runs.baseline);
-  return { codyS: round(codyS, 3), baselineS: round(baselineS, 3), ratio: round(codyS / baselineS, 3), runs };
+  const perRepoRunnerMs = median(runnerMs);
+  const breakdown = {
+    perRepoRunnerMs: round(perRepoRunnerMs, 0),
+    perRepoOtherMs: round((runs.cody.at(-1)! * 1000 * opts.concurrency) / names.length - perRepoRunnerMs, 0),
+    perRepoBaselineMs: round((runs.baseline.at(-1)! * 1000 * opts.concurrency) / names.length, 0),
+  };
+  return { codyS: round(codyS, 3), baselineS: round(baselineS, 3), ratio: round(codyS / baselineS, 3), breakdown, runs };
 }
 
 function mkdirAnd(dir: string): string {
@@ -58,7 +75,7 @@ function mkdirAnd(dir: string): string {
   return dir;
 }
 
-async function codyOnce(world: Awaited<ReturnType<typeof openEnvironment>>, names: string[], log: ReturnType<typeof newLogger>): Promise<number> {
+async function codyOnce(world: Awaited<ReturnType<typeof openEnvironment>>, names: string[], log: ReturnType<typeof newLogger>): Promise<{ s: number; runnerMs: number[] }> {
   const checked = validateJobRequest({ type: "script", name: "Bump version", script: SCRIPT, repositories: names, createdBy: "bench" }, "any");
   if (checked.kind !== "ok") throw new Error(JSON.stringify(checked.errors));
   const jobId = newJobId();
@@ -70,7 +87,8 @@ async function codyOnce(world: Awaited<ReturnType<typeof openEnvironment>>, name
   if (job?.status !== "COMPLETED" || job.counters.completed !== names.length) {
     throw new Error(`orchestration: job ${jobId} ended ${job?.status} ${JSON.stringify(job?.counters)}`);
   }
-  return s;
+  const rows = await world.store.listRepos(jobId);
+  return { s, runnerMs: rows.map((r) => Date.parse(r.finishedAt!) - Date.parse(r.startedAt!)) };
 }
 
 /** The same work as a bare shell pipeline: clone (same flags), edit, diff into a file; `xargs -P`. */
