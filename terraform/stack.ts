@@ -13,6 +13,7 @@ import { Runner } from "./runner.ts";
 import { Secrets } from "./secrets.ts";
 import type { StackSettings } from "./settings.ts";
 import { Storage } from "./storage.ts";
+import versions from "./versions.json" with { type: "json" };
 
 export class CodyStack extends TerraformStack {
   constructor(scope: Construct, id: string, s: StackSettings) {
@@ -21,6 +22,9 @@ export class CodyStack extends TerraformStack {
       region: s.region,
       defaultTags: [{ tags: { Project: "cody-batch", Environment: s.env, ManagedBy: "cdktf" } }],
     });
+    // The one place versions are pinned: terraform/versions.json (the offline check reads it too).
+    this.addOverride("terraform.required_version", versions.terraform);
+    this.addOverride("terraform.required_providers.aws", { source: versions.aws.source, version: versions.aws.version });
     if (s.state) {
       const backend = new S3Backend(this, {
         bucket: s.state.bucket,
