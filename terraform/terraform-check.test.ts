@@ -58,7 +58,7 @@ describe("the offline terraform check", () => {
   it.skipIf(missing.length > 0).for([
     { name: "dev", env: { CODY_ENV: "dev" } },
     { name: "prod", env: { CODY_ENV: "prod", ALARM_EMAIL: "ops@example.com", TF_STATE_BUCKET: "acme-tf-state", SUBNET_IDS: "subnet-a,subnet-b", SECURITY_GROUP_IDS: "sg-1" } },
-  ])(`${title}: $name`, async ({ name, env }) => {
+  ] as { name: string; env: NodeJS.ProcessEnv }[])(`${title}: $name`, { timeout: 300_000 }, async ({ name, env }) => {
     const outdir = join(work, name);
     await synthInto(outdir, env);
     const r = await checkStack(join(outdir, "stacks", `cody-batch-${name}`), { mirror, choice: choice!, env: process.env });
@@ -66,5 +66,5 @@ describe("the offline terraform check", () => {
     expect(r.plan).toMatch(/Plan: \d+ to add, 0 to change, 0 to destroy/);
     const added = Number(/Plan: (\d+) to add/.exec(r.plan)![1]);
     expect(added).toBeGreaterThan(40);
-  }, 180_000);
+  });
 });
