@@ -40,7 +40,8 @@ export async function openEnvironment(
   let env = env0;
   let stack: EmbeddedStack | undefined;
   const first = loadConfig(env);
-  if (!first.dynamodbEndpoint && first.launcher === "local") {
+  // A named AWS environment (--env) never falls back to the embedded stack.
+  if (!first.dynamodbEndpoint && first.launcher === "local" && !env.CODY_AWS_ENVIRONMENT) {
     stack = await EmbeddedStack.shared({ dir: env.CODY_DIR ?? ".cody", env });
     env = { ...env, ...stack.env };
   }
