@@ -25,7 +25,7 @@ import { Construct } from "constructs";
 import { serviceRole } from "./policy.ts";
 import type { Runner } from "./runner.ts";
 import type { Secrets } from "./secrets.ts";
-import { resourceName, type StackSettings } from "./settings.ts";
+import { resourceName, stackTag, type StackSettings } from "./settings.ts";
 import type { Storage } from "./storage.ts";
 
 export type BotProps = {
@@ -64,6 +64,7 @@ export class Bot extends Construct {
     });
 
     const botSecrets = p.secrets.for("bot");
+    const tag = stackTag(s);
     const role = serviceRole(this, "role", {
       name: resourceName(s, "bot"),
       service: "lambda.amazonaws.com",
@@ -82,8 +83,13 @@ export class Bot extends Construct {
           Action: ["batch:SubmitJob"],
           Resource: [p.runner.queue.arn, p.runner.jobDefinition.arnPrefix, `${p.runner.jobDefinition.arnPrefix}:*`],
         },
-        // Job ids are only known at run time: every job of this account and region.
-        { Sid: "StopJobs", Action: ["batch:CancelJob", "batch:TerminateJob"], Resource: [batchArn("job/*")] },
+        // Job ids are only known at run time. The bot tags its submissions with the stack's tag and
+        // may cancel only jobs carrying it; array children cannot carry tags (AWS Batch), and a
+        // cancel terminates running children, so TerminateJob covers every job of this account
+        // and region (OPERATIONS.md "Known limits").
+        { Sid: "TagOnSubmit", Action: ["batch:TagResource"], Resource: [batchArn("job/*")], Condition: { StringEquals: { [`aws:RequestTag/${tag.key}`]: tag.value } } },
+        { Sid: "CancelOwnJobs", Action: ["batch:CancelJob"], Resource: [batchArn("job/*")], Condition: { StringEquals: { [`aws:ResourceTag/${tag.key}`]: tag.value } } },
+        { Sid: "TerminateJobs", Action: ["batch:TerminateJob"], Resource: [batchArn("job/*")] },
         // batch:DescribeJobs and batch:ListJobs support no resource-level permissions: AWS accepts only "*".
         { Sid: "ReadJobs", Action: ["batch:DescribeJobs", "batch:ListJobs"], Resource: ["*"] },
         { Sid: "ReadSecrets", Action: ["secretsmanager:GetSecretValue"], Resource: botSecrets.map((u) => u.secret.arn) },

@@ -1,3 +1,5 @@
+import { STACK_TAG_KEY, stackTagValue } from "../core/batch-launcher.ts";
+
 /**
  * Deployment settings: the operator's environment variables, read once by terraform/main.ts,
  * validated, typed. The stack never reads the environment itself, so tests hand in settings.
@@ -187,5 +189,5 @@ export function resourceName(s: Pick<StackSettings, "env">, name: string): strin
 
 /** The tag every resource (and, through propagate_tags, every Fargate task) carries: the budget filters on it. */
 export function stackTag(s: Pick<StackSettings, "env">): { key: string; value: string } {
-  return { key: "CodyBatchStack", value: `cody-batch-${s.env}` };
+  return { key: STACK_TAG_KEY, value: stackTagValue(s.env) };
 }

@@ -74,4 +74,13 @@ describe("what an operator relies on once deployed", () => {
     expect(one(prod, "aws_sns_topic_subscription")).toMatchObject({ protocol: "email", endpoint: "ops@example.com" });
     expect(prod.terraform.backend.s3).toBeDefined();
   });
+
+  it("lets the bot cancel only jobs with its stack's tag (which it sets on submit); TerminateJob stays account-wide", () => {
+    const bySid = (sid: string) => allStatements(json).find((st) => (st as { Sid?: string }).Sid === sid) as Json;
+    const jobs = "arn:${data.aws_partition.partition.partition}:batch:us-east-1:${data.aws_caller_identity.account.account_id}:job/*";
+    expect(bySid("CancelOwnJobs")).toMatchObject({ Action: ["batch:CancelJob"], Resource: [jobs], Condition: { StringEquals: { "aws:ResourceTag/CodyBatchStack": "cody-batch-dev" } } });
+    expect(bySid("TagOnSubmit")).toMatchObject({ Action: ["batch:TagResource"], Condition: { StringEquals: { "aws:RequestTag/CodyBatchStack": "cody-batch-dev" } } });
+    expect(bySid("TerminateJobs")).toMatchObject({ Action: ["batch:TerminateJob"], Resource: [jobs] });
+    expect(bySid("TerminateJobs").Condition).toBeUndefined();
+  });
 });
