@@ -1,5 +1,5 @@
 /**
- * The bot's AWS entry: a Lambda behind a Function URL (or API Gateway). One handler serves
+ * The bot's AWS entry: a Lambda behind an API Gateway HTTP API. One handler serves
  * - `{ codyTask }` events: work deferred by a listener, run in an asynchronous self-invocation;
  * - EventBridge scheduled events (`source: "aws.events"`): one watchdog pass (core/watchdog.ts);
  * - `GET /health` and `GET /links/<token>` (stable artifact links);
@@ -69,8 +69,14 @@ export function newLambdaHandler(parts: {
       const settings = parts.watchdog ?? { heartbeatSeconds: 30, maxAttempts: 3, pendingMinutes: 60 };
       const n = parts.deps.notifier as typeof parts.deps.notifier & Partial<Pick<Notifier, "repoFinished">>;
       const notifier = { jobFinished: n.jobFinished.bind(n), repoFinished: n.repoFinished ? n.repoFinished.bind(n) : async () => undefined };
-      const r = await runWatchdog({ store: parts.deps.store, notifier, log: parts.log }, settings, new Date());
-      return { ok: true, ...r };
+      try {
+        const r = await runWatchdog({ store: parts.deps.store, notifier, log: parts.log }, settings, new Date());
+        return { ok: true, ...r };
+      } catch (err) {
+        // The "watchdog-errors" alarm counts this line (terraform/alarms.ts).
+        parts.log.error({ err: { message: (err as Error).message } }, "watchdog pass failed");
+        throw err;
+      }
     }
     const { method, path } = requestLine(event);
     if (method === "GET" && path === "/health") return { statusCode: 200, body: "ok\n" };

@@ -70,5 +70,5 @@ export function newBotDeps(config: Config, log: Logger, parts: BotParts): BotDep
 
 /** The key of stable links, when the bot has a public URL to serve them from. */
 export function linkKeyOf(config: Config): Buffer | undefined {
-  return config.botPublicUrl && config.slack.signingSecret ? deriveLinkKey(config.slack.signingSecret) : undefined;
+  return config.botPublicUrl && config.linkSecret ? deriveLinkKey(config.linkSecret) : undefined;
 }

@@ -55,7 +55,7 @@ describe("submit", () => {
     const submits = fake.requests.filter((r) => r.operation === "submitjob");
     expect(submits.map((r) => (r.body.arrayProperties as { size?: number } | undefined)?.size)).toEqual(tc.wantSizes);
     for (const [i, r] of submits.entries()) {
-      expect(r.body).toMatchObject({ jobName: "cody-dev-j-abcdefghij", jobQueue: config.batchJobQueue, jobDefinition: config.batchJobDefinition });
+      expect(r.body).toMatchObject({ jobName: "cody-dev-j-abcdefghij", jobQueue: config.batchJobQueue, jobDefinition: config.batchJobDefinition, tags: { CodyBatchStack: "cody-batch-dev" } });
       expect(r.body.containerOverrides).toEqual({
         environment: [
           { name: "JOB_ID", value: "j-abcdefghij" },

@@ -28,6 +28,17 @@ export const MAX_ARRAY_SIZE = 10_000;
 /** Prefix of the reason given to CancelJob/TerminateJob; the job definition's retry strategy never retries it. */
 export const CANCEL_REASON_PREFIX = "Cody cancelled";
 
+/**
+ * The tag every submission carries (the stack puts the same one on every resource): the bot may
+ * cancel only jobs with its own stack's tag, and the budget counts the Fargate tasks through it.
+ */
+export const STACK_TAG_KEY = "CodyBatchStack";
+
+/** The value of {@link STACK_TAG_KEY} for an environment: `cody-batch-<env>`, the stack's name. */
+export function stackTagValue(env: string): string {
+  return `cody-batch-${env}`;
+}
+
 /** The environment variable that shifts a child's array index (see the module comment). */
 export const ARRAY_INDEX_OFFSET_VAR = "ARRAY_INDEX_OFFSET";
 
@@ -72,6 +83,7 @@ export function newBatchLauncher(config: BatchLauncherConfig, client?: BatchClie
               jobQueue: queue,
               jobDefinition: definition,
               ...(size > 1 ? { arrayProperties: { size } } : {}),
+              tags: { [STACK_TAG_KEY]: stackTagValue(config.env) },
               containerOverrides: {
                 environment: [
                   { name: "JOB_ID", value: job.jobId },

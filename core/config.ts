@@ -64,6 +64,7 @@ const schema = z.object({
   SLACK_APP_TOKEN: optionalString,
   SLACK_API_URL: url("SLACK_API_URL"),
   BOT_PUBLIC_URL: url("BOT_PUBLIC_URL"),
+  LINK_SIGNING_SECRET: optionalString,
   GITHUB_TOKEN: optionalString,
   GITHUB_API_URL: url("GITHUB_API_URL"),
   GITHUB_APP_ID: optionalString,
@@ -116,6 +117,11 @@ export type Config = {
   slack: { botToken?: string; signingSecret?: string; appToken?: string; apiUrl?: string };
   /** The bot's public base URL (`BOT_PUBLIC_URL`); Slack messages link artifacts through `${botPublicUrl}/links/…` when set. */
   botPublicUrl?: string;
+  /**
+   * What stable links are signed with (`LINK_SIGNING_SECRET`, a dedicated secret the bot and the
+   * runners share in AWS), else the Slack signing secret; undefined when neither is set.
+   */
+  linkSecret?: string;
   github: {
     token?: string;
     apiUrl?: string;
@@ -194,6 +200,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       apiUrl: e.SLACK_API_URL,
     },
     botPublicUrl: e.BOT_PUBLIC_URL,
+    linkSecret: e.LINK_SIGNING_SECRET ?? e.SLACK_SIGNING_SECRET,
     github: {
       token: e.GITHUB_TOKEN,
       apiUrl: e.GITHUB_API_URL,
@@ -280,5 +287,6 @@ export function secretValues(c: Config): string[] {
     c.github.token,
     c.github.app?.privateKey,
     c.anthropic.apiKey,
+    c.linkSecret,
   ].filter((v): v is string => typeof v === "string" && v.length >= 8);
 }

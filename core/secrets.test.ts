@@ -85,3 +85,16 @@ it("forgets every secret variable and its ARN once the config holds them, and no
   forgetSecrets(env);
   for (const e of [env, resolved]) expect(Object.keys(e).sort()).toEqual(["AWS_REGION", "PATH"]);
 });
+
+it.for([
+  { name: "without a value", secret: "empty" },
+  { name: "without any version (ResourceNotFoundException)", secret: "missing" },
+])("leaves an optional secret $name unset instead of failing the start", async (tc) => {
+  const env = { ANTHROPIC_API_KEY_SECRET_ARN: arn(tc.secret), LINK_SIGNING_SECRET_SECRET_ARN: arn(tc.secret), GITHUB_TOKEN_SECRET_ARN: arn("github-token") };
+  const got = await resolveSecrets(env, client);
+  expect(got.GITHUB_TOKEN).toBe("ghp_from_secrets_manager");
+  expect(got).not.toHaveProperty("ANTHROPIC_API_KEY");
+  expect(got).not.toHaveProperty("LINK_SIGNING_SECRET");
+  fake.secrets.set(arn(tc.secret), "sk-ant-set-later");
+  expect((await resolveSecrets(env, client)).ANTHROPIC_API_KEY).toBe("sk-ant-set-later");
+});

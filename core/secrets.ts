@@ -15,7 +15,20 @@ export const SECRET_VARIABLES = [
   "GITHUB_TOKEN",
   "GITHUB_APP_PRIVATE_KEY",
   "ANTHROPIC_API_KEY",
+  "LINK_SIGNING_SECRET",
 ] as const;
+
+/**
+ * Secrets a process can do without: one still without a value (empty, or no version yet) leaves
+ * its variable unset instead of failing the start. Without ANTHROPIC_API_KEY a script job runs and
+ * a Claude job fails its repository with a reason; without LINK_SIGNING_SECRET links are presigned.
+ */
+export const OPTIONAL_SECRETS: readonly string[] = ["ANTHROPIC_API_KEY", "LINK_SIGNING_SECRET"];
+
+/** A secret that exists but holds no value yet. */
+class NoValueError extends Error {
+  override name = "NoValueError";
+}
 
 const FETCH_TIMEOUT_MS = 10_000;
 
@@ -40,11 +53,14 @@ export async function resolveSecrets(env: NodeJS.ProcessEnv, client?: SecretsMan
       try {
         return [name, await cachedValue(sm, arn, budget)] as const;
       } catch (cause) {
+        // Secrets Manager answers ResourceNotFoundException for a secret that has no version yet.
+        const noValue = cause instanceof NoValueError || (cause as Error).name === "ResourceNotFoundException";
+        if (noValue && OPTIONAL_SECRETS.includes(name)) return undefined;
         throw new Error(`${name}_SECRET_ARN: cannot read secret ${arn}`, { cause });
       }
     }),
   );
-  return { ...env, ...Object.fromEntries(values) };
+  return { ...env, ...Object.fromEntries(values.filter((v) => v !== undefined)) };
 }
 
 /**
@@ -80,7 +96,7 @@ function cachedValue(sm: SecretsManagerClient, arn: string, signal: AbortSignal)
 async function fetchValue(sm: SecretsManagerClient, arn: string, signal: AbortSignal): Promise<string> {
   const out = await sm.send(new GetSecretValueCommand({ SecretId: arn }), { abortSignal: signal });
   const value = out.SecretString ?? (out.SecretBinary ? Buffer.from(out.SecretBinary).toString("utf8") : undefined);
-  if (!value?.trim()) throw new Error("the secret has no value yet (set it with aws secretsmanager put-secret-value)");
+  if (!value?.trim()) throw new NoValueError("the secret has no value yet (set it with aws secretsmanager put-secret-value)");
   return value.trim();
 }
 

@@ -297,7 +297,7 @@ export function newSlackNotifierFromConfig(
     store: opts.store ?? newStore(config, dynamo),
     links: newLinkBuilder({
       publicUrl: config.botPublicUrl,
-      signingSecret: config.slack.signingSecret,
+      signingSecret: config.linkSecret,
       artifacts: opts.artifacts ?? newArtifacts(config),
     }),
     log,

@@ -36,7 +36,6 @@ import {
 import { sleep } from "./sleep.ts";
 
 export const JOBS_STATUS_INDEX = "status-createdAt-index";
-export const REPOS_STATUS_INDEX = "status-index";
 
 /** Result of trying to claim a repository for a runner attempt. */
 export type ClaimResult =
@@ -640,19 +639,13 @@ export function tableDefinitions(config: Pick<Config, "jobsTable" | "reposTable"
       AttributeDefinitions: [
         { AttributeName: "jobId", AttributeType: "S" },
         { AttributeName: "repositoryName", AttributeType: "S" },
-        { AttributeName: "status", AttributeType: "S" },
       ],
       KeySchema: [
         { AttributeName: "jobId", KeyType: "HASH" },
         { AttributeName: "repositoryName", KeyType: "RANGE" },
       ],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: REPOS_STATUS_INDEX,
-          KeySchema: [{ AttributeName: "status", KeyType: "HASH" }],
-          Projection: { ProjectionType: "ALL" },
-        },
-      ],
+      // No status GSI (DESIGN.md listed one): nothing queries repositories by status, and every
+      // heartbeat write would be written twice.
     },
   ];
 }

@@ -50,7 +50,8 @@ export async function openEnvironment(
   let env = env0;
   let stack: CliEnvironment["stack"];
   const first = loadConfig(env);
-  if (!first.dynamodbEndpoint && first.launcher === "local") {
+  // A named AWS environment (--env) never falls back to the embedded stack.
+  if (!first.dynamodbEndpoint && first.launcher === "local" && !env.CODY_AWS_ENVIRONMENT) {
     stack = await connectStack(env.CODY_DIR ?? ".cody", env);
     env = { ...env, ...stack.env };
   }

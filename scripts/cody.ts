@@ -34,12 +34,15 @@ const USAGE = `usage:
   cody runner --job JOB_ID --index N      run one repository exactly as an AWS Batch array child
   cody watchdog [--limit N] [--json]      fail repositories whose runner is gone, finalize stuck jobs
   cody demo                               what \`make run\` does (REPOS, PROMPT, SCRIPT, PR from the environment)
-  cody stack status|start|stop [--json]   the embedded stack's daemon under CODY_DIR (default .cody)`;
+  cody stack status|start|stop [--json]   the embedded stack's daemon under CODY_DIR (default .cody)
+  --env dev|prod                          with list, status, watchdog, run, cancel: the deployed stack (outputs of make deploy)`;
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const [command, ...rest] = argv;
   try {
+    // --env dev|prod: a deployed stack, from its outputs (scripts/cli-aws-environment.ts).
+    if (argv.some((a) => a === "--env" || a.startsWith("--env="))) ({ argv, env } = (await import("./cli-aws-environment.ts")).withAwsEnvironment(argv, env));
+    const [command, ...rest] = argv;
     switch (command) {
       case "run":
         return await runCommand(rest, env);

@@ -39,6 +39,11 @@ case "$CODY_ENV" in dev | prod) ;; *) check "CODY_ENV must be dev or prod (got '
 if [[ "$action" == deploy && -z "${ALLOWED_REPOSITORIES:-}" ]]; then
   check "ALLOWED_REPOSITORIES is not set: which repositories may Cody change? e.g. ALLOWED_REPOSITORIES='acme/*'"
 fi
+if [[ "$action" == deploy && "$CODY_ENV" == prod ]]; then
+  [[ -n "${ALARM_EMAIL:-}" ]] || check "ALARM_EMAIL is not set: prod alarms must reach someone (an address or a list; confirm the subscription e-mail)"
+  [[ -n "${TF_STATE_BUCKET:-}" ]] || check "TF_STATE_BUCKET is not set: prod needs remote state in S3, not a file on this machine"
+  [[ -n "${SUBNET_IDS:-}" ]] || check "SUBNET_IDS is not set: prod needs the subnets its runners use (no default VPC is assumed)"
+fi
 if [[ "${GITHUB_AUTH:-token}" == app && -z "${GITHUB_APP_ID:-}" ]]; then
   check "GITHUB_AUTH=app needs GITHUB_APP_ID (and usually GITHUB_APP_INSTALLATION_ID)"
 fi
@@ -92,6 +97,20 @@ if [[ -n "$(git status --porcelain 2>/dev/null)" ]]; then
 fi
 export RUNNER_IMAGE_TAG="${RUNNER_IMAGE_TAG:-$sha}"
 
+# The watchdog schedule runs only once every secret the bot reads holds a value (before, each
+# cold start fails): deploy again after put-secret-value and it is enabled. WATCHDOG_ENABLED=false
+# keeps it off (kill switch, OPERATIONS.md).
+has_value() { aws secretsmanager describe-secret --secret-id "$1" --query 'VersionIdsToStages' --output text 2>/dev/null | grep -qw AWSCURRENT; }
+github_secret="github-token"
+[[ "${GITHUB_AUTH:-token}" == app ]] && github_secret="github-app-private-key"
+if [[ -z "${WATCHDOG_ENABLED:-}" ]]; then
+  WATCHDOG_ENABLED=true
+  for name in slack-bot-token slack-signing-secret "$github_secret"; do
+    has_value "${stack}-${name}" || { WATCHDOG_ENABLED=false; say "deploy: secret ${stack}-${name} has no value yet: the watchdog schedule stays disabled"; }
+  done
+fi
+export WATCHDOG_ENABLED
+
 node scripts/build.mjs
 [[ -f dist/lambda/bot.mjs ]] || fail "dist/lambda/bot.mjs was not built (does bot/lambda.ts exist?)"
 [[ -f dist/runner.js ]] || fail "dist/runner.js was not built (does runner/main.ts exist?)"
@@ -100,11 +119,21 @@ node scripts/build.mjs
 [[ -f "$stack_dir/cdk.tf.json" ]] || fail "synth produced no $stack_dir/cdk.tf.json"
 
 # The image must exist before the job definition points at it: create the repository first.
-repo_id="$(node -e '
+# The link-signing secret too: it must hold its value before any bot or runner starts (both sign with it).
+resource_id() { node -e '
   const j = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-  process.stdout.write(Object.keys(j.resource.aws_ecr_repository)[0]);' "$stack_dir/cdk.tf.json")"
+  const [type, name] = process.argv.slice(2);
+  process.stdout.write(Object.entries(j.resource[type]).find(([, r]) => !name || r.name === name)[0]);' "$stack_dir/cdk.tf.json" "$@"; }
+repo_id="$(resource_id aws_ecr_repository)"
+link_secret="${stack}-link-signing-secret"
+link_id="$(resource_id aws_secretsmanager_secret "$link_secret")"
 terraform -chdir="$stack_dir" init -input=false >/dev/null
-terraform -chdir="$stack_dir" apply -input=false -auto-approve -target="aws_ecr_repository.${repo_id}"
+terraform -chdir="$stack_dir" apply -input=false -auto-approve -target="aws_ecr_repository.${repo_id}" -target="aws_secretsmanager_secret.${link_id}"
+# Random bytes, once; never through Terraform, never on a command line.
+if ! has_value "$link_secret"; then
+  head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' | aws secretsmanager put-secret-value --secret-id "$link_secret" --secret-string file:///dev/stdin >/dev/null
+  say "deploy: $link_secret filled with a random key"
+fi
 repo_url="$(terraform -chdir="$stack_dir" state show -no-color "aws_ecr_repository.${repo_id}" | sed -n 's/^ *repository_url *= *"\(.*\)"/\1/p')"
 [[ -n "$repo_url" ]] || fail "could not read the ECR repository URL from the state"
 
@@ -122,10 +151,16 @@ fi
 outputs="terraform/cdktf.out/outputs-${CODY_ENV}.json"
 (cd terraform && npx cdktf deploy "$stack" --skip-synth --auto-approve --outputs-file "cdktf.out/outputs-${CODY_ENV}.json")
 
+# The outputs for `cody … --env $CODY_ENV` (scripts/cli-aws-environment.ts), outside cdktf.out so make clean keeps them.
+node -e '
+  const fs = require("fs");
+  const [file, stack, target] = process.argv.slice(1);
+  fs.writeFileSync(target, JSON.stringify(JSON.parse(fs.readFileSync(file, "utf8"))[stack] ?? {}, null, 2) + "\n");' "$outputs" "$stack" "terraform/outputs-${CODY_ENV}.json"
+
 node - "$outputs" "$stack" <<'EOF'
 const [file, stack] = process.argv.slice(2);
 const o = JSON.parse(require("fs").readFileSync(file, "utf8"))[stack] ?? {};
-const secrets = Object.entries(o).filter(([k]) => k.startsWith("secret_"));
+const secrets = Object.entries(o).filter(([k]) => k.startsWith("secret_") && k !== "secret_link_signing_secret"); // deploy fills that one
 console.log(`
 deploy: done.
 
@@ -137,6 +172,8 @@ Slack setup (once per environment):
 for (const [k, arn] of secrets) {
   console.log(`       aws secretsmanager put-secret-value --secret-id ${arn} --secret-string "$${k.slice(7).toUpperCase()}"`);
 }
-console.log(`  4. Invite the bot to a channel and type /cody. Alarms go to ${o.alarm_topic}.
+console.log(`  4. Deploy again (make deploy): with every secret set, the watchdog schedule is enabled (${process.env.WATCHDOG_ENABLED === "true" ? "it is now" : "it is disabled now"}).
+  5. Invite the bot to a channel and type /cody. Alarms go to ${o.alarm_topic}.
+  From this machine: npx cody list --env ${process.env.CODY_ENV} (outputs in terraform/outputs-${process.env.CODY_ENV}.json).
 `);
 EOF

@@ -1,6 +1,7 @@
 /**
  * The Slack-facing bot: a Node.js 22 arm64 Lambda running dist/lambda/bot.mjs (`make build`),
- * reachable through an HTTP API (`POST /slack/events`, `GET /health`). It may invoke itself
+ * reachable through an HTTP API (`POST /slack/events`, `GET /health`, `GET /links/{token}`: stable
+ * artifact links, BOT_PUBLIC_URL of the bot and the runners), with access logs. It may invoke itself
  * asynchronously (long work after Slack's 3-second acknowledgement); failed asynchronous
  * invocations land in an SQS dead-letter queue.
  *
@@ -24,7 +25,7 @@ import { Construct } from "constructs";
 import { serviceRole } from "./policy.ts";
 import type { Runner } from "./runner.ts";
 import type { Secrets } from "./secrets.ts";
-import { resourceName, type StackSettings } from "./settings.ts";
+import { resourceName, stackTag, type StackSettings } from "./settings.ts";
 import type { Storage } from "./storage.ts";
 
 export type BotProps = {
@@ -41,8 +42,12 @@ export class Bot extends Construct {
   readonly logGroup: CloudwatchLogGroup;
   readonly deadLetters: SqsQueue;
   readonly api: Apigatewayv2Api;
+  readonly accessLogs: CloudwatchLogGroup;
   /** The URL to put into the Slack app manifest. */
   readonly eventsUrl: string;
+  /** The API's base URL (BOT_PUBLIC_URL): stable links are `${publicUrl}/links/<token>`. */
+  readonly publicUrl: string;
+  readonly watchdog: CloudwatchEventRule;
 
   constructor(scope: Construct, id: string, p: BotProps) {
     super(scope, id);
@@ -59,6 +64,7 @@ export class Bot extends Construct {
     });
 
     const botSecrets = p.secrets.for("bot");
+    const tag = stackTag(s);
     const role = serviceRole(this, "role", {
       name: resourceName(s, "bot"),
       service: "lambda.amazonaws.com",
@@ -77,8 +83,13 @@ export class Bot extends Construct {
           Action: ["batch:SubmitJob"],
           Resource: [p.runner.queue.arn, p.runner.jobDefinition.arnPrefix, `${p.runner.jobDefinition.arnPrefix}:*`],
         },
-        // Job ids are only known at run time: every job of this account and region.
-        { Sid: "StopJobs", Action: ["batch:CancelJob", "batch:TerminateJob"], Resource: [batchArn("job/*")] },
+        // Job ids are only known at run time. The bot tags its submissions with the stack's tag and
+        // may cancel only jobs carrying it; array children cannot carry tags (AWS Batch), and a
+        // cancel terminates running children, so TerminateJob covers every job of this account
+        // and region (OPERATIONS.md "Known limits").
+        { Sid: "TagOnSubmit", Action: ["batch:TagResource"], Resource: [batchArn("job/*")], Condition: { StringEquals: { [`aws:RequestTag/${tag.key}`]: tag.value } } },
+        { Sid: "CancelOwnJobs", Action: ["batch:CancelJob"], Resource: [batchArn("job/*")], Condition: { StringEquals: { [`aws:ResourceTag/${tag.key}`]: tag.value } } },
+        { Sid: "TerminateJobs", Action: ["batch:TerminateJob"], Resource: [batchArn("job/*")] },
         // batch:DescribeJobs and batch:ListJobs support no resource-level permissions: AWS accepts only "*".
         { Sid: "ReadJobs", Action: ["batch:DescribeJobs", "batch:ListJobs"], Resource: ["*"] },
         { Sid: "ReadSecrets", Action: ["secretsmanager:GetSecretValue"], Resource: botSecrets.map((u) => u.secret.arn) },
@@ -87,6 +98,9 @@ export class Bot extends Construct {
       ],
     });
 
+    // Created before the function: the function's BOT_PUBLIC_URL is the API's endpoint.
+    this.api = new Apigatewayv2Api(this, "api", { name: resourceName(s, "bot"), protocolType: "HTTP" });
+    this.publicUrl = this.api.apiEndpoint;
     const bundle = new TerraformAsset(this, "bundle", { path: s.botBundleDir, type: AssetType.ARCHIVE });
     const environment: Record<string, string | undefined> = {
       CODY_ENV: s.env,
@@ -96,6 +110,7 @@ export class Bot extends Construct {
       ARTIFACTS_BUCKET: p.storage.bucket.bucket,
       AWS_BATCH_JOB_QUEUE: p.runner.queue.arn,
       AWS_BATCH_JOB_DEFINITION: p.runner.jobDefinition.arn,
+      BOT_PUBLIC_URL: this.publicUrl,
       ALLOWED_REPOSITORIES: s.allowedRepositories || undefined,
       ALLOWED_SLACK_USERS: s.allowedSlackUsers,
       ALLOWED_SCRIPT_USERS: s.allowedScriptUsers,
@@ -132,7 +147,6 @@ export class Bot extends Construct {
       destinationConfig: { onFailure: { destination: this.deadLetters.arn } },
     });
 
-    this.api = new Apigatewayv2Api(this, "api", { name: resourceName(s, "bot"), protocolType: "HTTP" });
     const integration = new Apigatewayv2Integration(this, "integration", {
       apiId: this.api.id,
       integrationType: "AWS_PROXY",
@@ -140,14 +154,30 @@ export class Bot extends Construct {
       payloadFormatVersion: "2.0",
       timeoutMilliseconds: 29_000,
     });
-    for (const routeKey of ["POST /slack/events", "GET /health"]) {
-      new Apigatewayv2Route(this, `route-${routeKey.split(" ")[0]!.toLowerCase()}`, { apiId: this.api.id, routeKey, target: `integrations/${integration.id}` });
+    // Construct ids of the first two routes kept as they were (no replacement on update).
+    for (const [id, routeKey] of [["route-post", "POST /slack/events"], ["route-get", "GET /health"], ["route-links", "GET /links/{token}"]] as const) {
+      new Apigatewayv2Route(this, id, { apiId: this.api.id, routeKey, target: `integrations/${integration.id}` });
     }
+    this.accessLogs = new CloudwatchLogGroup(this, "access-logs", { name: `/aws/apigateway/${resourceName(s, "bot")}`, retentionInDays: s.logRetentionDays });
     new Apigatewayv2Stage(this, "stage", {
       apiId: this.api.id,
       name: "$default",
       autoDeploy: true,
       defaultRouteSettings: { throttlingBurstLimit: 50, throttlingRateLimit: 20 },
+      // One JSON line per request; no headers or bodies (Slack signatures, tokens) are logged.
+      accessLogSettings: {
+        destinationArn: this.accessLogs.arn,
+        format: JSON.stringify({
+          requestId: "$context.requestId",
+          time: "$context.requestTime",
+          routeKey: "$context.routeKey",
+          status: "$context.status",
+          latencyMs: "$context.responseLatency",
+          integrationStatus: "$context.integrationStatus",
+          integrationError: "$context.integrationErrorMessage",
+          sourceIp: "$context.identity.sourceIp",
+        }),
+      },
     });
     new LambdaPermission(this, "api-invoke", {
       statementId: "AllowHttpApi",
@@ -160,11 +190,15 @@ export class Bot extends Construct {
 
     // The watchdog (core/watchdog.ts): every 5 minutes the bot fails repositories whose runner
     // is gone and finalizes jobs with nothing left running.
+    // Disabled until every secret holds a value (each cold start would fail before): make deploy
+    // enables it once they do (WATCHDOG_ENABLED, OPERATIONS.md "Secrets").
     const watchdog = new CloudwatchEventRule(this, "watchdog", {
       name: resourceName(s, "watchdog"),
       description: "Cody Batch watchdog: fail repositories whose runner stopped, finalize stuck jobs",
       scheduleExpression: "rate(5 minutes)",
+      state: s.watchdogEnabled ? "ENABLED" : "DISABLED",
     });
+    this.watchdog = watchdog;
     new CloudwatchEventTarget(this, "watchdog-target", { rule: watchdog.name, targetId: "bot", arn: this.function.arn });
     new LambdaPermission(this, "watchdog-invoke", {
       statementId: "AllowWatchdogSchedule",

@@ -3,6 +3,7 @@
  * "Settings"). Run by `cdktf synth` (cdktf.json) or `make synth`; writes plain Terraform JSON to
  * terraform/cdktf.out/stacks/cody-batch-<env>/cdk.tf.json.
  */
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,7 +16,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 function main(): number {
   let settings;
   try {
-    settings = settingsFromEnv(process.env);
+    // The runner image of this commit unless told otherwise: what make deploy pushes for a clean tree.
+    settings = settingsFromEnv({ ...process.env, RUNNER_IMAGE_TAG: process.env.RUNNER_IMAGE_TAG || headSha() });
   } catch (err) {
     if (err instanceof SettingsError) {
       process.stderr.write(`synth: ${err.message}\n`);
@@ -38,9 +40,19 @@ function main(): number {
   }
   const app = new App({ outdir: process.env.CDKTF_OUTDIR ?? resolve(root, "terraform/cdktf.out") });
   const stackId = `cody-batch-${settings.env}`;
-  new CodyStack(app, stackId, { ...settings, botBundleDir, localStateFile: resolve(root, "terraform", `terraform.${stackId}.tfstate`) });
+  // Local state (dev only) relative to the stack directory terraform/cdktf.out/stacks/<id>: in terraform/, kept by make clean.
+  new CodyStack(app, stackId, { ...settings, botBundleDir, localStateFile: `../../../terraform.${stackId}.tfstate` });
   app.synth();
   return 0;
+}
+
+/** `git rev-parse --short=12 HEAD`, or undefined outside a git checkout. */
+function headSha(): string | undefined {
+  try {
+    return execFileSync("git", ["rev-parse", "--short=12", "HEAD"], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 process.exitCode = main();

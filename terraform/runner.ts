@@ -15,6 +15,7 @@ import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository/index.js";
 import type { IamRole } from "@cdktf/provider-aws/lib/iam-role/index.js";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group/index.js";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule/index.js";
+import { Lazy } from "cdktf";
 import { Construct } from "constructs";
 import { CANCEL_REASON_PREFIX } from "../core/batch-launcher.ts";
 import { serviceRole } from "./policy.ts";
@@ -22,7 +23,14 @@ import type { Secrets } from "./secrets.ts";
 import { resourceName, type StackSettings } from "./settings.ts";
 import type { Storage } from "./storage.ts";
 
-export type RunnerProps = { settings: StackSettings; storage: Storage; secrets: Secrets; accountId: string };
+export type RunnerProps = {
+  settings: StackSettings;
+  storage: Storage;
+  secrets: Secrets;
+  accountId: string;
+  /** The bot's public base URL (BOT_PUBLIC_URL: stable links); read at synth time, as the bot is built after the runner. */
+  botPublicUrl: () => string;
+};
 
 /**
  * Retry strategy. The runner exits 0 whenever its repository reached a terminal status, even
@@ -82,6 +90,9 @@ export class Runner extends Construct {
     const { subnets, securityGroups } = this.network(s);
 
     const runnerSecrets = p.secrets.for("runner");
+    // Injected at task start (the task fails when one is empty) vs read by the runner itself (may be empty).
+    const injected = runnerSecrets.filter((u) => !u.optional);
+    const byArn = runnerSecrets.filter((u) => u.optional);
     this.executionRole = serviceRole(this, "execution-role", {
       name: name("runner-execution"),
       service: "ecs-tasks.amazonaws.com",
@@ -91,7 +102,7 @@ export class Runner extends Construct {
         { Sid: "EcrLogin", Action: ["ecr:GetAuthorizationToken"], Resource: ["*"] },
         { Sid: "PullImage", Action: ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"], Resource: [this.repository.arn] },
         { Sid: "WriteLogs", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [`${this.logGroup.arn}:*`] },
-        { Sid: "InjectSecrets", Action: ["secretsmanager:GetSecretValue"], Resource: runnerSecrets.map((u) => u.secret.arn) },
+        { Sid: "InjectSecrets", Action: ["secretsmanager:GetSecretValue"], Resource: injected.map((u) => u.secret.arn) },
       ],
     });
     this.jobRole = serviceRole(this, "job-role", {
@@ -105,6 +116,7 @@ export class Runner extends Construct {
           Resource: p.storage.tableArns(),
         },
         { Sid: "Artifacts", Action: ["s3:PutObject", "s3:GetObject"], Resource: [`${p.storage.bucket.arn}/*`] },
+        { Sid: "OptionalSecrets", Action: ["secretsmanager:GetSecretValue"], Resource: byArn.map((u) => u.secret.arn) },
       ],
     });
 
@@ -134,11 +146,15 @@ export class Runner extends Construct {
       GITHUB_APP_ID: s.githubAuth === "app" ? s.githubAppId : undefined,
       GITHUB_APP_INSTALLATION_ID: s.githubAuth === "app" ? s.githubAppInstallationId : undefined,
       MAX_ATTEMPTS: String(s.runnerAttempts),
+      BOT_PUBLIC_URL: Lazy.stringValue({ produce: () => p.botPublicUrl() }),
+      ...Object.fromEntries(byArn.map((u) => [`${u.variable}_SECRET_ARN`, u.secret.arn])),
     };
     this.jobDefinition = new BatchJobDefinition(this, "job-definition", {
       name: name("runner"),
       type: "container",
       platformCapabilities: ["FARGATE"],
+      // The job's and the definition's tags (CodyBatchStack, …) reach the Fargate tasks: the budget's cost filter.
+      propagateTags: true,
       timeout: { attemptDurationSeconds: s.runnerTimeoutSeconds },
       retryStrategy: { attempts: s.runnerAttempts, evaluateOnExit: RETRY_RULES },
       containerProperties: JSON.stringify({
@@ -153,7 +169,7 @@ export class Runner extends Construct {
           .filter((e): e is [string, string] => e[1] !== undefined)
           .map(([n, value]) => ({ name: n, value })),
         // Values are fetched by the execution role when the task starts; they never sit in the definition.
-        secrets: runnerSecrets.map((u) => ({ name: u.variable, valueFrom: u.secret.arn })),
+        secrets: injected.map((u) => ({ name: u.variable, valueFrom: u.secret.arn })),
         networkConfiguration: { assignPublicIp: s.assignPublicIp ? "ENABLED" : "DISABLED" },
         fargatePlatformConfiguration: { platformVersion: "LATEST" },
         runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: s.runnerArchitecture },

@@ -3,60 +3,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
-import { Testing } from "cdktf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tableDefinitions } from "../core/store.ts";
 import { settingsFromEnv } from "./settings.ts";
-import { CodyStack } from "./stack.ts";
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-type Statement = { Effect: string; Action: string | string[]; Resource?: string | string[]; Principal?: unknown };
-
-// Values an operator might have in their shell while synthesizing: none may reach the output.
-const LEAKY_ENV = {
-  SLACK_BOT_TOKEN: "xoxb-leak-1111111111",
-  SLACK_SIGNING_SECRET: "signing-leak-2222222222",
-  SLACK_APP_TOKEN: "xapp-leak-3333333333",
-  GITHUB_TOKEN: "ghp_leak4444444444",
-  GITHUB_APP_PRIVATE_KEY: "-----BEGIN RSA PRIVATE KEY-----leak",
-  ANTHROPIC_API_KEY: "sk-ant-leak-5555555555",
-};
-
-let bundleDir: string;
-beforeAll(() => {
-  bundleDir = mkdtempSync(join(tmpdir(), "cody-bot-bundle-"));
-  writeFileSync(join(bundleDir, "bot.mjs"), "export const handler = async () => ({ statusCode: 200 });\n");
-});
-afterAll(() => rmSync(bundleDir, { recursive: true, force: true }));
-
-function synth(env: NodeJS.ProcessEnv = {}): { json: Json; text: string } {
-  const settings = settingsFromEnv({ ALLOWED_REPOSITORIES: "acme/*", ...LEAKY_ENV, ...env });
-  const app = Testing.app();
-  const stack = new CodyStack(app, `cody-batch-${settings.env}`, { ...settings, botBundleDir: bundleDir });
-  const text = Testing.synth(stack);
-  return { json: JSON.parse(text) as Json, text };
-}
-
-const resources = (json: Json, type: string): Json[] => Object.values(json.resource?.[type] ?? {});
-const one = (json: Json, type: string): Json => {
-  const all = resources(json, type);
-  expect(all, type).toHaveLength(1);
-  return all[0]!;
-};
-const keyOf = (json: Json, type: string, pred: (r: Json) => boolean = () => true) =>
-  Object.entries(json.resource?.[type] ?? {}).find(([, r]) => pred(r as Json))![0];
-const ref = (json: Json, type: string, attr: string, pred?: (r: Json) => boolean) => `\${${type}.${keyOf(json, type, pred)}.${attr}}`;
-const asList = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
-
-function allStatements(json: Json): Statement[] {
-  const docs = [
-    ...resources(json, "aws_iam_role_policy").map((r) => r.policy),
-    ...resources(json, "aws_iam_role").map((r) => r.assume_role_policy),
-    ...resources(json, "aws_s3_bucket_policy").map((r) => r.policy),
-    ...resources(json, "aws_sns_topic_policy").map((r) => r.policy),
-  ];
-  return docs.flatMap((d: string) => (JSON.parse(d) as { Statement: Statement[] }).Statement);
-}
+import { allStatements, asList, bundleDir, LEAKY_ENV, one, PROD_ENV, ref, resources, synth, type Json } from "./test-synth.ts";
+import versions from "./versions.json" with { type: "json" };
 
 describe("the default dev stack", () => {
   let json: Json;
@@ -75,7 +26,7 @@ describe("the default dev stack", () => {
       expect(t.range_key).toBe(key(def.KeySchema, "RANGE"));
       expect(new Set(t.attribute)).toEqual(new Set(def.AttributeDefinitions!.map((a) => ({ name: a.AttributeName, type: a.AttributeType }))));
       expect(t.global_secondary_index).toEqual(
-        def.GlobalSecondaryIndexes!.map((g) => ({
+        def.GlobalSecondaryIndexes?.map((g) => ({
           name: g.IndexName,
           hash_key: key(g.KeySchema, "HASH"),
           ...(key(g.KeySchema, "RANGE") ? { range_key: key(g.KeySchema, "RANGE") } : {}),
@@ -91,7 +42,9 @@ describe("the default dev stack", () => {
     expect(jobs.global_secondary_index[0]).toMatchObject({ name: "status-createdAt-index", hash_key: "status", range_key: "createdAt" });
     const repos = tables.find((t) => t.name === "cody-batch-dev-repositories")!;
     expect([repos.hash_key, repos.range_key]).toEqual(["jobId", "repositoryName"]);
-    expect(repos.global_secondary_index[0]).toMatchObject({ name: "status-index", hash_key: "status" });
+    // No status-index: nothing queries repositories by status, and it would double every heartbeat write.
+    expect(repos.global_secondary_index).toBeUndefined();
+    expect(repos.attribute.map((a: Json) => a.name).sort()).toEqual(["jobId", "repositoryName"]);
   });
 
   it("blocks all public access to the bucket, encrypts it, expires objects and refuses plain HTTP", () => {
@@ -145,8 +98,10 @@ describe("the default dev stack", () => {
       { type: "VCPU", value: "2" },
       { type: "MEMORY", value: "4096" },
     ]);
+    // Only the secrets every job needs are injected at task start; the Anthropic key and the link
+    // secret are read by the runner itself (an empty one fails no script job's start).
     expect(container.secrets).toEqual(
-      ["SLACK_BOT_TOKEN", "GITHUB_TOKEN", "ANTHROPIC_API_KEY"].map((name) => ({
+      ["SLACK_BOT_TOKEN", "GITHUB_TOKEN"].map((name) => ({
         name,
         valueFrom: ref(json, "aws_secretsmanager_secret", "arn", (r) => r.name === `cody-batch-dev-${name.toLowerCase().replace(/_/g, "-")}`),
       })),
@@ -163,8 +118,17 @@ describe("the default dev stack", () => {
     expect(rules).toContainEqual({ action: "RETRY", on_exit_code: "*" });
     expect(rules[0]).toEqual({ action: "EXIT", on_status_reason: "Cody cancelled*" });
     // The execution role may read exactly the runner's secrets.
-    const exec = allStatements(json).find((st) => asList(st.Action).includes("secretsmanager:GetSecretValue") && asList(st.Resource).length === 3);
-    expect(exec).toBeDefined();
+    const secretArn = (n: string) => ref(json, "aws_secretsmanager_secret", "arn", (r) => r.name === `cody-batch-dev-${n}`);
+    const reads = (sid: string) => asList(allStatements(json).find((st) => (st as { Sid?: string }).Sid === sid)?.Resource);
+    expect(reads("InjectSecrets")).toEqual([secretArn("slack-bot-token"), secretArn("github-token")]);
+    expect(reads("OptionalSecrets")).toEqual([secretArn("anthropic-api-key"), secretArn("link-signing-secret")]);
+    const envOf = Object.fromEntries(container.environment.map((e: { name: string; value: string }) => [e.name, e.value]));
+    expect(envOf).toMatchObject({
+      ANTHROPIC_API_KEY_SECRET_ARN: secretArn("anthropic-api-key"),
+      LINK_SIGNING_SECRET_SECRET_ARN: secretArn("link-signing-secret"),
+      BOT_PUBLIC_URL: ref(json, "aws_apigatewayv2_api", "api_endpoint"),
+    });
+    expect(def.propagate_tags).toBe(true);
     expect(one(json, "aws_batch_compute_environment").compute_resources).toMatchObject({ type: "FARGATE", max_vcpus: 64 });
     expect(one(json, "aws_batch_job_queue").compute_environment_order[0].compute_environment).toBe(ref(json, "aws_batch_compute_environment", "arn"));
   });
@@ -184,6 +148,8 @@ describe("the default dev stack", () => {
       SLACK_BOT_TOKEN_SECRET_ARN: expect.any(String),
       SLACK_SIGNING_SECRET_SECRET_ARN: expect.any(String),
       GITHUB_TOKEN_SECRET_ARN: expect.any(String),
+      LINK_SIGNING_SECRET_SECRET_ARN: expect.any(String),
+      BOT_PUBLIC_URL: ref(json, "aws_apigatewayv2_api", "api_endpoint"),
     });
     expect(fn.environment.variables.ANTHROPIC_API_KEY_SECRET_ARN).toBeUndefined(); // the bot never calls Claude
     expect(one(json, "aws_lambda_function_event_invoke_config").destination_config).toEqual({
@@ -192,7 +158,7 @@ describe("the default dev stack", () => {
     const invoke = allStatements(json).find((st) => asList(st.Action).includes("lambda:InvokeFunction"));
     expect(asList(invoke?.Resource)).toEqual([expect.stringMatching(/:function:cody-batch-dev-bot$/)]);
     expect(resources(json, "aws_lambda_permission").find((p) => p.principal === "apigateway.amazonaws.com")).toMatchObject({ action: "lambda:InvokeFunction" });
-    expect(resources(json, "aws_apigatewayv2_route").map((r) => r.route_key).sort()).toEqual(["GET /health", "POST /slack/events"]);
+    expect(resources(json, "aws_apigatewayv2_route").map((r) => r.route_key).sort()).toEqual(["GET /health", "GET /links/{token}", "POST /slack/events"]);
     expect(json.output.bot_url.value).toBe(`${ref(json, "aws_apigatewayv2_api", "api_endpoint")}/slack/events`);
   });
 
@@ -211,7 +177,7 @@ describe("the default dev stack", () => {
 
   it("keeps logs for a bounded time", () => {
     const groups = resources(json, "aws_cloudwatch_log_group");
-    expect(groups.map((g) => g.name).sort()).toEqual(["/aws/batch/cody-batch-dev-runner", "/aws/lambda/cody-batch-dev-bot"]);
+    expect(groups.map((g) => g.name).sort()).toEqual(["/aws/apigateway/cody-batch-dev-bot", "/aws/batch/cody-batch-dev-runner", "/aws/lambda/cody-batch-dev-bot"]);
     for (const g of groups) expect(g.retention_in_days).toBe(30);
   });
 
@@ -219,7 +185,9 @@ describe("the default dev stack", () => {
     const topic = ref(json, "aws_sns_topic", "arn");
     const alarms = resources(json, "aws_cloudwatch_metric_alarm");
     expect(alarms.map((a) => a.alarm_name).sort()).toEqual(
-      ["bot-dead-letters", "bot-errors", "bot-throttles", "jobs-throttles", "repositories-throttles"].map((n) => `cody-batch-dev-${n}`),
+      ["api-5xx", "bot-dead-letters", "bot-errors", "bot-throttles", "failed-repositories", "jobs-throttles", "repositories-throttles", "watchdog-errors"].map(
+        (n) => `cody-batch-dev-${n}`,
+      ),
     );
     for (const a of alarms) expect(a.alarm_actions).toEqual([topic]);
     const rule = resources(json, "aws_cloudwatch_event_rule").find((r) => r.event_pattern)!;
@@ -240,7 +208,7 @@ describe("the default dev stack", () => {
 
 describe("settings change the stack", () => {
   it("prod: prod names, deletion protection, an e-mail subscription, S3 state with locking", () => {
-    const { json } = synth({ CODY_ENV: "prod", ALARM_EMAIL: "ops@example.com", TF_STATE_BUCKET: "acme-tf-state" });
+    const { json } = synth(PROD_ENV);
     expect(resources(json, "aws_dynamodb_table").map((t) => [t.name, t.deletion_protection_enabled])).toEqual([
       ["cody-batch-prod-jobs", true],
       ["cody-batch-prod-repositories", true],
@@ -267,7 +235,7 @@ describe("settings change the stack", () => {
 
   it.for([
     { env: { CODY_ENV: "staging" }, want: /^CODY_ENV: must be dev or prod/ },
-    { env: { RUNNER_MEMORY_MIB: "1024" }, want: /^RUNNER_MEMORY_MIB: Fargate needs 4096–16384 MiB/ },
+    { env: { RUNNER_MEMORY_MIB: "1024" }, want: /^RUNNER_MEMORY_MIB: Fargate needs 4096–16384 in steps of 1024 MiB for 2 vCPU, got 1024/ },
     { env: { LOG_RETENTION_DAYS: "10" }, want: /^LOG_RETENTION_DAYS: CloudWatch accepts/ },
     { env: { GITHUB_AUTH: "app" }, want: /^GITHUB_APP_ID:/ },
     { env: { RUNNER_ATTEMPTS: "11" }, want: /^RUNNER_ATTEMPTS: must be a whole number from 1 to 10/ },
@@ -292,7 +260,10 @@ describe("make synth", () => {
     });
     expect(stderr).not.toContain("Error");
     const json = JSON.parse(readFileSync(join(outdir, "stacks/cody-batch-dev/cdk.tf.json"), "utf8")) as Json;
-    expect(json.terraform.required_providers.aws.version).toMatch(/^6\./);
+    expect(json.terraform.required_providers.aws).toEqual({ source: versions.aws.source, version: versions.aws.version });
+    expect(json.terraform.required_version).toBe(versions.terraform);
+    // Local state relative to the stack directory (in terraform/, kept by make clean), never an absolute path.
+    expect(json.terraform.backend.local.path).toBe("../../../terraform.cody-batch-dev.tfstate");
     expect(one(json, "aws_lambda_function").filename).toMatch(/^assets\/.+\/archive\.zip$/);
   });
 });

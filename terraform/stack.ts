@@ -11,16 +11,20 @@ import { Alarms } from "./alarms.ts";
 import { Bot } from "./bot.ts";
 import { Runner } from "./runner.ts";
 import { Secrets } from "./secrets.ts";
-import type { StackSettings } from "./settings.ts";
+import { stackTag, type StackSettings } from "./settings.ts";
 import { Storage } from "./storage.ts";
+import versions from "./versions.json" with { type: "json" };
 
 export class CodyStack extends TerraformStack {
   constructor(scope: Construct, id: string, s: StackSettings) {
     super(scope, id);
     new AwsProvider(this, "aws", {
       region: s.region,
-      defaultTags: [{ tags: { Project: "cody-batch", Environment: s.env, ManagedBy: "cdktf" } }],
+      defaultTags: [{ tags: { Project: "cody-batch", Environment: s.env, ManagedBy: "cdktf", [stackTag(s).key]: stackTag(s).value } }],
     });
+    // The one place versions are pinned: terraform/versions.json (the offline check reads it too).
+    this.addOverride("terraform.required_version", versions.terraform);
+    this.addOverride("terraform.required_providers.aws", { source: versions.aws.source, version: versions.aws.version });
     if (s.state) {
       const backend = new S3Backend(this, {
         bucket: s.state.bucket,
@@ -40,12 +44,17 @@ export class CodyStack extends TerraformStack {
 
     const storage = new Storage(this, "storage", s, accountId);
     const secrets = new Secrets(this, "secrets", s);
-    const runner = new Runner(this, "runner", { settings: s, storage, secrets, accountId });
-    const bot = new Bot(this, "bot", { settings: s, storage, secrets, runner, accountId, partition });
+    let bot: Bot | undefined;
+    const runner = new Runner(this, "runner", { settings: s, storage, secrets, accountId, botPublicUrl: () => bot!.publicUrl });
+    bot = new Bot(this, "bot", { settings: s, storage, secrets, runner, accountId, partition });
     const alarms = new Alarms(this, "alarms", { settings: s, storage, runner, bot, accountId });
 
     const out = (id: string, value: string, description: string) => new TerraformOutput(this, id, { value, description });
     out("bot_url", bot.eventsUrl, "Slack request URL: put it into bot/manifest.yml (slash command, interactivity)");
+    out("bot_public_url", bot.publicUrl, "BOT_PUBLIC_URL of the bot and the runners (stable links)");
+    out("watchdog_rule", bot.watchdog.name, "EventBridge schedule of the watchdog (kill switch: aws events disable-rule)");
+    out("api_access_log_group", bot.accessLogs.name, "the HTTP API's access logs");
+    out("region", s.region, "AWS region of the stack");
     out("bot_function", bot.function.functionName, "the bot Lambda");
     out("bot_log_group", bot.logGroup.name, "the bot's logs");
     out("bot_dead_letter_queue", bot.deadLetters.url, "failed asynchronous bot invocations");

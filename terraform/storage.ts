@@ -24,7 +24,7 @@ export class Storage extends Construct {
 
   constructor(scope: Construct, id: string, s: StackSettings, accountId: string) {
     super(scope, id);
-    const [jobs, repos] = tableDefinitions({ jobsTable: resourceName(s, "jobs"), reposTable: resourceName(s, "repositories") });
+    const [jobs, repos] = tableDefinitions({ jobsTable: s.jobsTableName, reposTable: s.reposTableName });
     this.jobsTable = table(this, "jobs", jobs!, s);
     this.reposTable = table(this, "repositories", repos!, s);
 
@@ -85,12 +85,16 @@ function table(scope: Construct, id: string, def: TableDefinition, s: StackSetti
     hashKey: key("HASH"),
     ...(key("RANGE") ? { rangeKey: key("RANGE") } : {}),
     attribute: (def.AttributeDefinitions ?? []).map((a) => ({ name: a.AttributeName!, type: a.AttributeType! })),
-    globalSecondaryIndex: (def.GlobalSecondaryIndexes ?? []).map((g) => ({
-      name: g.IndexName!,
-      hashKey: key("HASH", g.KeySchema)!,
-      ...(key("RANGE", g.KeySchema) ? { rangeKey: key("RANGE", g.KeySchema) } : {}),
-      projectionType: g.Projection?.ProjectionType ?? "ALL",
-    })),
+    ...(def.GlobalSecondaryIndexes?.length
+      ? {
+          globalSecondaryIndex: def.GlobalSecondaryIndexes.map((g) => ({
+            name: g.IndexName!,
+            hashKey: key("HASH", g.KeySchema)!,
+            ...(key("RANGE", g.KeySchema) ? { rangeKey: key("RANGE", g.KeySchema) } : {}),
+            projectionType: g.Projection?.ProjectionType ?? "ALL",
+          })),
+        }
+      : {}),
     ttl: { attributeName: "expiresAt", enabled: true },
     pointInTimeRecovery: { enabled: true },
     serverSideEncryption: { enabled: true },

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newJobId, newJobRows, type RepoRow } from "../core/job.ts";
+import { newLogger } from "../core/log.ts";
 import { newConsoleNotifier } from "../core/notifier.ts";
 import { newSlackClient } from "../core/slack-notifier.ts";
 import { newTell, type BotDeps } from "../bot/app.ts";
@@ -105,5 +106,34 @@ describe("the scheduled watchdog in the bot's Lambda", () => {
 
     // A second pass finds nothing new.
     expect(await handler(scheduled, {})).toEqual({ ok: true, jobs: 2, failed: 0 });
+  });
+});
+
+describe("the log lines the alarms count (terraform/alarms.ts metric filters)", () => {
+  it('a failed pass logs "watchdog pass failed" at error level and still fails the invocation', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const log = newLogger({ level: "info" }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
+    const broken = { ...stack.store, listUnfinishedJobs: async () => Promise.reject(new Error("ProvisionedThroughputExceededException")) };
+    const client = newSlackClient({ slack: { botToken: slack.token, apiUrl: slack.apiUrl } }, { retryConfig: { retries: 0 } });
+    const failing = newLambdaHandler({
+      deps: {
+        store: broken,
+        artifacts: stack.artifacts,
+        launcher: { submit: async () => ({ batchJobId: "b" }), cancel: async () => undefined },
+        notifier: newConsoleNotifier(log),
+        expandOwner: async () => [],
+        settings: { allowlist: [], allowedSlackUsers: [] },
+        tell: newTell(client, log),
+        log,
+        deferred: async () => undefined,
+      },
+      token: slack.token,
+      signingSecret: SECRET,
+      apiUrl: slack.apiUrl,
+      artifacts: stack.artifacts,
+      log,
+    });
+    await expect(failing(scheduled, {})).rejects.toThrow("ProvisionedThroughputExceededException");
+    expect(lines).toContainEqual(expect.objectContaining({ level: 50, msg: "watchdog pass failed" }));
   });
 });

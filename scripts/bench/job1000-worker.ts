@@ -38,7 +38,7 @@ const notifier = newSlackNotifier({
   doc: DynamoDBDocumentClient.from(runDynamo, { marshallOptions: { removeUndefinedValues: true } }),
   tables: { jobsTable: config.jobsTable, reposTable: config.reposTable },
   store: runStore,
-  links: newLinkBuilder({ publicUrl: config.botPublicUrl, signingSecret: config.slack.signingSecret, artifacts }),
+  links: newLinkBuilder({ publicUrl: config.botPublicUrl, signingSecret: config.linkSecret, artifacts }),
   log,
 });
 const deps = newRunnerDeps(config, log, { notifier, dynamoCounter: run });
