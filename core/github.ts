@@ -38,6 +38,8 @@ export type GitHubOptions = {
   writeMinTimeMs?: number;
   /** Minimum milliseconds between two notification-triggering writes (PRs, comments) of this process (default 3000). */
   notificationMinTimeMs?: number;
+  /** Minimum milliseconds between two search requests of this process (default 6000: code search allows 10 a minute). */
+  searchMinTimeMs?: number;
   /** Timeout of one HTTP attempt (default 30 s). */
   requestTimeoutMs?: number;
   /** Clock for installation-token expiry (default Date.now). */
@@ -104,6 +106,8 @@ export function newGitHub(config: Pick<Config, "github">, opts: GitHubOptions = 
       // same pacing, made configurable so tests need not wait.
       write: pacer("write", opts.writeMinTimeMs ?? 1000) as never,
       notifications: pacer("notifications", opts.notificationMinTimeMs ?? 3000) as never,
+      // Code search allows 10 requests a minute (repository search 30): one search every 6 s.
+      search: pacer("search", opts.searchMinTimeMs ?? 6000) as never,
     },
     retry: { retries: 3, retryAfterBaseValue: opts.retryAfterBaseValue ?? 1000 },
   });
@@ -116,8 +120,20 @@ export function newGitHub(config: Pick<Config, "github">, opts: GitHubOptions = 
  * (a 404 for both: the owner does not exist or is invisible to the token).
  */
 export async function listOwnerRepositories(octokit: GitHubClient, owner: string, signal?: AbortSignal): Promise<string[]> {
+  return (await listOwnerRepositoryInfo(octokit, owner, signal)).filter((r) => !r.archived).map((r) => r.fullName);
+}
+
+/**
+ * Every repository of an org or a user with its archived and fork flags, in the API's order
+ * (org listing first, user listing on 404). Throws like {@link listOwnerRepositories}.
+ */
+export async function listOwnerRepositoryInfo(
+  octokit: GitHubClient,
+  owner: string,
+  signal?: AbortSignal,
+): Promise<Array<{ fullName: string; archived: boolean; fork: boolean }>> {
   const request = signal ? { signal } : {};
-  type Repo = { full_name: string; archived?: boolean };
+  type Repo = { full_name: string; archived?: boolean; fork?: boolean };
   let repos: Repo[];
   try {
     repos = await octokit.paginate(octokit.rest.repos.listForOrg, { org: owner, per_page: 100, type: "all", request });
@@ -129,7 +145,7 @@ export async function listOwnerRepositories(octokit: GitHubClient, owner: string
       throw new Error(`list repositories of ${owner}`, { cause: err2 });
     }
   }
-  return repos.filter((r) => !r.archived).map((r) => r.full_name);
+  return repos.map((r) => ({ fullName: r.full_name, archived: r.archived === true, fork: r.fork === true }));
 }
 
 /** The HTTP status of an Octokit error, if it has one. */

@@ -28,6 +28,8 @@ export type FakePull = {
   requestedReviewers: string[];
   requestedTeams: string[];
   assignees: string[];
+  /** Changed files listed by `GET …/pulls/{n}/files`; absent → read from the bare remote under `gitRoot`. */
+  files?: string[];
 };
 
 export type FakeRepo = {
@@ -43,6 +45,12 @@ export type FakeRepo = {
   pulls: FakePull[];
   collaborators: Set<string>;
   teams: Set<string>;
+  /** A fork (search and listings report `fork: true`). */
+  fork?: boolean;
+  /** Repository topics, for `topic:` in repository search. */
+  topics?: string[];
+  /** Default-branch files (path → content) for code search and `GET …/contents/{path}`; absent → the bare remote under `gitRoot`. */
+  files?: Map<string, string>;
 };
 
 export type FakeRequest = { method: string; path: string; status: number; auth: "token" | "jwt" | "installation" | "none" | "invalid" };
@@ -102,6 +110,8 @@ export type FakeGitHub = {
   /** Sets a branch's head commit (what a push does). */
   setBranch(fullName: string, branch: string, sha: string): void;
   inject(injection: Injection): void;
+  /** Search answers: `incomplete` sets `incomplete_results` (a search that timed out on GitHub's side). */
+  search: { incomplete: boolean };
   /** Pull requests of a repository (all states). */
   pulls(fullName: string): FakePull[];
   close(): Promise<void>;
@@ -169,6 +179,8 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       url: `${baseUrl}/repos/${full}`,
       default_branch: r.defaultBranch,
       archived: r.archived,
+      fork: r.fork ?? false,
+      topics: r.topics ?? [],
       disabled: false,
       permissions: { admin: false, maintain: false, push: r.access === "write", triage: true, pull: true },
     };
@@ -231,7 +243,99 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     return { status: 200, body: items.slice((page - 1) * perPage, page * perPage), headers: links.length ? { link: links.join(", ") } : {} };
   }
 
+  // ---- targeting (issue 13): code search, repository search, contents, pull request files ----
+  const search = { incomplete: false };
+  const gitOut = (r: FakeRepo, args: string[]): string | undefined => {
+    const dir = opts.gitRoot && join(opts.gitRoot, r.owner, `${r.name}.git`);
+    if (!dir || !existsSync(dir)) return undefined;
+    try {
+      return execFileSync("git", args, { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    } catch {
+      return undefined;
+    }
+  };
+  const filesOf = (r: FakeRepo): Map<string, string> => {
+    if (r.files) return r.files;
+    const out = new Map<string, string>();
+    for (const path of (gitOut(r, ["ls-tree", "-r", "--name-only", r.defaultBranch]) ?? "").split("\n").filter(Boolean)) {
+      out.set(path, gitOut(r, ["show", `${r.defaultBranch}:${path}`]) ?? "");
+    }
+    return out;
+  };
+  /** Splits a search query into qualifiers (`key:value`) and free terms (quotes removed). */
+  const parseQuery = (q: string) => {
+    const quals: Array<[string, string]> = [];
+    const terms: string[] = [];
+    for (const m of q.matchAll(/"([^"]*)"|(\S+)/g)) {
+      const tok = m[1] ?? m[2]!;
+      const qual = m[2] !== undefined ? /^([a-z]+):(.+)$/.exec(tok) : null;
+      if (qual) quals.push([qual[1]!, qual[2]!.toLowerCase()]);
+      else terms.push(tok.toLowerCase());
+    }
+    return { quals, terms };
+  };
+  const ownerMatches = (r: FakeRepo, quals: Array<[string, string]>) =>
+    quals.every(([k, v]) => (k === "user" || k === "org" ? r.owner.toLowerCase() === v : k === "repo" ? `${r.owner}/${r.name}`.toLowerCase() === v : true));
+  /** A search answer page: `{ total_count, incomplete_results, items }` with GitHub's Link header. */
+  const searchAnswer = (c: Ctx, items: unknown[]): Answer => {
+    if (!c.url.searchParams.get("q")) return validation([{ resource: "Search", field: "q", code: "missing" }], `${DOCS}/search/search`);
+    const page = paginate(c, items);
+    return { ...page, body: { total_count: items.length, incomplete_results: search.incomplete, items: page.body } };
+  };
+  const searchRoutes: Route[] = [
+    { method: "GET", pattern: /^\/search\/code$/, handle: (c) => {
+      const { quals, terms } = parseQuery(c.url.searchParams.get("q") ?? "");
+      const items: unknown[] = [];
+      for (const r of repos.values()) {
+        if (r.access === "none" || !ownerMatches(r, quals)) continue;
+        for (const [path, content] of filesOf(r)) {
+          const pathOk = quals.every(([k, v]) => (k === "path" ? path.toLowerCase().startsWith(v.replace(/^\//, "")) : k === "filename" ? path.toLowerCase().split("/").pop() === v : k === "extension" ? path.toLowerCase().endsWith(`.${v}`) : true));
+          if (!pathOk || !terms.every((t) => content.toLowerCase().includes(t))) continue;
+          // Code search reports a minimal repository: no `archived` flag.
+          const { archived: _a, ...minimal } = repoJson(r);
+          items.push({ name: path.split("/").pop(), path, sha: "0".repeat(40), url: `${baseUrl}/repos/${r.owner}/${r.name}/contents/${path}`, repository: minimal, score: 1 });
+        }
+      }
+      return searchAnswer(c, items);
+    } },
+    { method: "GET", pattern: /^\/search\/repositories$/, handle: (c) => {
+      const { quals, terms } = parseQuery(c.url.searchParams.get("q") ?? "");
+      const fork = quals.find(([k]) => k === "fork")?.[1];
+      const archived = quals.find(([k]) => k === "archived")?.[1];
+      const items = [...repos.values()].filter(
+        (r) =>
+          r.access !== "none" &&
+          ownerMatches(r, quals) &&
+          quals.every(([k, v]) => k !== "topic" || (r.topics ?? []).includes(v)) &&
+          // As GitHub: forks only with fork:true / fork:only.
+          (fork === "only" ? r.fork === true : fork === "true" || !r.fork) &&
+          (archived === undefined || String(r.archived) === archived) &&
+          terms.every((t) => r.name.toLowerCase().includes(t)),
+      );
+      return searchAnswer(c, items.map(repoJson));
+    } },
+    { method: "GET", pattern: /^\/repos\/([^/]+)\/([^/]+)\/contents\/(.+)$/, handle: (c) => {
+      const r = repoOf(c, false);
+      if (isAnswer(r)) return r;
+      const path = c.params[2]!;
+      const ref = c.url.searchParams.get("ref") ?? r.defaultBranch;
+      const content = r.files ? r.files.get(path) : gitOut(r, ["show", `${ref}:${path}`]);
+      if (content === undefined) return notFound();
+      return { status: 200, body: { type: "file", encoding: "base64", size: content.length, name: path.split("/").pop(), path, sha: "0".repeat(40), content: Buffer.from(content).toString("base64") } };
+    } },
+    { method: "GET", pattern: /^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)\/files$/, handle: (c) => {
+      const r = repoOf(c, false);
+      if (isAnswer(r)) return r;
+      const p = pullOf(r, c.params[2]!);
+      if (!p) return notFound();
+      const files = p.files ?? (gitOut(r, ["diff", "--name-only", `${p.base}...${p.head}`]) ?? "").split("\n").filter(Boolean);
+      return paginate(c, files.map((filename) => ({ sha: "0".repeat(40), filename, status: "modified", additions: 1, deletions: 0, changes: 1 })));
+    } },
+  ];
+  // ---- end targeting ----
+
   const routes: Route[] = [
+    ...searchRoutes,
     { method: "GET", pattern: /^\/repos\/([^/]+)\/([^/]+)$/, handle: (c) => {
       const r = repoOf(c, false);
       return isAnswer(r) ? r : { status: 200, body: repoJson(r) };
@@ -477,6 +581,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     injections,
     prCreations,
     issuedTokens,
+    search,
     addRepo(fullName, init = {}) {
       const [owner, name] = fullName.split("/") as [string, string];
       const { ownerType, ...rest } = init;
