@@ -103,6 +103,7 @@ const BLOCK_OF: Record<FieldError["field"], string> = {
   script: FIELDS.instructions,
   verify: FIELDS.verify,
   baseBranch: FIELDS.baseBranch,
+  commitMessage: FIELDS.options,
   repositories: FIELDS.repositories,
   pullRequest: FIELDS.options,
   createPullRequests: FIELDS.options,

@@ -140,6 +140,12 @@ export type PullRequestOptions = {
   assignees: string[];
   /** Minimum seconds between two PR creations of this job (spreads CI load). */
   minIntervalSeconds: number;
+  /** PR title instead of the job name; `{{name}}`, `{{jobId}}`, `{{repository}}` are filled in. */
+  title?: string;
+  /** PR body template (Markdown); `{{details}}` is the generated description (instructions, summary, changes, verify). */
+  bodyTemplate?: string;
+  /** Also request reviews from the CODEOWNERS owners of the changed files (users and `@org/team`s). */
+  reviewersFromCodeOwners?: boolean;
 };
 
 /** A job row as stored. */
@@ -154,6 +160,8 @@ export type Job = {
   createPullRequests: boolean;
   pullRequest?: PullRequestOptions;
   baseBranch?: string;
+  /** Commit message instead of the job name (its first line is the subject); placeholders as the PR title. */
+  commitMessage?: string;
   createdBy: string;
   slack?: SlackThread;
   batchJobId?: string;
@@ -208,6 +216,9 @@ export const LIMITS = {
   scriptChars: 20_000,
   verifyChars: 2_000,
   branchChars: 200,
+  prTitleChars: 256,
+  bodyTemplateChars: 20_000,
+  commitMessageChars: 5_000,
 } as const;
 
 /** Days a job and its repository rows are kept (DynamoDB TTL). */
@@ -224,6 +235,7 @@ export type JobRequest = {
   createPullRequests?: boolean;
   pullRequest?: Partial<PullRequestOptions>;
   baseBranch?: string;
+  commitMessage?: string;
   createdBy: string;
   slack?: SlackThread;
 };
@@ -269,6 +281,14 @@ export function validateJobRequest(req: JobRequest, allowlist: readonly AllowPat
     if (req.baseBranch.length > LIMITS.branchChars || !branchPattern.test(req.baseBranch)) {
       errors.push({ field: "baseBranch", message: `${JSON.stringify(req.baseBranch)} is not a valid branch name` });
     }
+  }
+  const textLimits = [
+    ["commitMessage", "commit message", req.commitMessage, LIMITS.commitMessageChars],
+    ["pullRequest", "pull request title", req.pullRequest?.title, LIMITS.prTitleChars],
+    ["pullRequest", "pull request body template", req.pullRequest?.bodyTemplate, LIMITS.bodyTemplateChars],
+  ] as const;
+  for (const [field, what, value, max] of textLimits) {
+    if (value !== undefined && value.length > max) errors.push({ field, message: `${what} is ${value.length} characters; at most ${max}` });
   }
   if (req.pullRequest) {
     for (const key of ["labels", "reviewers", "teamReviewers", "assignees"] as const) {
@@ -332,6 +352,9 @@ export function pullRequestOptions(p: Partial<PullRequestOptions> | undefined): 
     teamReviewers: p?.teamReviewers ?? [],
     assignees: p?.assignees ?? [],
     minIntervalSeconds: p?.minIntervalSeconds ?? 0,
+    ...(p?.title ? { title: p.title } : {}),
+    ...(p?.bodyTemplate ? { bodyTemplate: p.bodyTemplate } : {}),
+    ...(p?.reviewersFromCodeOwners ? { reviewersFromCodeOwners: true } : {}),
   };
 }
 
@@ -376,6 +399,7 @@ export function newJobRows(
     createPullRequests: req.createPullRequests ?? false,
     ...(req.createPullRequests ? { pullRequest: pullRequestOptions(req.pullRequest) } : {}),
     ...(req.baseBranch ? { baseBranch: req.baseBranch } : {}),
+    ...(req.commitMessage ? { commitMessage: req.commitMessage } : {}),
     createdBy: req.createdBy,
     ...(req.slack ? { slack: req.slack } : {}),
     counters: { total: req.repositories.length, completed: 0, noChanges: 0, failed: 0, cancelled: 0 },

@@ -130,7 +130,6 @@ describe("resolveSelectors against the GitHub fake", () => {
     { name: "matches nothing", selectors: ["search: nothingmatches"], limit: 10, want: "search: nothingmatches matches no repository you may change (0 found)" },
     { name: "matches only disallowed repositories", selectors: ["other/*"], limit: 10, want: "other/* matches no repository you may change (2 found, none kept)" },
     { name: "matches more than the job limit", selectors: ["search: fetchJson"], limit: 3, want: "search: fetchJson matches 4 repositories; a job takes at most 3" },
-    { name: "adds up to more than the job limit", selectors: ["repos: svc-1", "repos: svc-2"], limit: 1, want: "the selectors match 2 repositories in all; a job takes at most 1" },
   ])("is an error naming the count when a selector $name", async (tc) => {
     const { f, source } = await world();
     for (const n of ["svc-1", "svc-2", "svc-3", "svc-4"]) f.addRepo(`acme/${n}`, { files: new Map([["a.ts", "fetchJson"]]) });

@@ -99,7 +99,8 @@ export type Resolution =
  * forked repositories dropped unless included, and intersected with `allowlist` ("any": none
  * set, the operator's own CLI). Explicit `owner/name` entries pass through unchanged (the job
  * validation checks them against the allowlist with its own message). A selector that keeps no
- * repository, or more than `limit`, is an error naming the count; so is a total over `limit`.
+ * repository, or more than `limit`, is an error naming the count (the total is left to
+ * validateJobRequest).
  * Returns every error found; throws only when the source fails.
  */
 export async function resolveSelectors(
@@ -140,10 +141,8 @@ export async function resolveSelectors(
     else if (n > input.limit) errors.push(`${sel.source} matches ${n} repositories; a job takes at most ${input.limit}`);
     for (const r of plan.repositories) if (!all.has(r.toLowerCase())) all.set(r.toLowerCase(), r);
   }
+  // The total (over the job limit or not) is the job validation's to judge, with its own message.
   const repositories = [...all.values()];
-  if (errors.length === 0 && repositories.length > input.limit) {
-    errors.push(`the selectors match ${repositories.length} repositories in all; a job takes at most ${input.limit}`);
-  }
   return errors.length > 0 ? { kind: "invalid", errors, selectors: plans } : { kind: "ok", selectors: plans, repositories };
 }
 
@@ -194,4 +193,24 @@ export function formatPlan(plan: { selectors: readonly SelectorPlan[]; repositor
     if (s.repositories.length > shown.length) lines.push(`    … and ${s.repositories.length - shown.length} more`);
   }
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * Splits what a person typed into selectors: one per line; a `search:`, `repos:` or `topic:`
+ * line is kept whole (its query may hold commas and spaces); other lines may list several
+ * names separated by commas or spaces, an `include:…` word belonging to the name before it.
+ */
+export function splitSelectors(text: string): string[] {
+  const out: string[] = [];
+  for (const line of text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean)) {
+    if (/^(search|repos|topic)\s*:/i.test(line)) {
+      out.push(line);
+      continue;
+    }
+    for (const word of line.split(/[,\s]+/).filter(Boolean)) {
+      if (/^include:/i.test(word) && out.length > 0) out[out.length - 1] += ` ${word}`;
+      else out.push(word);
+    }
+  }
+  return out;
 }

@@ -25,9 +25,12 @@ export class UsageError extends Error {
 }
 
 const USAGE = `usage:
-  cody run --repo OWNER/NAME [--repo …] (--prompt TEXT | --script CMD) [--name TEXT] [--pr] [--draft]
+  cody run --repo SELECTOR [--repo …] (--prompt TEXT | --script CMD) [--name TEXT] [--pr] [--draft]
            [--base BRANCH] [--verify CMD] [--concurrency N] [--label L] [--reviewer U] [--team-reviewer T]
-           [--assignee U] [--pr-interval SECONDS] [--json]
+           [--assignee U] [--pr-interval SECONDS] [--plan] [--json]
+      or: cody run -f change.yaml [--plan] [--concurrency N] [--json]
+           SELECTOR: owner/name, owner/*, "search: CODE QUERY", "repos: QUERY", "topic: NAME [owner:LOGIN]"
+           (+ include:archived / include:forks); --plan prints what matches and runs nothing
   cody status JOB_ID [--json]
   cody list [--limit N] [--json]
   cody cancel JOB_ID
@@ -118,7 +121,7 @@ async function cliLogger(env: NodeJS.ProcessEnv, config?: Config): Promise<Logge
   return newLogger({ level, secrets: config ? secretValues(config) : [], base: { program: "cody" } }, { write: (s: string) => void process.stderr.write(s) });
 }
 
-type RunInput = { request: JobRequest; concurrency?: number; json: boolean; extraEnv?: NodeJS.ProcessEnv; stopStackWhenIdle?: boolean };
+type RunInput = { request: JobRequest; concurrency?: number; json: boolean; plan?: boolean; extraEnv?: NodeJS.ProcessEnv; stopStackWhenIdle?: boolean };
 
 async function runCommand(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { values } = checkPositionals(parseArgs({ args, options: {
@@ -137,12 +140,21 @@ async function runCommand(args: string[], env: NodeJS.ProcessEnv): Promise<numbe
     assignee: { type: "string", multiple: true },
     "pr-interval": { type: "string" },
     json: { type: "boolean" },
+    file: { type: "string", short: "f" },
+    plan: { type: "boolean" },
   }, allowPositionals: true, strict: true }), 0);
+  const concurrency = values.concurrency === undefined ? undefined : positiveInt("--concurrency", values.concurrency);
+  const common = { ...(concurrency ? { concurrency } : {}), json: values.json ?? false, plan: values.plan ?? false };
+  if (values.file !== undefined) {
+    const spec = await (await import("./cli-run-spec.ts")).requestFromSpecFile(values.file, values, `cli:${env.USER ?? "unknown"}`);
+    if (spec.kind === "invalid") throw new UsageError(spec.message, false);
+    return runJob({ request: spec.request, ...common }, env);
+  }
   if (values.prompt !== undefined && values.script !== undefined) throw new UsageError("give --prompt or --script, not both", "run");
   if (values.prompt === undefined && values.script === undefined) throw new UsageError("give --prompt TEXT (Claude) or --script CMD", "run");
-  const repositories = (values.repo ?? []).flatMap((r) => r.split(/[,\s]+/)).filter(Boolean);
-  if (repositories.length === 0) throw new UsageError("name at least one repository: --repo OWNER/NAME (or OWNER/*)", "run");
-  const concurrency = values.concurrency === undefined ? undefined : positiveInt("--concurrency", values.concurrency);
+  const { splitSelectors } = await import("../core/selectors.ts");
+  const repositories = (values.repo ?? []).flatMap(splitSelectors);
+  if (repositories.length === 0) throw new UsageError("name at least one repository: --repo OWNER/NAME (or OWNER/*, or a selector)", "run");
   const prInterval = values["pr-interval"] === undefined ? undefined : positiveInt("--pr-interval", values["pr-interval"], true);
   const request: JobRequest = {
     type: values.prompt !== undefined ? "code-pattern-update" : "script",
@@ -163,7 +175,7 @@ async function runCommand(args: string[], env: NodeJS.ProcessEnv): Promise<numbe
     },
     createdBy: `cli:${env.USER ?? "unknown"}`,
   };
-  return runJob({ request, ...(concurrency ? { concurrency } : {}), json: values.json ?? false }, env);
+  return runJob({ request, ...common }, env);
 }
 
 function positiveInt(flag: string, v: string, allowZero = false): number {
@@ -206,51 +218,25 @@ async function runJob(input: RunInput, env0: NodeJS.ProcessEnv): Promise<number>
   const env = { ...env0, ...input.extraEnv };
   const [{ loadConfig }, { validateJobRequest }] = await Promise.all([import("../core/config.ts"), import("../core/job.ts")]);
   const config = loadConfig(env);
-  if (input.request.type === "code-pattern-update" && !config.anthropic.apiKey && !config.anthropic.baseUrl) {
+  if (!input.plan && input.request.type === "code-pattern-update" && !config.anthropic.apiKey && !config.anthropic.baseUrl) {
     throw new UsageError(
       "a Claude job needs ANTHROPIC_API_KEY (or CLAUDE_API_KEY), or ANTHROPIC_BASE_URL for an Anthropic-compatible server. " +
         "Without Claude, give a shell script instead: --script CMD (make run SCRIPT=…), which runs in each checkout.",
       false,
     );
   }
-  const repositories = await expandOwners(input.request.repositories, config);
+  const targeting = await import("./cli-run-spec.ts");
+  const targets = await targeting.resolveTargets(input.request.repositories, config);
+  if (targets.kind === "invalid") throw new UsageError(`repositories: ${targets.message}`, false);
   // With no ALLOWED_REPOSITORIES, the CLI (an operator on their own machine) may name any
   // repository; the bot refuses to start without an allowlist.
-  const checked = validateJobRequest({ ...input.request, repositories }, config.allowlist.length > 0 ? config.allowlist : "any");
+  const checked = validateJobRequest({ ...input.request, repositories: targets.repositories }, config.allowlist.length > 0 ? config.allowlist : "any");
   if (checked.kind === "invalid") throw new UsageError(checked.errors.map((e) => `${e.field}: ${e.message}`).join("\n"), false);
-  return runValidated(checked.request, input, env, config);
-}
-
-/**
- * Replaces every `owner/*` with the owner's non-archived repositories from the GitHub API,
- * intersected with ALLOWED_REPOSITORIES when it is set. Bad input (no GitHub access, no match)
- * is a UsageError.
- */
-async function expandOwners(specs: readonly string[], config: Config): Promise<string[]> {
-  const { matchesAllowlist, parseOwnerGlob } = await import("../core/repo-spec.ts");
-  const out: string[] = [];
-  for (const spec of specs) {
-    const glob = parseOwnerGlob(spec);
-    if (!glob) {
-      out.push(spec);
-      continue;
-    }
-    if (!config.github.token && !config.github.app && !config.github.apiUrl) {
-      throw new UsageError(`${spec} needs GitHub access to list ${glob.owner}'s repositories: set GITHUB_TOKEN (or a GitHub App)`, false);
-    }
-    const { listOwnerRepositories, newGitHub, statusOf } = await import("../core/github.ts");
-    const { octokit } = newGitHub(config, { repository: `${glob.owner}/*` });
-    const listed = await listOwnerRepositories(octokit, glob.owner).catch((err: unknown) => {
-      if ((statusOf(err) ?? statusOf((err as Error).cause)) === 404) return [];
-      throw new Error(`listing ${glob.owner}'s repositories`, { cause: err });
-    });
-    const names = listed.filter(
-      (name) => config.allowlist.length === 0 || matchesAllowlist(name, config.allowlist),
-    );
-    if (names.length === 0) throw new UsageError(`${spec} matches no repository you may change`, false);
-    out.push(...names);
+  if (input.plan) {
+    targeting.printPlan(targets, checked.request, input.json);
+    return 0;
   }
-  return out;
+  return runValidated(checked.request, input, env, config);
 }
 
 async function runValidated(
