@@ -358,6 +358,15 @@ export function pullRequestOptions(p: Partial<PullRequestOptions> | undefined): 
   };
 }
 
+/**
+ * Fills `{{name}}`, `{{jobId}}`, `{{repository}}` (and `{{details}}` when given) in a title,
+ * body template or commit message; other `{{…}}` stay as written.
+ */
+export function fillPlaceholders(template: string, input: { job: Pick<Job, "jobId" | "name">; repository: string }, details?: string): string {
+  const values: Record<string, string | undefined> = { name: input.job.name, jobId: input.job.jobId, repository: input.repository, details };
+  return template.replace(/\{\{\s*(name|jobId|repository|details)\s*\}\}/g, (m, k: string) => values[k] ?? m);
+}
+
 /** A new job id: `j-` plus 10 lower-case base-36 characters, sortable by nothing. */
 export function newJobId(random: () => number = Math.random): string {
   let s = "";

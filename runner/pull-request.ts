@@ -6,12 +6,13 @@
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { DiffStats, Job } from "../core/job.ts";
-import { pullRequestOptions } from "../core/job.ts";
+import { fillPlaceholders, pullRequestOptions } from "../core/job.ts";
 import { statusOf, type GitHubClient } from "../core/github.ts";
 import { redact, type Logger } from "../core/log.ts";
 import { acquirePrSlot, prRateGateDeps, type PrSlotResult } from "../core/pr-rate-gate.ts";
 import { secretValues, type Config } from "../core/config.ts";
 import { inertMarkdown } from "./change-text.ts";
+import { CODEOWNERS_PATHS, codeOwnerReviewers, parseCodeOwners } from "./code-owners.ts";
 
 /** The label every Cody Batch pull request carries. */
 export const CODY_LABEL = { name: "cody-batch", color: "5319e7", description: "Opened by Cody Batch" } as const;
@@ -45,6 +46,10 @@ export type Forge = {
   addLabels(repo: RepoRef, number: number, labels: string[], signal: AbortSignal): Promise<void>;
   requestReviewers(repo: RepoRef, number: number, who: { reviewers: string[]; teamReviewers: string[] }, signal: AbortSignal): Promise<void>;
   addAssignees(repo: RepoRef, number: number, assignees: string[], signal: AbortSignal): Promise<void>;
+  /** Paths the pull request changes (for CODEOWNERS reviewers). */
+  listPullRequestFiles?(repo: RepoRef, number: number, signal: AbortSignal): Promise<string[]>;
+  /** A file's text at `ref`, or undefined when there is no such file. */
+  readFile?(repo: RepoRef, path: string, ref: string, signal: AbortSignal): Promise<string | undefined>;
 };
 
 /**
@@ -132,7 +137,7 @@ export async function openOrUpdatePullRequest(deps: PullRequestDeps, input: Pull
   const repo = { owner, name };
   const log = deps.log.child({ repo: input.repository, step: "pull_request" });
   const options = pullRequestOptions(input.job.pullRequest);
-  const title = input.job.name.slice(0, 256);
+  const title = fillPlaceholders(options.title ?? input.job.name, input).slice(0, 256);
   const body = redact(pullRequestBody(input), deps.secrets ?? []);
   try {
     const base = input.base ?? (await deps.forge.defaultBranch(repo, signal));
@@ -156,7 +161,8 @@ export async function openOrUpdatePullRequest(deps: PullRequestDeps, input: Pull
     if (kind === "updated") {
       await deps.forge.updatePullRequest(repo, existing.number, { title, body, ...(input.base && input.base !== existing.base ? { base: input.base } : {}) }, signal);
     }
-    await decorate(deps.forge, repo, existing, options, log, signal);
+    const owners = options.reviewersFromCodeOwners ? await codeOwnersOf(deps.forge, repo, existing.number, base, log, signal) : undefined;
+    await decorate(deps.forge, repo, existing, owners ? { ...options, reviewers: unique([...options.reviewers, ...owners.reviewers]), teamReviewers: unique([...options.teamReviewers, ...owners.teamReviewers]) } : options, log, signal);
     log.info({ number: existing.number, kind }, "pull request ready");
     return { kind, url: existing.url, number: existing.number };
   } catch (err) {
@@ -203,11 +209,13 @@ const BODY_MAX = 60_000; // GitHub refuses bodies over 65,536 characters
  * The pull request description: what was asked (instructions or script), Claude's summary,
  * the diff stats, the verify result, a link to the Slack thread, and the job marker. The job's
  * name, instructions and Claude's summary are made inert (change-text.ts: no issue references,
- * mentions, HTML or forged marker); the script sits in a code fence. Pure.
+ * mentions, HTML or forged marker); the script sits in a code fence. With the job's body
+ * template, the template (placeholders filled, `{{details}}` = those sections) follows the
+ * marker instead. Pure.
  */
 export function pullRequestBody(input: PullRequestInput): string {
   const { job } = input;
-  const parts: string[] = [pullRequestMarker(job.jobId), `Made by **Cody Batch** for job \`${job.jobId}\` (${inertMarkdown(job.name)}).`];
+  const parts: string[] = [];
   if (job.type === "script") {
     parts.push("### Script", fenced(clip(job.script ?? "", 20_000), "sh"));
   } else {
@@ -225,8 +233,31 @@ export function pullRequestBody(input: PullRequestInput): string {
   }
   const thread = input.slackThreadUrl ?? slackThreadUrl(job.slack);
   if (thread) parts.push(`[Slack thread](${thread})`);
-  parts.push("<sub>Review it like any other change; close it to decline. Re-running the job updates this pull request.</sub>");
-  return clip(parts.join("\n\n"), BODY_MAX);
+  const template = job.pullRequest?.bodyTemplate;
+  const text = template
+    ? fillPlaceholders(template, input, parts.join("\n\n"))
+    : [`Made by **Cody Batch** for job \`${job.jobId}\` (${inertMarkdown(job.name)}).`, ...parts, "<sub>Review it like any other change; close it to decline. Re-running the job updates this pull request.</sub>"].join("\n\n");
+  return clip(`${pullRequestMarker(job.jobId)}\n\n${text}`, BODY_MAX);
+}
+
+/**
+ * The CODEOWNERS reviewers for a pull request's changed files, read from the base branch; best
+ * effort: undefined (logged) when the forge cannot tell, nothing when there is no CODEOWNERS.
+ */
+async function codeOwnersOf(forge: Forge, repo: RepoRef, number: number, base: string, log: Logger, signal: AbortSignal) {
+  if (!forge.listPullRequestFiles || !forge.readFile) return undefined;
+  try {
+    let text: string | undefined;
+    for (const path of CODEOWNERS_PATHS) if ((text = await forge.readFile(repo, path, base, signal)) !== undefined) break;
+    if (text === undefined) return undefined;
+    const owners = codeOwnerReviewers(parseCodeOwners(text), await forge.listPullRequestFiles(repo, number, signal));
+    log.info({ reviewers: owners.reviewers.length, teams: owners.teamReviewers.length }, "code owners found");
+    return owners;
+  } catch (err) {
+    if (signal.aborted) throw err;
+    log.warn({ err: errorText(err) }, "reading CODEOWNERS failed; no code owner reviewers");
+    return undefined;
+  }
 }
 
 function slackThreadUrl(slack: Job["slack"]): string | undefined {
@@ -286,6 +317,10 @@ async function decorate(
   }
   const assignees = options.assignees.filter((a) => !has(pr.assignees, a));
   if (assignees.length > 0) await step("assignees", () => forge.addAssignees(repo, pr.number, assignees, signal));
+}
+
+function unique(list: string[]): string[] {
+  return list.filter((x, i) => list.findIndex((y) => y.toLowerCase() === x.toLowerCase()) === i);
 }
 
 function errorText(err: unknown): string {
@@ -447,5 +482,21 @@ export function newGitHubForge(octokit: GitHubClient): Forge {
       call("assign the pull request", async () => {
         await octokit.rest.issues.addAssignees({ owner: repo.owner, repo: repo.name, issue_number: number, assignees, request: { signal } });
       }),
+
+    listPullRequestFiles: (repo, number, signal) =>
+      call("list the pull request's files", async () =>
+        (await octokit.paginate(octokit.rest.pulls.listFiles, { owner: repo.owner, repo: repo.name, pull_number: number, per_page: 100, request: { signal } })).map((f) => f.filename),
+      ),
+
+    readFile: async (repo, path, ref, signal) => {
+      try {
+        const { data } = await octokit.rest.repos.getContent({ owner: repo.owner, repo: repo.name, path, ref, request: { signal } });
+        const file = data as { type?: string; content?: string; encoding?: string };
+        return file.type === "file" && file.content !== undefined ? Buffer.from(file.content, (file.encoding as BufferEncoding) ?? "base64").toString("utf8") : undefined;
+      } catch (err) {
+        if (statusOf(err) === 404) return undefined;
+        throw translate(`read ${path}`, err);
+      }
+    },
   } satisfies Forge;
 }

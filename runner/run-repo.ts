@@ -18,12 +18,13 @@ import {
   type Usage,
 } from "../core/job.ts";
 import type { Artifacts } from "../core/artifacts.ts";
+import { fillPlaceholders } from "../core/job.ts";
 import type { Logger } from "../core/log.ts";
 import { redact } from "../core/log.ts";
 import type { Notifier } from "../core/notifier.ts";
 import type { RepoFields, Store } from "../core/store.ts";
 import { matchesAllowlist, parseRepoSpec, type AllowPattern } from "../core/repo-spec.ts";
-import { commitMessage, secretReason } from "./change-text.ts";
+import { commitMessage, inertText, secretReason } from "./change-text.ts";
 import { pullRequestBody } from "./pull-request.ts";
 import { commandEnv, lastLines, runCommand } from "./command.ts";
 import { runVerify } from "./verify.ts";
@@ -348,7 +349,8 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
   const at = await step(deps, row, "commit", signal);
   if (at.cancelRequested) return CANCELLED;
   if (!at.owned) throw new Error("lost the repository row before committing");
-  const message = commitMessage(job, summary);
+  // A spec's own commit message replaces the generated one (made inert the same way).
+  const message = job.commitMessage ? `${inertText(fillPlaceholders(job.commitMessage, { job, repository }).trim())}\n\nCody Batch job ${job.jobId}` : commitMessage(job, summary);
   const inMessage = secretReason(
     [
       { where: "the job's name (the commit and pull request title)", text: job.name },

@@ -3,6 +3,7 @@
  * embedded store, the GitHub fake serving code and repository search over the test remotes.
  */
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -127,11 +128,26 @@ describe("cody run -f", () => {
     await nothingWritten();
   });
 
-  it("runs the spec: every selected repository changed, the job stored with the spec's fields", async () => {
-    const r = await cody(["run", "-f", specFile("run.yaml", SPEC.replace("acme/three", "acme/one").replace("verify: grep -q getJson src/api.ts\n", "")), "--json"]);
+  it("runs the spec: every selected repository changed, PRs with the spec's title, body template and commit message", async () => {
+    const spec = `name: Rename fetchJson
+on:
+  - search: fetchJson
+change:
+  script: sed -i s/fetchJson/getJson/ src/api.ts
+pullRequest:
+  title: "chore({{repository}}): {{name}}"
+  body: "Automated rename.\\n\\n{{details}}"
+  commitMessage: "refactor: use getJson\\n\\nfetchJson is deprecated."
+`;
+    const r = await cody(["run", "-f", specFile("run.yaml", spec), "--json"]);
+    expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    const job = JSON.parse(r.stdout) as { name: string; pullRequest?: unknown; repositories: Array<{ repositoryName: string; status: string }> };
-    expect(job.name).toBe("Rename fetchJson");
-    expect(job.repositories.map((x) => [x.repositoryName, x.status])).toEqual([["acme/one", "COMPLETED"], ["acme/two", "COMPLETED"]]);
+    const job = JSON.parse(r.stdout) as { jobId: string; repositories: Array<{ repositoryName: string; status: string; prUrl?: string }> };
+    expect(job.repositories.map((x) => [x.repositoryName, x.status, Boolean(x.prUrl)])).toEqual([["acme/one", "COMPLETED", true], ["acme/two", "COMPLETED", true]]);
+    const pr = github.pulls("acme/one")[0]!;
+    expect(pr.title).toBe("chore(acme/one): Rename fetchJson");
+    expect(pr.body).toContain("Automated rename.\n\n### Script");
+    const message = execFileSync("git", ["log", "-1", "--format=%B", `cody/${job.jobId}`], { cwd: join(remotes.root, "acme", "one.git"), encoding: "utf8" });
+    expect(message.trim()).toBe(`refactor: use getJson\n\nfetchJson is deprecated.\n\nCody Batch job ${job.jobId}`);
   });
 });
