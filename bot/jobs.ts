@@ -8,13 +8,16 @@ import { validateJobRequest, type FieldError, type Job, type JobRequest, type Jo
 import type { Launcher } from "../core/launcher.ts";
 import type { Logger } from "../core/log.ts";
 import type { Notifier } from "../core/notifier.ts";
-import { matchesAllowlist, parseOwnerGlob, type AllowPattern } from "../core/repo-spec.ts";
+import { parseOwnerGlob, type AllowPattern } from "../core/repo-spec.ts";
+import { formatSpecErrors, parseChangeSpec } from "../core/change-spec.ts";
+import { needsLookup, splitSelectors, type TargetSource } from "../core/selectors.ts";
 import type { Store } from "../core/store.ts";
 import { cancelJob, submitJob, type CancelDeps, type CancelResult, type SubmitResult } from "../core/submit.ts";
 import { canSee, commandRefusal } from "./access.ts";
 import { helpText, listText, statusText } from "./messages/ephemeral.ts";
 import { escapeMrkdwn } from "./messages/text.ts";
-import { FIELDS, type ModalMetadata } from "./messages/modal.ts";
+import { FIELDS, type ModalMetadata, type ModalValues } from "./messages/modal.ts";
+import { previewProblem, previewTargets, resolveSubmissionTargets, targetsBlock, type PreviewTask } from "./targets.ts";
 
 /** Who may do what (see access.ts for commands, visibility and workspaces). */
 export type BotSettings = {
@@ -36,11 +39,20 @@ export type Submission = {
   repositories: string[];
   /** Owners of `owner/*` lines, to expand after the acknowledgement. */
   owners: string[];
+  /** Every target line in the order typed (names, `owner/*`, selectors): what is resolved. */
+  lines: string[];
+  /** The `search:`, `repos:` and `topic:` lines (they need a preview before the job starts). */
+  selectors: string[];
+  /** The request came from the pasted change spec. */
+  fromSpec?: boolean;
+  /** The pasted spec's problems (`line N: field: message`), when it is wrong. */
+  specError?: string;
 };
 
 /** Work done after Slack got its acknowledgement (on Lambda: in an asynchronous self-invocation). */
 export type DeferredTask =
   | { kind: "create_job"; jobId: string; submission: Submission }
+  | PreviewTask
   | { kind: "cancel_job"; jobId: string; userId: string; channel?: string };
 
 /** Where to tell a person something: ephemeral in `channel` when given, else a direct message. */
@@ -66,21 +78,30 @@ export function jobIdForView(viewId: string): string {
 
 type ViewValues = Record<string, Record<string, { value?: string | null; selected_option?: { value: string } | null; selected_options?: { value: string }[] }>>;
 
-/** Reads the job modal's state into a submission. */
+/** The modal's current values, to rebuild it with (views.update after a preview). */
+export function modalValues(values: ViewValues): ModalValues {
+  const v = (block: string) => values[block]?.value;
+  const out: ModalValues = {};
+  for (const key of ["name", "instructions", "repositories", "base_branch", "verify", "spec"] as const) {
+    const t = v(key)?.value;
+    if (t) out[key] = t;
+  }
+  const type = v(FIELDS.type)?.selected_option?.value;
+  if (type) out.type = type;
+  out.options = (v(FIELDS.options)?.selected_options ?? []).map((o) => o.value);
+  return out;
+}
+
+/** Reads the job modal's state into a submission; a pasted change spec replaces the other fields. */
 export function readSubmission(values: ViewValues, meta: ModalMetadata, userId: string): Submission {
   const v = (block: string) => values[block]?.value;
   const text = (block: string) => (v(block)?.value ?? "").trim();
+  const spec = text(FIELDS.spec);
+  if (spec) return readSpecSubmission(spec, meta, userId);
   const type = (v(FIELDS.type)?.selected_option?.value ?? "code-pattern-update") as JobType;
   const options = new Set((v(FIELDS.options)?.selected_options ?? []).map((o) => o.value));
   const instructions = text(FIELDS.instructions);
-  const lines = text(FIELDS.repositories).split(/[\n,]+/).map((l) => l.trim()).filter(Boolean);
-  const owners: string[] = [];
-  const repositories: string[] = [];
-  for (const line of lines) {
-    const glob = parseOwnerGlob(line);
-    if (glob) owners.includes(glob.owner) || owners.push(glob.owner);
-    else repositories.push(line);
-  }
+  const { lines, owners, repositories, selectors } = classifyTargets(splitSelectors(text(FIELDS.repositories)));
   const request: JobRequest = {
     type,
     ...(text(FIELDS.name) ? { name: text(FIELDS.name) } : {}),
@@ -93,7 +114,31 @@ export function readSubmission(values: ViewValues, meta: ModalMetadata, userId: 
     createdBy: userId,
     slack: { teamId: meta.teamId, channel: meta.channel },
   };
-  return { request, repositories, owners };
+  return { request, repositories, owners, lines, selectors };
+}
+
+function classifyTargets(lines: string[]): Pick<Submission, "lines" | "owners" | "repositories" | "selectors"> {
+  const owners: string[] = [];
+  const repositories: string[] = [];
+  const selectors: string[] = [];
+  for (const line of lines) {
+    const glob = parseOwnerGlob(line);
+    if (glob) owners.includes(glob.owner) || owners.push(glob.owner);
+    else if (needsLookup(line)) selectors.push(line);
+    else repositories.push(line);
+  }
+  return { lines, owners, repositories, selectors };
+}
+
+function readSpecSubmission(yamlText: string, meta: ModalMetadata, userId: string): Submission {
+  const slack = { teamId: meta.teamId, channel: meta.channel };
+  const parsed = parseChangeSpec(yamlText);
+  if (parsed.kind === "invalid") {
+    const request: JobRequest = { type: "script", script: "-", repositories: [], createdBy: userId, slack };
+    return { request, repositories: [], owners: [], lines: [], selectors: [], fromSpec: true, specError: formatSpecErrors("line", parsed.errors).replace(/^line:/gm, "line ") };
+  }
+  const targets = classifyTargets(parsed.selectors);
+  return { request: { ...parsed.request, repositories: targets.repositories, createdBy: userId, slack }, ...targets, fromSpec: true };
 }
 
 const BLOCK_OF: Record<FieldError["field"], string> = {
@@ -116,7 +161,8 @@ const BLOCK_OF: Record<FieldError["field"], string> = {
  * repositories, and for `owner/*` that the owner is allowed at all. Returns the errors keyed by
  * block id (what `response_action: "errors"` takes), or undefined when it may go ahead.
  */
-export function checkSubmission(sub: Submission, allowlist: readonly AllowPattern[]): Record<string, string> | undefined {
+export function checkSubmission(sub: Submission, allowlist: readonly AllowPattern[], meta?: ModalMetadata): Record<string, string> | undefined {
+  if (sub.specError) return { [FIELDS.spec]: sub.specError.slice(0, 2000) };
   const errors: Record<string, string> = {};
   const globProblems = sub.owners
     .filter((o) => !allowlist.some((p) => p.owner === o.toLowerCase()))
@@ -124,36 +170,19 @@ export function checkSubmission(sub: Submission, allowlist: readonly AllowPatter
   const checked = validateJobRequest(sub.request, allowlist);
   if (checked.kind === "invalid") {
     for (const e of checked.errors) {
-      // With owner/* lines, "no repository" is decided after the expansion.
-      if (e.field === "repositories" && sub.owners.length > 0 && sub.repositories.length === 0) continue;
-      const block = BLOCK_OF[e.field];
+      // With owner/* and selector lines, "no repository" is decided after the expansion.
+      if (e.field === "repositories" && sub.owners.length + sub.selectors.length > 0 && sub.repositories.length === 0) continue;
+      const block = e.field === "repositories" ? targetsBlock(sub) : sub.fromSpec ? FIELDS.spec : BLOCK_OF[e.field];
       errors[block] = errors[block] ? `${errors[block]}; ${e.message}` : e.message;
     }
   }
-  if (globProblems.length > 0) {
-    const prev = errors[FIELDS.repositories];
-    errors[FIELDS.repositories] = [...globProblems, ...(prev ? [prev] : [])].join("; ");
+  const previewed = meta ? previewProblem(sub, meta) : undefined;
+  if (globProblems.length > 0 || previewed) {
+    const block = targetsBlock(sub);
+    const prev = errors[block];
+    errors[block] = [...globProblems, ...(previewed ? [previewed] : []), ...(prev ? [prev] : [])].join("; ");
   }
   return Object.keys(errors).length > 0 ? errors : undefined;
-}
-
-/**
- * Expands `owner/*` through `expandOwner`, always intersected with the allowlist, and appends
- * the result to the explicit repositories. `invalid` when an owner has no repository one may use.
- */
-export async function resolveRepositories(
-  input: { repositories: readonly string[]; owners: readonly string[] },
-  allowlist: readonly AllowPattern[],
-  expandOwner: ExpandOwner,
-  signal?: AbortSignal,
-): Promise<{ kind: "ok"; repositories: string[] } | { kind: "invalid"; message: string }> {
-  const out = [...input.repositories];
-  for (const owner of input.owners) {
-    const names = (await expandOwner(owner, signal)).filter((r) => matchesAllowlist(r, allowlist));
-    if (names.length === 0) return { kind: "invalid", message: `${owner}/* matches no repository you may change` };
-    out.push(...names);
-  }
-  return { kind: "ok", repositories: out };
 }
 
 export type CreateDeps = {
@@ -161,6 +190,10 @@ export type CreateDeps = {
   launcher: Pick<Launcher, "submit">;
   notifier: Pick<Notifier, "jobCreated">;
   expandOwner: ExpandOwner;
+  /** Code and repository search for selectors (core/github-search.ts); without it, only names and owner/* work. */
+  targets?: TargetSource;
+  /** `views.update` (with the view's hash) for the "Preview targets" answer; false when the view moved on. */
+  updateView?: (viewId: string, hash: string | undefined, view: unknown, signal?: AbortSignal) => Promise<boolean>;
   settings: BotSettings;
   /** Tells a person about problems found after the acknowledgement. */
   tell: Tell;
@@ -188,13 +221,15 @@ export async function createJobFromSubmission(
       await deps.tell({ userId: user }, `Your job was not started: ${message}`, signal);
       return { kind: "invalid", message };
     }
-    const resolved = await resolveRepositories(submission, deps.settings.allowlist, deps.expandOwner, signal);
+    // Old tasks (queued before selectors) carry no lines: names first, then owner/*, as before.
+    const lines = submission.lines ?? [...submission.repositories, ...submission.owners.map((o) => `${o}/*`)];
+    const resolved = await resolveSubmissionTargets(deps, lines, signal);
     const checked = resolved.kind === "ok"
       ? validateJobRequest({ ...submission.request, repositories: resolved.repositories }, deps.settings.allowlist)
       : undefined;
     if (resolved.kind === "invalid" || checked?.kind !== "ok") {
       const message = resolved.kind === "invalid"
-        ? resolved.message
+        ? resolved.errors.join("; ")
         : checked?.kind === "invalid" ? checked.errors.map((e) => e.message).join("; ") : "invalid request";
       await deps.tell({ userId: user }, `Your job was not started: ${message}.`, signal);
       return { kind: "invalid", message };
@@ -292,6 +327,12 @@ export type TaskDeps = CreateDeps & CommandDeps;
 export async function runDeferredTask(deps: TaskDeps, task: DeferredTask, signal?: AbortSignal): Promise<void> {
   if (task.kind === "create_job") {
     await createJobFromSubmission(deps, task, signal);
+    return;
+  }
+  if (task.kind === "preview_targets") {
+    const { updateView } = deps;
+    if (updateView) await previewTargets({ ...deps, updateView }, task, signal);
+    else deps.log.warn("no views.update wired; the preview is dropped");
     return;
   }
   const to = { userId: task.userId, ...(task.channel ? { channel: task.channel } : {}) };

@@ -12,6 +12,7 @@ import { newSlackClient, newSlackNotifierFromConfig } from "../core/slack-notifi
 import type { Store } from "../core/store.ts";
 import { BotConfigError, newTell, type BotDeps } from "./app.ts";
 import type { DeferredTask, ExpandOwner } from "./jobs.ts";
+import type { TargetSource } from "../core/selectors.ts";
 import { deriveLinkKey } from "./links.ts";
 
 export type BotParts = {
@@ -50,12 +51,34 @@ export function newBotDeps(config: Config, log: Logger, parts: BotParts): BotDep
       const { listOwnerRepositories, newGitHub } = await import("../core/github.ts");
       return listOwnerRepositories((github ??= newGitHub(config, { log })).octokit, owner, signal);
     });
+  const targets: TargetSource = {
+    listOwner: async (owner, signal) => (await lazyTargets()).listOwner(owner, signal),
+    searchCode: async (query, signal) => (await lazyTargets()).searchCode(query, signal),
+    searchRepositories: async (query, signal) => (await lazyTargets()).searchRepositories(query, signal),
+  };
+  let loaded: TargetSource | undefined;
+  async function lazyTargets(): Promise<TargetSource> {
+    if (loaded) return loaded;
+    const [{ newGitHub }, { newGitHubTargets }] = await Promise.all([import("../core/github.ts"), import("../core/github-search.ts")]);
+    return (loaded = newGitHubTargets((github ??= newGitHub(config, { log })).octokit));
+  }
   return {
     store: parts.store,
     artifacts: parts.artifacts,
     launcher: parts.launcher,
     notifier: newSlackNotifierFromConfig(config, log, { client, artifacts: parts.artifacts, store: parts.store }),
     expandOwner,
+    ...(parts.expandOwner ? {} : { targets }),
+    updateView: async (viewId, hash, view) => {
+      try {
+        await client.views.update({ view_id: viewId, ...(hash ? { hash } : {}), view: view as never });
+        return true;
+      } catch (err) {
+        // The person closed the modal or changed it meanwhile: nothing to update.
+        if (/hash_conflict|not_found/.test((err as { data?: { error?: string } }).data?.error ?? "")) return false;
+        throw err;
+      }
+    },
     settings: {
       allowlist: config.allowlist,
       allowedSlackUsers: config.allowedSlackUsers,

@@ -5,16 +5,18 @@ import { registerTeamGuard } from "../access.ts";
 import { registerCancelJob } from "./cancel-job.ts";
 import { registerCodyCommand } from "./cody-command.ts";
 import { registerJobModal } from "./job-modal.ts";
+import { registerPreviewTargets } from "./preview-targets.ts";
 import { registerViewDiff } from "./view-diff.ts";
 
 /**
- * Adds the workspace guard (before everything), the `/cody` command, the job modal, and the
- * Cancel and View diff buttons to `app`.
+ * Adds the workspace guard (before everything), the `/cody` command, the job modal (and its
+ * Preview targets button), and the Cancel and View diff buttons to `app`.
  */
 export function registerListeners(app: App, deps: BotDeps): void {
   registerTeamGuard(app, deps);
   registerCodyCommand(app, deps);
   registerJobModal(app, deps);
+  registerPreviewTargets(app, deps);
   registerCancelJob(app, deps);
   registerViewDiff(app, deps);
 }

@@ -22,7 +22,7 @@ export function registerJobModal(app: App, deps: BotDeps): void {
       return ack({ response_action: "errors", errors: { [FIELDS.name]: "This form is out of date; close it and type /cody again." } });
     }
     const submission = readSubmission(view.state.values as never, meta, userId);
-    const errors = { ...checkSubmission(submission, deps.settings.allowlist), ...commandRefusal(deps.settings, submission) };
+    const errors = { ...checkSubmission(submission, deps.settings.allowlist, meta), ...commandRefusal(deps.settings, submission) };
     if (Object.keys(errors).length > 0) return ack({ response_action: "errors", errors });
     await ack();
     await deps.deferred({ kind: "create_job", jobId: jobIdForView(view.id), submission });

@@ -73,6 +73,23 @@ describe("golden messages", () => {
     await expect(json(jobModal({ channel: "C1", teamId: "T1" }, allow.patterns))).toMatchFileSnapshot(golden("modal"));
   });
 
+  it("modal-preview (after Preview targets: values kept, targets listed, digest in the metadata)", async () => {
+    const allow = parseAllowlist("acme/*, tools/cli");
+    if (allow.kind !== "ok") throw new Error(allow.reason);
+    const values = { name: "Migrate fetchJson", type: "script", instructions: "sed -i s/fetchJson/getJson/ src/*.ts", repositories: "acme/billing\nsearch: fetchJson( org:acme", options: ["pr", "draft"] };
+    const preview = {
+      total: 13,
+      selectors: [
+        { source: "acme/billing", repositories: ["acme/billing"], notes: [] },
+        { source: "search: fetchJson( org:acme", repositories: Array.from({ length: 12 }, (_, i) => `acme/svc-${i}`), notes: ["1 archived left out (add include:archived)"] },
+      ],
+    };
+    const meta = { channel: "C1", teamId: "T1", preview: { digest: "0123456789abcdef", count: 13 } };
+    await expect(json(jobModal(meta, allow.patterns, { values, preview }))).toMatchFileSnapshot(golden("modal-preview"));
+    const failed = jobModal(meta, allow.patterns, { values, preview: { total: 0, selectors: [], error: "search: nothing matches no repository you may change (0 found)" } });
+    expect(JSON.stringify(failed)).toContain(":warning: search: nothing matches no repository you may change (0 found)");
+  });
+
   it("diff-modal", async () => {
     await expect(json(diffModal("acme/billing", "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-old\n+new\n"))).toMatchFileSnapshot(golden("diff-modal"));
   });

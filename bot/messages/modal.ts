@@ -4,7 +4,7 @@
  */
 import type { AllowPattern } from "../../core/repo-spec.ts";
 import type { Block } from "./root.ts";
-import { cut, escapeCut, SLACK_LIMITS } from "./text.ts";
+import { cut, escapeCut, escapeMrkdwn, SLACK_LIMITS } from "./text.ts";
 
 export const JOB_MODAL_CALLBACK = "cody_job_modal";
 
@@ -17,13 +17,38 @@ export const FIELDS = {
   baseBranch: "base_branch",
   verify: "verify",
   options: "options",
+  spec: "spec",
+  preview: "targets_preview",
 } as const;
 
-/** What the modal carries from `/cody` to the submission. */
-export type ModalMetadata = { channel: string; teamId: string };
+/** The "Preview targets" button under Repositories. */
+export const PREVIEW_TARGETS_ACTION = "cody_preview_targets";
 
-/** The job modal; `allowlist` feeds the hint under Repositories. */
-export function jobModal(meta: ModalMetadata, allowlist: readonly AllowPattern[]): Block {
+/**
+ * The last "Preview targets" answer: a digest of the targets it resolved (so a submission can
+ * tell whether it is still current), the count, and the error when there was one.
+ */
+export type TargetsPreview = { digest: string; count: number; error?: string };
+
+/** What the modal carries from `/cody` to the submission. */
+export type ModalMetadata = { channel: string; teamId: string; preview?: TargetsPreview };
+
+/** What a preview shows under the button: per selector, the count and the first names. */
+export type PreviewLines = { total: number; selectors: Array<{ source: string; repositories: string[]; notes: string[] }>; error?: string };
+
+/** Current input values to keep when the modal is rebuilt (views.update), keyed by block id. */
+export type ModalValues = Partial<Record<"name" | "instructions" | "repositories" | "base_branch" | "verify" | "spec", string>> & {
+  type?: string;
+  options?: string[];
+};
+
+/**
+ * The job modal; `allowlist` feeds the hint under Repositories. With `state`, it is the same
+ * form rebuilt after "Preview targets": the person's values kept, the resolved targets (or the
+ * problem) shown under the button, and the preview's digest in `private_metadata`.
+ */
+export function jobModal(meta: ModalMetadata, allowlist: readonly AllowPattern[], state: { values?: ModalValues; preview?: PreviewLines } = {}): Block {
+  const initial = state.values ?? {};
   const allowed = allowlist.map((p) => p.source).join(", ");
   const input = (blockId: string, label: string, element: Block, opts: { optional?: boolean; hint?: string } = {}): Block => ({
     type: "input",
@@ -33,11 +58,15 @@ export function jobModal(meta: ModalMetadata, allowlist: readonly AllowPattern[]
     ...(opts.optional ? { optional: true } : {}),
     ...(opts.hint ? { hint: { type: "plain_text", text: cut(opts.hint, 150) } } : {}),
   });
-  const text = (placeholder: string, extra: Block = {}): Block => ({
+  const text = (placeholder: string, extra: Block = {}, key?: keyof ModalValues): Block => ({
     type: "plain_text_input",
     placeholder: { type: "plain_text", text: placeholder },
     ...extra,
+    ...(key && typeof initial[key] === "string" && initial[key] ? { initial_value: initial[key] } : {}),
   });
+  const option = (label: string, value: string) => ({ text: { type: "plain_text", text: label }, value });
+  const typeOptions = [option("Claude", "code-pattern-update"), option("Shell script", "script")];
+  const prOptions = [option("Open pull requests", "pr"), option("as drafts", "draft")];
   return {
     type: "modal",
     callback_id: JOB_MODAL_CALLBACK,
@@ -46,34 +75,56 @@ export function jobModal(meta: ModalMetadata, allowlist: readonly AllowPattern[]
     close: { type: "plain_text", text: "Cancel" },
     private_metadata: JSON.stringify(meta),
     blocks: [
-      input(FIELDS.name, "Name", text("Migrate fetchJson to http.get", { max_length: 120 }), { optional: true }),
+      input(FIELDS.name, "Name", text("Migrate fetchJson to http.get", { max_length: 120 }, "name"), { optional: true }),
       input(FIELDS.type, "Change with", {
         type: "radio_buttons",
-        initial_option: { text: { type: "plain_text", text: "Claude" }, value: "code-pattern-update" },
-        options: [
-          { text: { type: "plain_text", text: "Claude" }, value: "code-pattern-update" },
-          { text: { type: "plain_text", text: "Shell script" }, value: "script" },
-        ],
+        initial_option: typeOptions.find((o) => o.value === initial.type) ?? typeOptions[0],
+        options: typeOptions,
       }),
       input(FIELDS.instructions, "Instructions or script", text("Replace every call of fetchJson(url) with await http.get(url).json() and update tests", {
         multiline: true,
         max_length: SLACK_LIMITS.inputMaxLength,
-      }), { hint: "For Claude: what to change, in plain words. For a shell script: the commands, run in the repository root." }),
-      input(FIELDS.repositories, "Repositories", text("acme/billing\nacme/*", { multiline: true, max_length: SLACK_LIMITS.inputMaxLength }), {
-        hint: allowed ? `One per line: owner/name or owner/*. Allowed: ${allowed}` : "One per line: owner/name or owner/*. No repositories are allowed yet (ALLOWED_REPOSITORIES).",
+      }, "instructions"), { optional: true, hint: "For Claude: what to change, in plain words. For a shell script: the commands, run in the repository root." }),
+      input(FIELDS.repositories, "Repositories", text("acme/billing\nacme/*\nsearch: fetchJson( org:acme", { multiline: true, max_length: SLACK_LIMITS.inputMaxLength }, "repositories"), {
+        optional: true,
+        hint: `One per line: owner/name, owner/*, search: <code query>, repos: <query>, topic: <name> [owner:<login>]. ${allowed ? `Allowed: ${allowed}` : "No repositories are allowed yet (ALLOWED_REPOSITORIES)."}`,
       }),
-      input(FIELDS.baseBranch, "Base branch", text("default branch", { max_length: 200 }), { optional: true }),
-      input(FIELDS.verify, "Verify with", text("npm test", { max_length: 2000 }), { optional: true, hint: "Must pass before a PR is opened." }),
+      {
+        type: "actions",
+        block_id: "targets_actions",
+        elements: [{ type: "button", action_id: PREVIEW_TARGETS_ACTION, text: { type: "plain_text", text: "Preview targets" }, value: "preview" }],
+      },
+      ...(state.preview ? previewBlocks(state.preview) : []),
+      input(FIELDS.baseBranch, "Base branch", text("default branch", { max_length: 200 }, "base_branch"), { optional: true }),
+      input(FIELDS.verify, "Verify with", text("npm test", { max_length: 2000 }, "verify"), { optional: true, hint: "Must pass before a PR is opened." }),
       input(FIELDS.options, "Pull requests", {
         type: "checkboxes",
-        initial_options: [{ text: { type: "plain_text", text: "Open pull requests" }, value: "pr" }],
-        options: [
-          { text: { type: "plain_text", text: "Open pull requests" }, value: "pr" },
-          { text: { type: "plain_text", text: "as drafts" }, value: "draft" },
-        ],
+        ...(initial.options ? (initial.options.length ? { initial_options: prOptions.filter((o) => initial.options!.includes(o.value)) } : {}) : { initial_options: [prOptions[0]] }),
+        options: prOptions,
       }, { optional: true }),
+      input(FIELDS.spec, "Or paste a change spec (YAML)", text("on: [acme/billing]\nchange:\n  prompt: …", { multiline: true, max_length: SLACK_LIMITS.inputMaxLength }, "spec"), {
+        optional: true,
+        hint: "Replaces the fields above when given; the format of cody run -f (README, Change spec files).",
+      }),
     ],
   };
+}
+
+/** The preview under the button: the total, each selector's count and first names, or the problem. */
+function previewBlocks(p: PreviewLines): Block[] {
+  if (p.error) {
+    return [{ type: "section", block_id: FIELDS.preview, text: { type: "mrkdwn", text: cut(`:warning: ${escapeMrkdwn(p.error)}`, SLACK_LIMITS.sectionText) } }];
+  }
+  const lines = p.selectors.map((s) => {
+    const names = s.repositories.slice(0, 10).map((r) => `\`${r}\``).join(", ");
+    const more = s.repositories.length > 10 ? ` and ${s.repositories.length - 10} more` : "";
+    const notes = s.notes.length ? ` _(${s.notes.join("; ")})_` : "";
+    return `• \`${escapeMrkdwn(s.source)}\` → *${s.repositories.length}*${notes}: ${names}${more}`;
+  });
+  return [
+    { type: "section", block_id: FIELDS.preview, text: { type: "mrkdwn", text: cut(`:dart: *${p.total} repositor${p.total === 1 ? "y" : "ies"}* will be changed:\n${lines.join("\n")}`, SLACK_LIMITS.sectionText) } },
+    { type: "context", elements: [{ type: "mrkdwn", text: "Resolved now; the job resolves again when it starts. Change the repositories and preview again before *Start job*." }] },
+  ];
 }
 
 /**
