@@ -9,7 +9,6 @@ import type { Launcher } from "../core/launcher.ts";
 import type { Logger } from "../core/log.ts";
 import type { Notifier } from "../core/notifier.ts";
 import { parseOwnerGlob, type AllowPattern } from "../core/repo-spec.ts";
-import { formatSpecErrors, parseChangeSpec } from "../core/change-spec.ts";
 import { needsLookup, splitSelectors, type TargetSource } from "../core/selectors.ts";
 import type { Store } from "../core/store.ts";
 import { cancelJob, submitJob, type CancelDeps, type CancelResult, type SubmitResult } from "../core/submit.ts";
@@ -92,12 +91,15 @@ export function modalValues(values: ViewValues): ModalValues {
   return out;
 }
 
-/** Reads the job modal's state into a submission; a pasted change spec replaces the other fields. */
-export function readSubmission(values: ViewValues, meta: ModalMetadata, userId: string): Submission {
+/**
+ * Reads the job modal's state into a submission; a pasted change spec replaces the other fields
+ * (the YAML parser loads only then, not at cold start).
+ */
+export async function readSubmission(values: ViewValues, meta: ModalMetadata, userId: string): Promise<Submission> {
   const v = (block: string) => values[block]?.value;
   const text = (block: string) => (v(block)?.value ?? "").trim();
   const spec = text(FIELDS.spec);
-  if (spec) return readSpecSubmission(spec, meta, userId);
+  if (spec) return readSpecSubmission(await import("../core/change-spec.ts"), spec, meta, userId);
   const type = (v(FIELDS.type)?.selected_option?.value ?? "code-pattern-update") as JobType;
   const options = new Set((v(FIELDS.options)?.selected_options ?? []).map((o) => o.value));
   const instructions = text(FIELDS.instructions);
@@ -130,7 +132,12 @@ function classifyTargets(lines: string[]): Pick<Submission, "lines" | "owners" |
   return { lines, owners, repositories, selectors };
 }
 
-function readSpecSubmission(yamlText: string, meta: ModalMetadata, userId: string): Submission {
+function readSpecSubmission(
+  { parseChangeSpec, formatSpecErrors }: typeof import("../core/change-spec.ts"),
+  yamlText: string,
+  meta: ModalMetadata,
+  userId: string,
+): Submission {
   const slack = { teamId: meta.teamId, channel: meta.channel };
   const parsed = parseChangeSpec(yamlText);
   if (parsed.kind === "invalid") {

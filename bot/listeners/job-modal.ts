@@ -21,7 +21,7 @@ export function registerJobModal(app: App, deps: BotDeps): void {
     } catch {
       return ack({ response_action: "errors", errors: { [FIELDS.name]: "This form is out of date; close it and type /cody again." } });
     }
-    const submission = readSubmission(view.state.values as never, meta, userId);
+    const submission = await readSubmission(view.state.values as never, meta, userId);
     const errors = { ...checkSubmission(submission, deps.settings.allowlist, meta), ...commandRefusal(deps.settings, submission) };
     if (Object.keys(errors).length > 0) return ack({ response_action: "errors", errors });
     await ack();

@@ -25,7 +25,7 @@ export function registerPreviewTargets(app: App, deps: BotDeps): void {
       ...(view.hash ? { hash: view.hash } : {}),
       meta,
       values: modalValues(values),
-      submission: readSubmission(values, meta, body.user.id),
+      submission: await readSubmission(values, meta, body.user.id),
     });
   });
 }
