@@ -40,7 +40,7 @@ beforeAll(async () => {
   github = await startFakeGitHub({ tokens: [GH_TOKEN] });
   for (const n of ["billing", "web", "shop"]) github.addRepo(`acme/${n}`, { files: new Map([["src/api.ts", n === "shop" ? "getJson()" : "fetchJson()"]]) });
   github.addRepo("evil/x", { files: new Map([["a.ts", "fetchJson()"]]) });
-  config = loadConfig({ ...stack.env, SLACK_BOT_TOKEN: slack.token, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: slack.apiUrl, ALLOWED_REPOSITORIES: "acme/*", GITHUB_TOKEN: GH_TOKEN, GITHUB_API_URL: github.url });
+  config = loadConfig({ ...stack.env, SLACK_BOT_TOKEN: slack.token, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: slack.apiUrl, ALLOWED_REPOSITORIES: "acme/*", ALLOWED_SCRIPT_USERS: "UDANA", ALLOWED_SLACK_TEAMS: "T1", GITHUB_TOKEN: GH_TOKEN, GITHUB_API_URL: github.url });
   store = newStore(config);
   const client = newSlackClient(config, { retryConfig: { retries: 3, minTimeout: 1, maxTimeout: 5 } });
   const artifacts = newArtifacts(config);
