@@ -25,11 +25,11 @@ export class UsageError extends Error {
 }
 
 const USAGE = `usage:
-  cody run --repo SELECTOR [--repo …] (--prompt TEXT | --script CMD) [--name TEXT] [--pr] [--draft]
+  cody run --repo OWNER/NAME [--repo …] (--prompt TEXT | --script CMD) [--name TEXT] [--pr] [--draft]
            [--base BRANCH] [--verify CMD] [--concurrency N] [--label L] [--reviewer U] [--team-reviewer T]
-           [--assignee U] [--pr-interval SECONDS] [--plan] [--json]
+           [--assignee U] [--pr-interval SECONDS] [--json] [--plan]
       or: cody run -f change.yaml [--plan] [--concurrency N] [--json]
-           SELECTOR: owner/name, owner/*, "search: CODE QUERY", "repos: QUERY", "topic: NAME [owner:LOGIN]"
+           --repo also takes owner/*, "search: CODE QUERY", "repos: QUERY", "topic: NAME [owner:LOGIN]"
            (+ include:archived / include:forks); --plan prints what matches and runs nothing
   cody status JOB_ID [--json]
   cody list [--limit N] [--json]
@@ -154,7 +154,7 @@ async function runCommand(args: string[], env: NodeJS.ProcessEnv): Promise<numbe
   if (values.prompt === undefined && values.script === undefined) throw new UsageError("give --prompt TEXT (Claude) or --script CMD", "run");
   const { splitSelectors } = await import("../core/selectors.ts");
   const repositories = (values.repo ?? []).flatMap(splitSelectors);
-  if (repositories.length === 0) throw new UsageError("name at least one repository: --repo OWNER/NAME (or OWNER/*, or a selector)", "run");
+  if (repositories.length === 0) throw new UsageError("name at least one repository: --repo OWNER/NAME (or OWNER/*)", "run");
   const prInterval = values["pr-interval"] === undefined ? undefined : positiveInt("--pr-interval", values["pr-interval"], true);
   const request: JobRequest = {
     type: values.prompt !== undefined ? "code-pattern-update" : "script",
