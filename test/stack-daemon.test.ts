@@ -3,7 +3,7 @@
  * daemon that outlives the command that started it, a killed daemon replaced, and stack failures
  * as one line with exit 1. Every daemon started here is stopped in afterAll.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -49,8 +49,11 @@ const alive = (pid: number) => {
   }
 };
 
+// Each test starts several CLI processes (and the first may rebuild the bundle): a generous limit.
+const SLOW = { timeout: 240_000 };
+
 describe("the stack daemon", () => {
-  it("ten concurrent `cody list` on a fresh directory all succeed against one daemon", async () => {
+  it("ten concurrent `cody list` on a fresh directory all succeed against one daemon", SLOW, async () => {
     const dir = freshDir();
     const results = await Promise.all(Array.from({ length: 10 }, () => runCli(["list"], localEnv(dir), 120_000)));
     for (const r of results) {
@@ -66,14 +69,17 @@ describe("the stack daemon", () => {
     expect(JSON.parse(status.stdout)).toMatchObject({ running: true, pid: daemonPid(dir) });
   });
 
-  it("keeps running when the command that started it exits: a second client's job still finishes", async () => {
+  it("keeps running when the command that started it exits: a second client's job still finishes", SLOW, async () => {
     const dir = freshDir();
     const env = localEnv(dir, { LOCAL_RUNNER: "inprocess" });
     const owner = runCli(["run", "--repo", "acme/one", "--script", "echo owner > a.txt", "--json"], env, 120_000);
     // The second client starts once the daemon the owner started is announced.
     for (let i = 0; i < 1200 && !readFileSafe(join(dir, "stack.json")); i++) await new Promise((r) => setTimeout(r, 50));
     // The second job waits (mid-job, in its script) until the owner has exited.
-    const mark = join(dir, "owner-exited");
+    // (in a directory anyone may read: scripts may run as another uid, runner/command.ts)
+    const markDir = freshDir();
+    chmodSync(markDir, 0o755);
+    const mark = join(markDir, "owner-exited");
     const second = runCli(["run", "--repo", "acme/two", "--script", `while [ ! -f ${mark} ]; do sleep 0.1; done; echo second > a.txt`, "--json"], env, 120_000);
     const first = await owner;
     expect(first.code).toBe(0);
@@ -86,7 +92,7 @@ describe("the stack daemon", () => {
     expect((JSON.parse(list.stdout) as unknown[]).length).toBe(2);
   });
 
-  it("replaces a killed daemon, and `cody stack stop` stops it", async () => {
+  it("replaces a killed daemon, and `cody stack stop` stops it", SLOW, async () => {
     const dir = freshDir();
     expect((await runCli(["list"], localEnv(dir), 120_000)).code).toBe(0);
     const first = daemonPid(dir);
@@ -128,7 +134,7 @@ describe("a failure of the stack is one line and exit 1", () => {
       },
     },
     { name: "disk full", text: () => "disk full writing", setup: (d: string) => (symlinkSync("/dev/full", join(d, "stack.log")), {}) },
-  ])("$name", async ({ text, setup }) => {
+  ])("$name", SLOW, async ({ text, setup }) => {
     const dir = freshDir();
     const r = await runCli(["list"], localEnv(dir, setup(dir)), 120_000);
     expect(r.code).toBe(1);

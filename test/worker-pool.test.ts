@@ -60,7 +60,7 @@ async function runJob(repositories: string[], opts: { concurrency: number; crash
 }
 
 describe("the runner worker pool", () => {
-  it("runs every repository through runRepo and reuses one worker for all of them", async () => {
+  it("runs every repository through runRepo and reuses one worker for all of them", { timeout: 180_000 }, async () => {
     const r = await runJob(["acme/a", "acme/b", "acme/c"], { concurrency: 1 });
     expect(r.rows.map((x) => [x.repositoryName, x.status])).toEqual([
       ["acme/a", "COMPLETED"],
@@ -74,7 +74,7 @@ describe("the runner worker pool", () => {
     expect(readFileSync(join(r.dir, r.jobId, "1.log"), "utf8")).toContain("acme/b");
   });
 
-  it("a worker killed mid-repository fails only that attempt; the retry on a fresh worker completes it", async () => {
+  it("a worker killed mid-repository fails only that attempt; the retry on a fresh worker completes it", { timeout: 180_000 }, async () => {
     const r = await runJob(["acme/a", "acme/b"], { concurrency: 2, crashAt: "acme/a=change@1" });
     expect(r.rows.map((x) => [x.repositoryName, x.status, x.attempt])).toEqual([
       ["acme/a", "COMPLETED", 2],
