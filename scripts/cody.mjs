@@ -54,7 +54,8 @@ async function ensureBundle() {
     const started = Date.now();
     const { buildEntries } = await import("./build.mjs");
     await buildEntries(["cody", "runner"], undefined, () => undefined);
-    process.stderr.write(`cody: rebuilt dist/cody.js and dist/runner.js (${Date.now() - started} ms)\n`);
+    // Said to a person at a terminal only: output piped to a program (tests, scripts) stays exact.
+    if (process.stderr.isTTY) process.stderr.write(`cody: rebuilt dist/cody.js and dist/runner.js (${Date.now() - started} ms)\n`);
   } finally {
     rmSync(lock, { force: true });
   }

@@ -64,7 +64,7 @@ describe("cody --env", () => {
     { name: "terraform output -json", outputs: Object.fromEntries(Object.entries(OUTPUTS).map(([k, value]) => [k, { value, type: "string", sensitive: false }])) },
   ])("list and status read the deployed tables named in $name", async ({ outputs }) => {
     const list = await cody(["list", "--env", "dev", "--json"], outputs);
-    expect(list.stderr).not.toMatch(/error|no jobs yet/i); // (a first run may report rebuilding the CLI bundle)
+    expect(list.stderr).not.toMatch(/error|no jobs yet/i);
     expect(list.code).toBe(0);
     expect((JSON.parse(list.stdout) as { jobId: string }[]).map((j) => j.jobId)).toEqual([jobId]);
     const status = await cody(["status", jobId, "--env=dev", "--json"], outputs);
