@@ -29,7 +29,7 @@ export type TaskEvent = { codyTask: DeferredTask };
 /** The event an EventBridge schedule rule sends (terraform/bot.ts runs the watchdog every few minutes). */
 export type ScheduledEvent = { source: "aws.events"; "detail-type": string; time?: string };
 export type LambdaEvent = AwsEvent | TaskEvent | ScheduledEvent;
-export type LambdaHandler = (event: LambdaEvent, context: unknown) => Promise<AwsResponse | { ok: boolean; jobs?: number; failed?: number }>;
+export type LambdaHandler = (event: LambdaEvent, context: unknown) => Promise<AwsResponse | { ok: boolean; jobs?: number; failed?: number; prsRefreshed?: number }>;
 
 /** `deferred` for Lambda: invokes `functionName` asynchronously (InvocationType Event) with the task. */
 export function newLambdaDeferred(client: LambdaClient, functionName: string): (task: DeferredTask) => Promise<void> {
@@ -56,6 +56,8 @@ export function newLambdaHandler(parts: {
   log: Logger;
   /** Settings of the scheduled watchdog pass (defaults: 30 s heartbeats, 3 attempts, 60 minutes). */
   watchdog?: Omit<WatchdogSettings, "limit">;
+  /** The sweep's second half: refreshes the PRs of open campaigns (core/pr-tracking.ts); absent without GitHub. */
+  refreshCampaigns?: () => Promise<{ refreshed: number }>;
 }): LambdaHandler {
   const receiver = new AwsLambdaReceiver({ signingSecret: parts.signingSecret });
   newBoltApp({ token: parts.token, signingSecret: parts.signingSecret, apiUrl: parts.apiUrl, receiver }, parts.deps);
@@ -69,14 +71,17 @@ export function newLambdaHandler(parts: {
       const settings = parts.watchdog ?? { heartbeatSeconds: 30, maxAttempts: 3, pendingMinutes: 60 };
       const n = parts.deps.notifier as typeof parts.deps.notifier & Partial<Pick<Notifier, "repoFinished">>;
       const notifier = { jobFinished: n.jobFinished.bind(n), repoFinished: n.repoFinished ? n.repoFinished.bind(n) : async () => undefined };
+      let r: Awaited<ReturnType<typeof runWatchdog>>;
       try {
-        const r = await runWatchdog({ store: parts.deps.store, notifier, log: parts.log }, settings, new Date());
-        return { ok: true, ...r };
+        r = await runWatchdog({ store: parts.deps.store, notifier, log: parts.log }, settings, new Date());
       } catch (err) {
         // The "watchdog-errors" alarm counts this line (terraform/alarms.ts).
         parts.log.error({ err: { message: (err as Error).message } }, "watchdog pass failed");
         throw err;
       }
+      // A GitHub outage must not hide the watchdog's result.
+      const c = await parts.refreshCampaigns?.().catch((err: unknown) => void parts.log.error({ err }, "campaign refresh failed"));
+      return { ok: true, ...r, ...(c ? { prsRefreshed: c.refreshed } : {}) };
     }
     const { method, path } = requestLine(event);
     if (method === "GET" && path === "/health") return { statusCode: 200, body: "ok\n" };
@@ -129,6 +134,19 @@ export async function lambdaHandlerFromConfig(config: Config, launcher: Launcher
     artifacts,
     log,
     watchdog: { heartbeatSeconds: config.heartbeatSeconds, maxAttempts: config.maxAttempts, pendingMinutes: config.watchdogPendingMinutes },
+    ...(config.github.token || config.github.app || config.github.apiUrl
+      ? {
+          refreshCampaigns: async () => {
+            // Octokit loads on the first scheduled pass, not at cold start.
+            const t = await import("../core/pr-tracking.ts");
+            const notifier = deps.notifier as typeof deps.notifier & { refreshRoot?: (jobId: string, signal?: AbortSignal) => Promise<void> };
+            return t.refreshOpenCampaigns(
+              { store, readPr: t.newPrReader(t.octokitPerOwner(config, log)), log, ...(notifier.refreshRoot ? { onChanged: notifier.refreshRoot.bind(notifier) } : {}) },
+              { budget: config.prRefreshBudget, minAgeMs: 4 * 60_000 },
+            );
+          },
+        }
+      : {}),
   });
 }
 

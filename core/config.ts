@@ -98,6 +98,7 @@ const schema = z.object({
   WATCHDOG_PENDING_MINUTES: positiveInt(60),
   SANDBOX_UIDS: checked(parseSandboxUids),
   SANDBOX_LOCK_DIR: optionalString,
+  PR_REFRESH_BUDGET: positiveInt(200),
 });
 
 /** The validated configuration every program shares. Secrets are plain strings here: never log this object. */
@@ -157,6 +158,8 @@ export type Config = {
    * default 61000-61015; `off`: none), and where their leases are kept (`SANDBOX_LOCK_DIR`).
    */
   sandbox: { uids?: { firstUid: number; count: number }; lockDir?: string };
+  /** GitHub requests (non-304) one scheduled PR refresh pass may spend (every 5 minutes: 2,400/hour at most). */
+  prRefreshBudget: number;
 };
 
 /**
@@ -240,6 +243,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     allowedScriptUsers: idList(e.ALLOWED_SCRIPT_USERS),
     allowedSlackTeams: idList(e.ALLOWED_SLACK_TEAMS),
     sandbox: { ...(e.SANDBOX_UIDS ? { uids: e.SANDBOX_UIDS } : {}), ...(e.SANDBOX_LOCK_DIR ? { lockDir: e.SANDBOX_LOCK_DIR } : {}) },
+    prRefreshBudget: e.PR_REFRESH_BUDGET,
   };
 }
 
