@@ -99,6 +99,8 @@ const schema = z.object({
   SANDBOX_UIDS: checked(parseSandboxUids),
   SANDBOX_LOCK_DIR: optionalString,
   PR_REFRESH_BUDGET: positiveInt(200),
+  GITHUB_WRITE_INTERVAL_MS: checked((v) => (v === undefined ? { ok: undefined } : /^\d+$/.test(v) ? { ok: Number(v) as number | undefined } : { error: `must be a whole number of milliseconds, got ${JSON.stringify(v)}` })),
+  GITHUB_NOTIFY_INTERVAL_MS: checked((v) => (v === undefined ? { ok: undefined } : /^\d+$/.test(v) ? { ok: Number(v) as number | undefined } : { error: `must be a whole number of milliseconds, got ${JSON.stringify(v)}` })),
 });
 
 /** The validated configuration every program shares. Secrets are plain strings here: never log this object. */
@@ -127,6 +129,8 @@ export type Config = {
     token?: string;
     apiUrl?: string;
     app?: { appId: string; privateKey: string; installationId?: string };
+    /** Minimum ms between two writes / two notifying writes of a process (GITHUB_WRITE_INTERVAL_MS, GITHUB_NOTIFY_INTERVAL_MS; GitHub advises 1000 / 3000, the defaults). */
+    pacing?: { writeMs?: number; notifyMs?: number };
   };
   /** Where `owner/name` is cloned from: `${gitBaseUrl}/owner/name.git`. */
   gitBaseUrl: string;
@@ -207,6 +211,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     github: {
       token: e.GITHUB_TOKEN,
       apiUrl: e.GITHUB_API_URL,
+      ...(e.GITHUB_WRITE_INTERVAL_MS !== undefined || e.GITHUB_NOTIFY_INTERVAL_MS !== undefined
+        ? { pacing: { ...(e.GITHUB_WRITE_INTERVAL_MS !== undefined ? { writeMs: e.GITHUB_WRITE_INTERVAL_MS } : {}), ...(e.GITHUB_NOTIFY_INTERVAL_MS !== undefined ? { notifyMs: e.GITHUB_NOTIFY_INTERVAL_MS } : {}) } }
+        : {}),
       ...(e.GITHUB_APP_ID && e.GITHUB_APP_PRIVATE_KEY
         ? {
             app: {
