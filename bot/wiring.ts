@@ -62,7 +62,15 @@ export function newBotDeps(config: Config, log: Logger, parts: BotParts): BotDep
     const [{ newGitHub }, { newGitHubTargets }] = await Promise.all([import("../core/github.ts"), import("../core/github-search.ts")]);
     return (loaded = newGitHubTargets((github ??= newGitHub(config, { log })).octokit));
   }
+  // The campaign buttons' GitHub access, built on the first click (Octokit stays out of cold start).
+  let campaign: Promise<Pick<import("../core/campaign.ts").CampaignDeps, "forge" | "readPr">> | undefined;
+  const campaignGitHub = () =>
+    (campaign ??= import("../core/campaign-wiring.ts").then((w) => {
+      const d = w.newCampaignDeps(config, log, { store: parts.store, launcher: parts.launcher });
+      return { ...(d.forge ? { forge: d.forge } : {}), ...(d.readPr ? { readPr: d.readPr } : {}) };
+    }));
   return {
+    campaignGitHub,
     store: parts.store,
     artifacts: parts.artifacts,
     launcher: parts.launcher,
