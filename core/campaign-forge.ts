@@ -10,7 +10,7 @@ export type MergeMethod = "merge" | "squash" | "rebase";
 /** A refusal that is an expected outcome for one repository. */
 export type Refused = { kind: "refused"; reason: string };
 
-/** GitHub as the campaign actions use it. Throws only for outages (network, 5xx after retries). */
+/** GitHub as the campaign actions use it. Never throws for GitHub's answers or outages: they are per-repository refusals. */
 export type CampaignForge = {
   /** Merges PR `number` if its head is still `sha`. */
   merge(repository: string, number: number, opts: { method: MergeMethod; sha: string }, signal?: AbortSignal): Promise<{ kind: "merged"; sha: string } | Refused>;
@@ -73,10 +73,13 @@ function messageOf(err: unknown): string {
   return (data?.message ?? (err as Error).message ?? "refused").slice(0, 300);
 }
 
-/** Access and validation answers are per-repository reasons; anything else is an outage and throws. */
+/**
+ * Every failure is that repository's reason, never the whole action's: access and validation
+ * answers say so; an outage (5xx after retries, no answer) says GitHub could not be reached.
+ */
 function refusal(err: unknown, what: string): Refused {
   const status = statusOf(err);
   if (status === 401 || status === 403 || status === 404) return { kind: "refused", reason: `no access to ${what} the PR (${status})` };
   if (status === 422) return { kind: "refused", reason: `GitHub refused to ${what} the PR: ${messageOf(err)}` };
-  throw new Error(`${what} pull request`, { cause: err });
+  return { kind: "refused", reason: `GitHub did not answer the request to ${what} the PR (${status ?? "network error"}); try again` };
 }

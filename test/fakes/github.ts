@@ -627,10 +627,13 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       if (!opts.gitRoot) r.branches.set(p.base, mergeSha);
       return { status: 200, body: { sha: mergeSha, merged: true, message: "Pull Request successfully merged" } };
     } },
-    { method: "DELETE", pattern: /^\/repos\/([^/]+)\/([^/]+)\/git\/refs\/heads\/(.+)$/, handle: (c) => {
+    // Octokit sends the ref encoded (heads%2Fcody%2Fj-…); params arrive decoded.
+    { method: "DELETE", pattern: /^\/repos\/([^/]+)\/([^/]+)\/git\/refs\/(.+)$/, handle: (c) => {
       const r = repoOf(c, true);
       if (isAnswer(r)) return r;
-      const branch = c.params[2]!;
+      const ref = c.params[2]!;
+      if (!ref.startsWith("heads/")) return { status: 422, body: { message: "Reference does not exist", documentation_url: `${DOCS}/git/refs#delete-a-reference`, status: "422" } };
+      const branch = ref.slice("heads/".length);
       if (!r.branches.has(branch)) return { status: 422, body: { message: "Reference does not exist", documentation_url: `${DOCS}/git/refs#delete-a-reference`, status: "422" } };
       r.branches.delete(branch);
       if (opts.gitRoot) execFileSync("git", ["update-ref", "-d", `refs/heads/${branch}`], { cwd: join(opts.gitRoot, r.owner, `${r.name}.git`) });
