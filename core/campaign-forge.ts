@@ -29,8 +29,9 @@ export function newCampaignForge(octokitFor: (repository: string) => GitHubClien
   };
   return {
     async merge(repository, number, { method, sha }, signal) {
+      // No retries: plugin-retry would repeat a 405/409, which GitHub answers the same way each time.
       try {
-        const r = await octokitFor(repository).rest.pulls.merge({ ...split(repository), pull_number: number, merge_method: method, sha, request: { signal } });
+        const r = await octokitFor(repository).rest.pulls.merge({ ...split(repository), pull_number: number, merge_method: method, sha, request: { signal, retries: 0 } });
         return { kind: "merged", sha: r.data.sha };
       } catch (err) {
         const status = statusOf(err);
