@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newCampaignDeps } from "../core/campaign-wiring.ts";
 import { publishJob, retryJob, updateJob, type ActionOutcome, type CampaignDeps } from "../core/campaign.ts";
 import { closeJob, mergeJob } from "../core/campaign-merge.ts";
+import { newPrReader, octokitPerOwner, refreshOpenCampaigns } from "../core/pr-tracking.ts";
 import { newJobRows, type Job, type RepoRow, type RepoStatus } from "../core/job.ts";
 import { startFakeGitHub, type FakeCheckRun, type FakeGitHub, type FakePull, type FakeReview } from "./fakes/github.ts";
 import { startTestStack, type TestStack } from "./support/stack.ts";
@@ -179,5 +180,26 @@ describe("relaunching actions × row state", () => {
     expect(launches.at(-1)).toEqual({ jobId: job.jobId, indexes: [0] });
     // The PR it will update is uncounted until the new attempt counts it again.
     expect((await stack.store.getJob(job.jobId))!.totals!.prsOpened).toBe(2);
+  });
+});
+
+describe("the scheduled sweep's PR refresh", () => {
+  it("refreshes finished jobs with open PRs, reports the ones whose burndown changed, and leaves done campaigns alone", async () => {
+    const { job: open } = await jobWith([{ status: "COMPLETED", pr: { review: "APPROVED" } }, { status: "COMPLETED", pr: { checks: "failure" } }]);
+    const { job: done } = await jobWith([{ status: "COMPLETED", pr: { state: "closed", merged: true } }]);
+    await stack.store.setJobCampaign(done.jobId, { prs: 1, merged: 1, closed: 0, open: 0, passing: 0, failing: 0, pending: 0, awaitingReview: 0, approved: 0, conflicting: 0 });
+    const changed: string[] = [];
+    const before = github.requests.length;
+    const readPr = newPrReader(octokitPerOwner({ github: { token: TOKEN, apiUrl: github.url } }));
+    const r = await refreshOpenCampaigns({ store: stack.store, readPr, log: stack.log, onChanged: async (id) => void changed.push(id) }, { budget: 1000, limit: 500 });
+    expect(changed).toContain(open.jobId);
+    expect(changed).not.toContain(done.jobId);
+    expect((await stack.store.getJob(open.jobId))!.campaign).toMatchObject({ prs: 2, open: 2, passing: 1, failing: 1, approved: 1 });
+    const doneRepo = (await stack.store.listRepos(done.jobId))[0]!.repositoryName;
+    expect(github.requests.slice(before).some((q) => q.path.startsWith(`/repos/${doneRepo}/`))).toBe(false);
+    expect(r.refreshed).toBeGreaterThanOrEqual(2);
+    // A second pass right away costs nothing GitHub counts: every answer is a 304.
+    const again = await refreshOpenCampaigns({ store: stack.store, readPr, log: stack.log }, { budget: 1000, limit: 500 });
+    expect(again.counted).toBe(0);
   });
 });
