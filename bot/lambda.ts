@@ -19,10 +19,10 @@ import type { Notifier } from "../core/notifier.ts";
 import { resolveSecrets } from "../core/secrets.ts";
 import { newStore } from "../core/store.ts";
 import { runWatchdog, type WatchdogSettings } from "../core/watchdog.ts";
-import { newBoltApp, type BotDeps } from "./app.ts";
+import { newBoltApp, type BotDeps, type GitHubWebhookHandler } from "./app.ts";
 import { runDeferredTask, type DeferredTask } from "./jobs.ts";
 import { serveLink } from "./links.ts";
-import { linkKeyOf, newBotDeps } from "./wiring.ts";
+import { githubWebhookOf, linkKeyOf, newBotDeps } from "./wiring.ts";
 
 /** The internal event of an asynchronous self-invocation. */
 export type TaskEvent = { codyTask: DeferredTask };
@@ -56,6 +56,8 @@ export function newLambdaHandler(parts: {
   log: Logger;
   /** Settings of the scheduled watchdog pass (defaults: 30 s heartbeats, 3 attempts, 60 minutes). */
   watchdog?: Omit<WatchdogSettings, "limit">;
+  /** `POST /github/webhooks` (bot/wiring.ts githubWebhookOf); absent without GITHUB_WEBHOOK_SECRET. */
+  githubWebhook?: GitHubWebhookHandler;
   /** The sweep's second half: refreshes the PRs of open campaigns (core/pr-tracking.ts); absent without GitHub. */
   refreshCampaigns?: () => Promise<{ refreshed: number }>;
 }): LambdaHandler {
@@ -85,6 +87,13 @@ export function newLambdaHandler(parts: {
     }
     const { method, path } = requestLine(event);
     if (method === "GET" && path === "/health") return { statusCode: 200, body: "ok\n" };
+    if (method === "POST" && path === "/github/webhooks") {
+      if (!parts.githubWebhook) return { statusCode: 404, body: "webhooks are not enabled\n" };
+      const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]));
+      const rawBody = event.isBase64Encoded ? Buffer.from(event.body ?? "", "base64").toString("utf8") : (event.body ?? "");
+      const r = await parts.githubWebhook({ event: headers["x-github-event"], signature: headers["x-hub-signature-256"], rawBody });
+      return { statusCode: r.status, body: r.body };
+    }
     if (method === "GET" && path.startsWith("/links/")) {
       if (!parts.linkKey) return { statusCode: 404, body: "links are not enabled\n" };
       try {
@@ -134,6 +143,7 @@ export async function lambdaHandlerFromConfig(config: Config, launcher: Launcher
     artifacts,
     log,
     watchdog: { heartbeatSeconds: config.heartbeatSeconds, maxAttempts: config.maxAttempts, pendingMinutes: config.watchdogPendingMinutes },
+    ...webhookPart(config, log, store, deps),
     ...(config.github.token || config.github.app || config.github.apiUrl
       ? {
           refreshCampaigns: async () => {
@@ -148,6 +158,12 @@ export async function lambdaHandlerFromConfig(config: Config, launcher: Launcher
         }
       : {}),
   });
+}
+
+function webhookPart(config: Config, log: Logger, store: ReturnType<typeof newStore>, deps: BotDeps): { githubWebhook?: GitHubWebhookHandler } {
+  const notifier = deps.notifier as BotDeps["notifier"] & { refreshRoot?: (jobId: string) => Promise<void> };
+  const githubWebhook = githubWebhookOf(config, log, { store, ...(notifier.refreshRoot ? { onChanged: notifier.refreshRoot.bind(notifier) } : {}) });
+  return githubWebhook ? { githubWebhook } : {};
 }
 
 let cold: Promise<LambdaHandler> | undefined;

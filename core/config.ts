@@ -99,6 +99,7 @@ const schema = z.object({
   SANDBOX_UIDS: checked(parseSandboxUids),
   SANDBOX_LOCK_DIR: optionalString,
   PR_REFRESH_BUDGET: positiveInt(200),
+  GITHUB_WEBHOOK_SECRET: optionalString,
   GITHUB_WRITE_INTERVAL_MS: checked((v) => (v === undefined ? { ok: undefined } : /^\d+$/.test(v) ? { ok: Number(v) as number | undefined } : { error: `must be a whole number of milliseconds, got ${JSON.stringify(v)}` })),
   GITHUB_NOTIFY_INTERVAL_MS: checked((v) => (v === undefined ? { ok: undefined } : /^\d+$/.test(v) ? { ok: Number(v) as number | undefined } : { error: `must be a whole number of milliseconds, got ${JSON.stringify(v)}` })),
 });
@@ -131,6 +132,8 @@ export type Config = {
     app?: { appId: string; privateKey: string; installationId?: string };
     /** Minimum ms between two writes / two notifying writes of a process (GITHUB_WRITE_INTERVAL_MS, GITHUB_NOTIFY_INTERVAL_MS; GitHub advises 1000 / 3000, the defaults). */
     pacing?: { writeMs?: number; notifyMs?: number };
+    /** Secret of the bot's GitHub webhook (`POST /github/webhooks`, X-Hub-Signature-256); no webhook route without it. */
+    webhookSecret?: string;
   };
   /** Where `owner/name` is cloned from: `${gitBaseUrl}/owner/name.git`. */
   gitBaseUrl: string;
@@ -211,6 +214,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     github: {
       token: e.GITHUB_TOKEN,
       apiUrl: e.GITHUB_API_URL,
+      ...(e.GITHUB_WEBHOOK_SECRET ? { webhookSecret: e.GITHUB_WEBHOOK_SECRET } : {}),
       ...(e.GITHUB_WRITE_INTERVAL_MS !== undefined || e.GITHUB_NOTIFY_INTERVAL_MS !== undefined
         ? { pacing: { ...(e.GITHUB_WRITE_INTERVAL_MS !== undefined ? { writeMs: e.GITHUB_WRITE_INTERVAL_MS } : {}), ...(e.GITHUB_NOTIFY_INTERVAL_MS !== undefined ? { notifyMs: e.GITHUB_NOTIFY_INTERVAL_MS } : {}) } }
         : {}),
@@ -297,6 +301,7 @@ export function secretValues(c: Config): string[] {
     c.slack.appToken,
     c.github.token,
     c.github.app?.privateKey,
+    c.github.webhookSecret,
     c.anthropic.apiKey,
     c.linkSecret,
   ].filter((v): v is string => typeof v === "string" && v.length >= 8);
