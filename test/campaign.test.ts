@@ -175,4 +175,39 @@ describe("a 20-repository campaign through the CLI", () => {
     const text = await cody(["status", jobId]);
     expect(text.stdout).toContain("Campaign: 14 merged · 0 open · 4 closed · done ✔");
   }, 240_000);
+
+  it("update redoes the change on the moved base of a PR that is behind, force-pushing the same PR's branch", async () => {
+    const repo = "acme/upd-1";
+    remotes.make(repo, { "src/app.js": "export const version = 1;\n", "README": "a\n" });
+    github.addRepo(repo);
+    const ran = join(flags, "upd.log");
+    const run = await cody(["run", "--repo", repo, "--script", SCRIPT(ran), "--pr", "--json"]);
+    expect(run.code, run.stderr).toBe(0);
+    const jobId = (JSON.parse(run.stdout) as JobJson).jobId;
+    const pr = github.pulls(repo)[0]!;
+    // Someone moves main: the PR's branch is now behind it.
+    const bare = join(remotes.root, `${repo}.git`);
+    const work = mkdtempSync(join(tmpdir(), "cody-upd-"));
+    const git = (args: string[]) => execFileSync("git", args, { cwd: work, encoding: "utf8", env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" } });
+    git(["clone", "-q", bare, "."]);
+    writeFileSync(join(work, "README"), "b\n");
+    git(["commit", "-qam", "Move main"]);
+    git(["push", "-q", "origin", "HEAD:main"]);
+    const newMain = git(["rev-parse", "HEAD"]).trim();
+    rmSync(work, { recursive: true, force: true });
+
+    const upd = await cody(["update", jobId, "--json"]);
+    expect(upd.code, upd.stderr).toBe(0);
+    const updated = JSON.parse(upd.stdout) as ActionJson;
+    expect(updated.action.all).toEqual([{ repository: repo, kind: "launched" }]);
+    expect(readFileSync(ran, "utf8").trim().split("\n")).toHaveLength(2);
+    expect(github.pulls(repo)).toHaveLength(1);
+    expect(github.pulls(repo)[0]!.number).toBe(pr.number);
+    const parent = execFileSync("git", ["rev-parse", `cody/${jobId}^`], { cwd: bare, encoding: "utf8" }).trim();
+    expect(parent).toBe(newMain);
+    expect(updated.job!.repositories[0]).toMatchObject({ status: "COMPLETED", prNumber: pr.number });
+    // Now up to date: a second update leaves it alone, saying so.
+    const again = JSON.parse((await cody(["update", jobId, "--json"])).stdout) as ActionJson;
+    expect(again.action.all).toEqual([{ repository: repo, kind: "up_to_date", reason: "up to date with main" }]);
+  }, 120_000);
 });
