@@ -3,8 +3,8 @@
  * PR deciding for itself (see core/campaign.ts for recording and announcing). Both refresh the
  * PRs first, so they decide on GitHub's current word, and write the new PR state to the rows.
  */
-import { branchFor, type PullRequestStatus, type RepoRow } from "./job.ts";
-import type { MergeMethod } from "./campaign-forge.ts";
+import { branchFor, type Job, type PullRequestStatus, type RepoRow } from "./job.ts";
+import type { CampaignForge, MergeMethod } from "./campaign-forge.ts";
 import { finishAction, type ActionOutcome, type CampaignDeps, type RepoResult } from "./campaign.ts";
 import { refreshJob } from "./pr-tracking.ts";
 
@@ -30,16 +30,33 @@ export function mergeRefusal(pr: PullRequestStatus | undefined, force: boolean):
   return undefined;
 }
 
-async function withRefreshedRows(deps: CampaignDeps, jobId: string, signal?: AbortSignal): Promise<RepoRow[]> {
-  if (deps.readPr) await refreshJob({ store: deps.store, readPr: deps.readPr, log: deps.log }, jobId, {}, signal);
-  return deps.store.listRepos(jobId, signal);
-}
-
-async function eachLimited<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
+/**
+ * The shared run of merge and close: the job, GitHub access, the PRs refreshed, then `decide` for
+ * every row (CONCURRENCY at once), results in row order, recorded and announced.
+ */
+async function forEachRow(
+  deps: CampaignDeps,
+  input: { jobId: string; by: string },
+  action: "merge" | "close",
+  decide: (row: RepoRow, forge: CampaignForge, job: Job) => Promise<Omit<RepoResult, "repository">>,
+  signal?: AbortSignal,
+): Promise<ActionOutcome> {
+  const job = await deps.store.getJob(input.jobId, signal);
+  if (!job) return { kind: "not_found" };
+  const forge = deps.forge;
+  if (!forge) return { kind: "refused", reason: `${action === "merge" ? "merging" : "closing"} PRs needs GitHub access (GITHUB_TOKEN or a GitHub App)` };
+  if (deps.readPr) await refreshJob({ store: deps.store, readPr: deps.readPr, log: deps.log }, job.jobId, {}, signal);
+  const rows = await deps.store.listRepos(job.jobId, signal);
+  const results = new Map<string, RepoResult>();
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, rows.length) }, async () => {
+    while (next < rows.length) {
+      const row = rows[next++]!;
+      results.set(row.repositoryName, { repository: row.repositoryName, ...(await decide(row, forge, job)) });
+    }
   }));
+  const ordered = rows.map((r) => results.get(r.repositoryName)!);
+  return { kind: "done", summary: await finishAction(deps, job, action, input.by, ordered, rows, signal) };
 }
 
 /**
@@ -51,25 +68,16 @@ export async function mergeJob(
   input: { jobId: string; by: string; method?: MergeMethod; force?: boolean },
   signal?: AbortSignal,
 ): Promise<ActionOutcome> {
-  const job = await deps.store.getJob(input.jobId, signal);
-  if (!job) return { kind: "not_found" };
-  const forge = deps.forge;
-  if (!forge) return { kind: "refused", reason: "merging needs GitHub access (GITHUB_TOKEN or a GitHub App)" };
-  const rows = await withRefreshedRows(deps, job.jobId, signal);
-  const results = new Map<string, RepoResult>();
-  await eachLimited(rows, async (row) => {
-    const name = row.repositoryName;
+  return forEachRow(deps, input, "merge", async (row, forge, job) => {
     const refusal = row.prNumber === undefined ? { kind: "skipped", reason: "no pull request" } : mergeRefusal(row.pr, input.force === true);
-    if (refusal) return void results.set(name, { repository: name, ...refusal });
+    if (refusal) return refusal;
     const pr = row.pr!;
-    const r = await forge.merge(name, pr.number, { method: input.method ?? "squash", sha: pr.headSha }, signal);
-    if (r.kind === "refused") return void results.set(name, { repository: name, kind: "failed", reason: r.reason });
+    const r = await forge.merge(row.repositoryName, pr.number, { method: input.method ?? "squash", sha: pr.headSha }, signal);
+    if (r.kind === "refused") return { kind: "failed", reason: r.reason };
     row.pr = { ...pr, state: "merged", refreshedAt: new Date().toISOString() };
-    await deps.store.setRepoPr(job.jobId, name, row.pr, signal);
-    results.set(name, { repository: name, kind: "merged" });
-  });
-  const ordered = rows.map((r) => results.get(r.repositoryName)!);
-  return { kind: "done", summary: await finishAction(deps, job, "merge", input.by, ordered, rows, signal) };
+    await deps.store.setRepoPr(job.jobId, row.repositoryName, row.pr, signal);
+    return { kind: "merged" };
+  }, signal);
 }
 
 /**
@@ -81,35 +89,25 @@ export async function closeJob(
   input: { jobId: string; by: string; comment?: string; deleteBranch?: boolean },
   signal?: AbortSignal,
 ): Promise<ActionOutcome> {
-  const job = await deps.store.getJob(input.jobId, signal);
-  if (!job) return { kind: "not_found" };
-  const forge = deps.forge;
-  if (!forge) return { kind: "refused", reason: "closing PRs needs GitHub access (GITHUB_TOKEN or a GitHub App)" };
-  const rows = await withRefreshedRows(deps, job.jobId, signal);
-  const branch = branchFor(job.jobId);
-  const results = new Map<string, RepoResult>();
-  await eachLimited(rows, async (row) => {
+  return forEachRow(deps, input, "close", async (row, forge, job) => {
     const name = row.repositoryName;
     const pr = row.pr;
-    const set = (kind: string, reason?: string) => void results.set(name, { repository: name, kind, ...(reason ? { reason } : {}) });
-    if (row.prNumber === undefined || !pr) return set("skipped", "no pull request");
-    if (pr.state === "merged") return set("skipped", "already merged");
+    if (row.prNumber === undefined || !pr) return { kind: "skipped", reason: "no pull request" };
+    if (pr.state === "merged") return { kind: "skipped", reason: "already merged" };
     if (pr.state !== "closed") {
       if (input.comment) {
         const c = await forge.comment(name, pr.number, input.comment, signal);
-        if (c.kind === "refused") return set("failed", c.reason);
+        if (c.kind === "refused") return { kind: "failed", reason: c.reason };
       }
       const closed = await forge.close(name, pr.number, signal);
-      if (closed.kind === "refused") return set(closed.reason.startsWith("already merged") ? "skipped" : "failed", closed.reason);
+      if (closed.kind === "refused") return { kind: closed.reason.startsWith("already merged") ? "skipped" : "failed", reason: closed.reason };
       row.pr = { ...pr, state: "closed", refreshedAt: new Date().toISOString() };
       await deps.store.setRepoPr(job.jobId, name, row.pr, signal);
     }
     if (input.deleteBranch) {
-      const d = await forge.deleteBranch(name, branch, signal);
-      if (d.kind === "refused") return set("failed", `closed, but the branch stays: ${d.reason}`);
+      const d = await forge.deleteBranch(name, branchFor(job.jobId), signal);
+      if (d.kind === "refused") return { kind: "failed", reason: `closed, but the branch stays: ${d.reason}` };
     }
-    set(pr.state === "closed" ? "skipped" : "closed", pr.state === "closed" ? `already closed${input.deleteBranch ? "; branch deleted" : ""}` : undefined);
-  });
-  const ordered = rows.map((r) => results.get(r.repositoryName)!);
-  return { kind: "done", summary: await finishAction(deps, job, "close", input.by, ordered, rows, signal) };
+    return pr.state === "closed" ? { kind: "skipped", reason: `already closed${input.deleteBranch ? "; branch deleted" : ""}` } : { kind: "closed" };
+  }, signal);
 }
