@@ -52,6 +52,8 @@ beforeAll(async () => {
   stack = await startTestStack({
     GIT_BASE_URL: remotes.gitBaseUrl,
     ALLOWED_REPOSITORIES: "acme/*",
+    // Script jobs from Slack need the person in ALLOWED_SCRIPT_USERS (bot/access.ts).
+    ALLOWED_SCRIPT_USERS: "UDANA",
     SLACK_BOT_TOKEN: slack.token,
     SLACK_SIGNING_SECRET: SECRET,
     SLACK_API_URL: slack.apiUrl,
