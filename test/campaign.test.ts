@@ -211,3 +211,17 @@ describe("a 20-repository campaign through the CLI", () => {
     expect(again.action.all).toEqual([{ repository: repo, kind: "up_to_date", reason: "up to date with main" }]);
   }, 120_000);
 });
+
+describe("campaign commands refuse bad input with exit 2", () => {
+  it.for([
+    { name: "a job that does not exist", args: ["merge", "j-doesnotexi"], text: "no job j-doesnotexi" },
+    { name: "an unknown merge method", args: ["merge", "j-doesnotexi", "--method", "fast"], text: "--method takes squash, merge or rebase" },
+    { name: "--failed with --repo", args: ["retry", "j-doesnotexi", "--failed", "--repo", "acme/x"], text: "not both" },
+    { name: "an option of another command", args: ["close", "j-doesnotexi", "--force"], text: "close takes no --force" },
+    { name: "no job id", args: ["publish"], text: "publish needs a job id" },
+  ])("$name", async (tc) => {
+    const r = await cody(tc.args);
+    expect(r.stderr).toContain(tc.text);
+    expect(r.code).toBe(2);
+  });
+});
