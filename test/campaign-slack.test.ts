@@ -4,7 +4,7 @@
  * root message, every request signed as Slack signs it, the bot on Bolt's HTTP receiver, runners
  * in this process through the local launcher, the Slack and GitHub fakes, dynalite and s3rver.
  */
-import { rmSync, writeFileSync, mkdtempSync } from "node:fs";
+import { chmodSync, rmSync, writeFileSync, mkdtempSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -44,6 +44,8 @@ let flags: string;
 beforeAll(async () => {
   remotes = tempRemotes();
   flags = mkdtempSync(join(tmpdir(), "cody-campaign-slack-"));
+  // Scripts may run as an unprivileged sandbox uid (runner/sandbox.ts): let them read the flags and write the log.
+  chmodSync(flags, 0o777);
   for (const r of REPOS) remotes.make(r, { "src/app.js": UNCHANGED.has(r) ? "export const version = 9;\n" : "export const version = 1;\n" });
   for (const r of FLAKY) writeFileSync(join(flags, r.replace("/", "_")), "fail\n");
   slack = await startFakeSlack();

@@ -5,7 +5,7 @@
  * at each step.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -29,6 +29,8 @@ let flags: string;
 beforeAll(async () => {
   remotes = tempRemotes();
   flags = mkdtempSync(join(tmpdir(), "cody-campaign-flags-"));
+  // Scripts may run as an unprivileged sandbox uid (runner/sandbox.ts): let them read the flags and write the log.
+  chmodSync(flags, 0o777);
   for (const r of REPOS) {
     remotes.make(r, { "src/app.js": UNCHANGED.has(r) ? "export const version = 9;\n" : "export const version = 1;\n" });
   }
@@ -84,6 +86,8 @@ function accountedFor(a: ActionJson) {
 describe("a 20-repository campaign through the CLI", () => {
   it("goes preview → publish → checks fail → retry failed → merge green → close rest", async () => {
     const ran = join(flags, "ran.log");
+    writeFileSync(ran, "", { mode: 0o666 });
+    chmodSync(ran, 0o666);
     // 1. Preview: no PRs. 16 change, 2 need no change, 2 fail.
     const preview = await cody(["run", ...REPOS.flatMap((r) => ["--repo", r]), "--script", SCRIPT(ran), "--name", "Bump to 2", "--json"]);
     expect(preview.code, preview.stderr).toBe(1);
@@ -181,6 +185,8 @@ describe("a 20-repository campaign through the CLI", () => {
     remotes.make(repo, { "src/app.js": "export const version = 1;\n", "README": "a\n" });
     github.addRepo(repo);
     const ran = join(flags, "upd.log");
+    writeFileSync(ran, "", { mode: 0o666 });
+    chmodSync(ran, 0o666);
     const run = await cody(["run", "--repo", repo, "--script", SCRIPT(ran), "--pr", "--json"]);
     expect(run.code, run.stderr).toBe(0);
     const jobId = (JSON.parse(run.stdout) as JobJson).jobId;
