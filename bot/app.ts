@@ -100,11 +100,37 @@ export function newLocalDeferred(deps: () => TaskDeps): { deferred: (task: Defer
   };
 }
 
-/** The extra routes of the HTTP receiver: health, and stable artifact links when a link key is set. */
-export function httpRoutes(deps: { linkKey?: Buffer; artifacts: Pick<Artifacts, "link">; log: Logger }): CustomRoute[] {
+/** A GitHub webhook delivery handler (core/github-webhook.ts), as bot/wiring.ts builds it. */
+export type GitHubWebhookHandler = (input: { event?: string; signature?: string; rawBody: string }) => Promise<{ status: number; body: string }>;
+
+/**
+ * The extra routes of the HTTP receiver: health, stable artifact links when a link key is set,
+ * and `POST /github/webhooks` when a webhook handler is given.
+ */
+export function httpRoutes(deps: { linkKey?: Buffer; artifacts: Pick<Artifacts, "link">; log: Logger; githubWebhook?: GitHubWebhookHandler }): CustomRoute[] {
   const routes: CustomRoute[] = [
     { path: "/health", method: ["GET"], handler: (_req, res) => send(res, 200, "ok\n") },
   ];
+  const webhook = deps.githubWebhook;
+  if (webhook) {
+    routes.push({
+      path: "/github/webhooks",
+      method: ["POST"],
+      handler: (req, res) => {
+        const chunks: Buffer[] = [];
+        req.on("data", (c: Buffer) => chunks.push(c));
+        req.on("end", () => {
+          const header = (name: string) => (typeof req.headers[name] === "string" ? (req.headers[name] as string) : undefined);
+          webhook({ event: header("x-github-event"), signature: header("x-hub-signature-256"), rawBody: Buffer.concat(chunks).toString("utf8") })
+            .then((r) => send(res, r.status, r.body))
+            .catch((err: unknown) => {
+              deps.log.error({ err: { message: (err as Error).message } }, "github webhook failed");
+              send(res, 500, "internal error\n");
+            });
+        });
+      },
+    });
+  }
   const linkKey = deps.linkKey;
   if (linkKey) {
     routes.push({

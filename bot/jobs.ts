@@ -4,7 +4,7 @@
  * and the `/cody` text commands. No Bolt types here beyond plain JSON.
  */
 import { createHash } from "node:crypto";
-import { validateJobRequest, type FieldError, type Job, type JobRequest, type JobType } from "../core/job.ts";
+import { validateJobRequest, type CampaignAction, type FieldError, type Job, type JobRequest, type JobType } from "../core/job.ts";
 import type { Launcher } from "../core/launcher.ts";
 import type { Logger } from "../core/log.ts";
 import type { Notifier } from "../core/notifier.ts";
@@ -52,7 +52,9 @@ export type Submission = {
 export type DeferredTask =
   | { kind: "create_job"; jobId: string; submission: Submission }
   | PreviewTask
-  | { kind: "cancel_job"; jobId: string; userId: string; channel?: string };
+  | { kind: "cancel_job"; jobId: string; userId: string; channel?: string }
+  /** A campaign button (bot/campaign-tasks.ts). */
+  | { kind: "campaign"; action: CampaignAction; jobId: string; userId: string; channel?: string };
 
 /** Where to tell a person something: ephemeral in `channel` when given, else a direct message. */
 export type Tell = (to: { userId: string; channel?: string }, text: string, signal?: AbortSignal) => Promise<void>;
@@ -327,8 +329,11 @@ export function cancelText(r: CancelAnswer, jobId: string): string {
   }
 }
 
-/** Everything the deferred tasks need. */
-export type TaskDeps = CreateDeps & CommandDeps;
+/** Everything the deferred tasks need (the campaign's GitHub access loaded on first use). */
+export type TaskDeps = CreateDeps & CommandDeps & {
+  store: import("../core/campaign.ts").CampaignDeps["store"];
+  campaignGitHub?: () => Promise<Pick<import("../core/campaign.ts").CampaignDeps, "forge" | "readPr">>;
+};
 
 /** Runs a deferred task; never throws (problems are logged and told to the person). */
 export async function runDeferredTask(deps: TaskDeps, task: DeferredTask, signal?: AbortSignal): Promise<void> {
@@ -340,6 +345,10 @@ export async function runDeferredTask(deps: TaskDeps, task: DeferredTask, signal
     const { updateView } = deps;
     if (updateView) await previewTargets({ ...deps, updateView }, task, signal);
     else deps.log.warn("no views.update wired; the preview is dropped");
+    return;
+  }
+  if (task.kind === "campaign") {
+    await (await import("./campaign-tasks.ts")).runCampaignTask(deps, task, signal);
     return;
   }
   const to = { userId: task.userId, ...(task.channel ? { channel: task.channel } : {}) };

@@ -19,17 +19,17 @@ import type { Notifier } from "../core/notifier.ts";
 import { resolveSecrets } from "../core/secrets.ts";
 import { newStore } from "../core/store.ts";
 import { runWatchdog, type WatchdogSettings } from "../core/watchdog.ts";
-import { newBoltApp, type BotDeps } from "./app.ts";
+import { newBoltApp, type BotDeps, type GitHubWebhookHandler } from "./app.ts";
 import { runDeferredTask, type DeferredTask } from "./jobs.ts";
 import { serveLink } from "./links.ts";
-import { linkKeyOf, newBotDeps } from "./wiring.ts";
+import { githubWebhookOf, linkKeyOf, newBotDeps } from "./wiring.ts";
 
 /** The internal event of an asynchronous self-invocation. */
 export type TaskEvent = { codyTask: DeferredTask };
 /** The event an EventBridge schedule rule sends (terraform/bot.ts runs the watchdog every few minutes). */
 export type ScheduledEvent = { source: "aws.events"; "detail-type": string; time?: string };
 export type LambdaEvent = AwsEvent | TaskEvent | ScheduledEvent;
-export type LambdaHandler = (event: LambdaEvent, context: unknown) => Promise<AwsResponse | { ok: boolean; jobs?: number; failed?: number }>;
+export type LambdaHandler = (event: LambdaEvent, context: unknown) => Promise<AwsResponse | { ok: boolean; jobs?: number; failed?: number; prsRefreshed?: number }>;
 
 /** `deferred` for Lambda: invokes `functionName` asynchronously (InvocationType Event) with the task. */
 export function newLambdaDeferred(client: LambdaClient, functionName: string): (task: DeferredTask) => Promise<void> {
@@ -56,6 +56,10 @@ export function newLambdaHandler(parts: {
   log: Logger;
   /** Settings of the scheduled watchdog pass (defaults: 30 s heartbeats, 3 attempts, 60 minutes). */
   watchdog?: Omit<WatchdogSettings, "limit">;
+  /** `POST /github/webhooks` (bot/wiring.ts githubWebhookOf); absent without GITHUB_WEBHOOK_SECRET. */
+  githubWebhook?: GitHubWebhookHandler;
+  /** The sweep's second half: refreshes the PRs of open campaigns (core/pr-tracking.ts); absent without GitHub. */
+  refreshCampaigns?: () => Promise<{ refreshed: number }>;
 }): LambdaHandler {
   const receiver = new AwsLambdaReceiver({ signingSecret: parts.signingSecret });
   newBoltApp({ token: parts.token, signingSecret: parts.signingSecret, apiUrl: parts.apiUrl, receiver }, parts.deps);
@@ -69,17 +73,27 @@ export function newLambdaHandler(parts: {
       const settings = parts.watchdog ?? { heartbeatSeconds: 30, maxAttempts: 3, pendingMinutes: 60 };
       const n = parts.deps.notifier as typeof parts.deps.notifier & Partial<Pick<Notifier, "repoFinished">>;
       const notifier = { jobFinished: n.jobFinished.bind(n), repoFinished: n.repoFinished ? n.repoFinished.bind(n) : async () => undefined };
+      let r: Awaited<ReturnType<typeof runWatchdog>>;
       try {
-        const r = await runWatchdog({ store: parts.deps.store, notifier, log: parts.log }, settings, new Date());
-        return { ok: true, ...r };
+        r = await runWatchdog({ store: parts.deps.store, notifier, log: parts.log }, settings, new Date());
       } catch (err) {
         // The "watchdog-errors" alarm counts this line (terraform/alarms.ts).
         parts.log.error({ err: { message: (err as Error).message } }, "watchdog pass failed");
         throw err;
       }
+      // A GitHub outage must not hide the watchdog's result.
+      const c = await parts.refreshCampaigns?.().catch((err: unknown) => void parts.log.error({ err }, "campaign refresh failed"));
+      return { ok: true, ...r, ...(c ? { prsRefreshed: c.refreshed } : {}) };
     }
     const { method, path } = requestLine(event);
     if (method === "GET" && path === "/health") return { statusCode: 200, body: "ok\n" };
+    if (method === "POST" && path === "/github/webhooks") {
+      if (!parts.githubWebhook) return { statusCode: 404, body: "webhooks are not enabled\n" };
+      const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]));
+      const rawBody = event.isBase64Encoded ? Buffer.from(event.body ?? "", "base64").toString("utf8") : (event.body ?? "");
+      const r = await parts.githubWebhook({ event: headers["x-github-event"], signature: headers["x-hub-signature-256"], rawBody });
+      return { statusCode: r.status, body: r.body };
+    }
     if (method === "GET" && path.startsWith("/links/")) {
       if (!parts.linkKey) return { statusCode: 404, body: "links are not enabled\n" };
       try {
@@ -129,7 +143,27 @@ export async function lambdaHandlerFromConfig(config: Config, launcher: Launcher
     artifacts,
     log,
     watchdog: { heartbeatSeconds: config.heartbeatSeconds, maxAttempts: config.maxAttempts, pendingMinutes: config.watchdogPendingMinutes },
+    ...webhookPart(config, log, store, deps),
+    ...(config.github.token || config.github.app || config.github.apiUrl
+      ? {
+          refreshCampaigns: async () => {
+            // Octokit loads on the first scheduled pass, not at cold start.
+            const t = await import("../core/pr-tracking.ts");
+            const notifier = deps.notifier as typeof deps.notifier & { refreshRoot?: (jobId: string, signal?: AbortSignal) => Promise<void> };
+            return t.refreshOpenCampaigns(
+              { store, readPr: t.newPrReader(t.octokitPerOwner(config, log)), log, ...(notifier.refreshRoot ? { onChanged: notifier.refreshRoot.bind(notifier) } : {}) },
+              { budget: config.prRefreshBudget, minAgeMs: 4 * 60_000 },
+            );
+          },
+        }
+      : {}),
   });
+}
+
+function webhookPart(config: Config, log: Logger, store: ReturnType<typeof newStore>, deps: BotDeps): { githubWebhook?: GitHubWebhookHandler } {
+  const notifier = deps.notifier as BotDeps["notifier"] & { refreshRoot?: (jobId: string) => Promise<void> };
+  const githubWebhook = githubWebhookOf(config, log, { store, ...(notifier.refreshRoot ? { onChanged: notifier.refreshRoot.bind(notifier) } : {}) });
+  return githubWebhook ? { githubWebhook } : {};
 }
 
 let cold: Promise<LambdaHandler> | undefined;

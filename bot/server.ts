@@ -11,7 +11,7 @@ import { secretValues } from "../core/config.ts";
 import { openEnvironment } from "../scripts/cli-environment.ts";
 import { httpRoutes, newBoltApp, newLocalDeferred } from "./app.ts";
 import type { BotDeps } from "./app.ts";
-import { botStartProblem, linkKeyOf, newBotDeps } from "./wiring.ts";
+import { botStartProblem, githubWebhookOf, linkKeyOf, newBotDeps } from "./wiring.ts";
 
 /** Runs the bot until SIGINT/SIGTERM; resolves with the exit code (2 for a configuration problem). */
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -29,7 +29,9 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
   let deps: BotDeps | undefined;
   const local = newLocalDeferred(() => deps!);
   deps = newBotDeps(config, log, { store: world.store, artifacts: world.artifacts, launcher: world.launcher, deferred: local.deferred });
-  const routes = httpRoutes({ linkKey: linkKeyOf(config), artifacts: world.artifacts, log });
+  const notifier = deps.notifier as BotDeps["notifier"] & { refreshRoot?: (jobId: string) => Promise<void> };
+  const githubWebhook = githubWebhookOf(config, log, { store: world.store, ...(notifier.refreshRoot ? { onChanged: notifier.refreshRoot.bind(notifier) } : {}) });
+  const routes = httpRoutes({ linkKey: linkKeyOf(config), artifacts: world.artifacts, log, ...(githubWebhook ? { githubWebhook } : {}) });
 
   let stop: () => Promise<void>;
   if (config.slack.appToken) {

@@ -10,7 +10,7 @@ import type { Launcher } from "../core/launcher.ts";
 import type { Logger } from "../core/log.ts";
 import { newSlackClient, newSlackNotifierFromConfig } from "../core/slack-notifier.ts";
 import type { Store } from "../core/store.ts";
-import { BotConfigError, newTell, type BotDeps } from "./app.ts";
+import { BotConfigError, newTell, type BotDeps, type GitHubWebhookHandler } from "./app.ts";
 import type { DeferredTask, ExpandOwner } from "./jobs.ts";
 import type { TargetSource } from "../core/selectors.ts";
 import { deriveLinkKey } from "./links.ts";
@@ -62,7 +62,15 @@ export function newBotDeps(config: Config, log: Logger, parts: BotParts): BotDep
     const [{ newGitHub }, { newGitHubTargets }] = await Promise.all([import("../core/github.ts"), import("../core/github-search.ts")]);
     return (loaded = newGitHubTargets((github ??= newGitHub(config, { log })).octokit));
   }
+  // The campaign buttons' GitHub access, built on the first click (Octokit stays out of cold start).
+  let campaign: Promise<Pick<import("../core/campaign.ts").CampaignDeps, "forge" | "readPr">> | undefined;
+  const campaignGitHub = () =>
+    (campaign ??= import("../core/campaign-wiring.ts").then((w) => {
+      const d = w.newCampaignDeps(config, log, { store: parts.store, launcher: parts.launcher });
+      return { ...(d.forge ? { forge: d.forge } : {}), ...(d.readPr ? { readPr: d.readPr } : {}) };
+    }));
   return {
+    campaignGitHub,
     store: parts.store,
     artifacts: parts.artifacts,
     launcher: parts.launcher,
@@ -94,4 +102,23 @@ export function newBotDeps(config: Config, log: Logger, parts: BotParts): BotDep
 /** The key of stable links, when the bot has a public URL to serve them from. */
 export function linkKeyOf(config: Config): Buffer | undefined {
   return config.botPublicUrl && config.linkSecret ? deriveLinkKey(config.linkSecret) : undefined;
+}
+
+/**
+ * The GitHub webhook handler of a config (core/github-webhook.ts), or undefined without
+ * GITHUB_WEBHOOK_SECRET. Octokit and the tracker load on the first delivery.
+ */
+export function githubWebhookOf(
+  config: Config,
+  log: Logger,
+  parts: { store: Store; onChanged?: (jobId: string) => Promise<void> },
+): GitHubWebhookHandler | undefined {
+  const secret = config.github.webhookSecret;
+  if (!secret) return undefined;
+  let readPr: Promise<import("../core/pr-tracking.ts").PrReader> | undefined;
+  return async (input) => {
+    const [{ handleGitHubWebhook }, tracking] = await Promise.all([import("../core/github-webhook.ts"), import("../core/pr-tracking.ts")]);
+    readPr ??= Promise.resolve(tracking.newPrReader(tracking.octokitPerOwner(config, log)));
+    return handleGitHubWebhook({ store: parts.store, readPr: await readPr, log, ...(parts.onChanged ? { onChanged: parts.onChanged } : {}) }, { secret, ...input });
+  };
 }

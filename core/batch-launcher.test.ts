@@ -1,7 +1,7 @@
 import { BatchClient } from "@aws-sdk/client-batch";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startFakeBatch, type FakeBatch } from "../test/fakes/batch.ts";
-import { arrayChunks, batchJobName, newBatchLauncher } from "./batch-launcher.ts";
+import { arrayChunks, indexChunks, batchJobName, newBatchLauncher } from "./batch-launcher.ts";
 import { newJobRows, type Job } from "./job.ts";
 import type { Launcher } from "./launcher.ts";
 
@@ -147,5 +147,16 @@ describe("cancel", () => {
       body: { jobQueue: config.batchJobQueue, filters: [{ name: "JOB_NAME", values: ["cody-dev-j-abcdefghij"] }] },
     });
     expect(fake.requests.at(-1)).toEqual({ operation: "canceljob", body: { jobId: batchJobId, reason: "Cody cancelled job j-abcdefghij" } });
+  });
+});
+
+describe("indexChunks (a campaign retry launches only some repositories)", () => {
+  it.for([
+    { name: "one index", indexes: [7], want: [{ offset: 7, size: 1 }] },
+    { name: "runs of consecutive indexes", indexes: [9, 1, 2, 3, 8], want: [{ offset: 1, size: 3 }, { offset: 8, size: 2 }] },
+    { name: "too many runs become one range", indexes: Array.from({ length: 12 }, (_, i) => i * 3 + 5), want: [{ offset: 5, size: 34 }] },
+    { name: "nothing", indexes: [], want: [] },
+  ])("$name", ({ indexes, want }) => {
+    expect(indexChunks(indexes)).toEqual(want);
   });
 });

@@ -72,10 +72,10 @@ export function newBatchLauncher(config: BatchLauncherConfig, client?: BatchClie
   const batch = client ?? new BatchClient({ region: config.region, requestHandler: AWS_HTTP_TIMEOUTS });
 
   return {
-    async submit(job, signal) {
+    async submit(job, signal, indexes) {
       const jobName = batchJobName(config.env, job.jobId);
       const ids: string[] = [];
-      for (const { offset, size } of arrayChunks(job.repositories.length)) {
+      for (const { offset, size } of indexes ? indexChunks(indexes) : arrayChunks(job.repositories.length)) {
         try {
           const out = await batch.send(
             new SubmitJobCommand({
@@ -126,6 +126,28 @@ export function newBatchLauncher(config: BatchLauncherConfig, client?: BatchClie
       }
     },
   } satisfies Launcher;
+}
+
+/** Most submissions a partial launch makes; beyond, one range covers them all (extra children find their rows ended and exit). */
+export const MAX_PARTIAL_SUBMISSIONS = 10;
+
+/**
+ * Submissions for some repository indexes only (a campaign retry): one `{ offset, size }` per run
+ * of consecutive indexes; more than MAX_PARTIAL_SUBMISSIONS runs become one range from the
+ * lowest to the highest index (runners of rows that are not PENDING end at once).
+ */
+export function indexChunks(indexes: readonly number[], max: number = MAX_ARRAY_SIZE): { offset: number; size: number }[] {
+  const sorted = [...new Set(indexes)].sort((a, b) => a - b);
+  if (sorted.length === 0) return [];
+  const runs: { offset: number; size: number }[] = [];
+  for (const i of sorted) {
+    const last = runs.at(-1);
+    if (last && last.offset + last.size === i && last.size < max) last.size += 1;
+    else runs.push({ offset: i, size: 1 });
+  }
+  if (runs.length <= MAX_PARTIAL_SUBMISSIONS) return runs;
+  const first = sorted[0]!;
+  return arrayChunks(sorted.at(-1)! - first + 1, max).map((c) => ({ offset: c.offset + first, size: c.size }));
 }
 
 function isActive(status: string): boolean {

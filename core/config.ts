@@ -98,6 +98,10 @@ const schema = z.object({
   WATCHDOG_PENDING_MINUTES: positiveInt(60),
   SANDBOX_UIDS: checked(parseSandboxUids),
   SANDBOX_LOCK_DIR: optionalString,
+  PR_REFRESH_BUDGET: positiveInt(200),
+  GITHUB_WEBHOOK_SECRET: optionalString,
+  GITHUB_WRITE_INTERVAL_MS: checked((v) => (v === undefined ? { ok: undefined } : /^\d+$/.test(v) ? { ok: Number(v) as number | undefined } : { error: `must be a whole number of milliseconds, got ${JSON.stringify(v)}` })),
+  GITHUB_NOTIFY_INTERVAL_MS: checked((v) => (v === undefined ? { ok: undefined } : /^\d+$/.test(v) ? { ok: Number(v) as number | undefined } : { error: `must be a whole number of milliseconds, got ${JSON.stringify(v)}` })),
 });
 
 /** The validated configuration every program shares. Secrets are plain strings here: never log this object. */
@@ -126,6 +130,10 @@ export type Config = {
     token?: string;
     apiUrl?: string;
     app?: { appId: string; privateKey: string; installationId?: string };
+    /** Minimum ms between two writes / two notifying writes of a process (GITHUB_WRITE_INTERVAL_MS, GITHUB_NOTIFY_INTERVAL_MS; GitHub advises 1000 / 3000, the defaults). */
+    pacing?: { writeMs?: number; notifyMs?: number };
+    /** Secret of the bot's GitHub webhook (`POST /github/webhooks`, X-Hub-Signature-256); no webhook route without it. */
+    webhookSecret?: string;
   };
   /** Where `owner/name` is cloned from: `${gitBaseUrl}/owner/name.git`. */
   gitBaseUrl: string;
@@ -157,6 +165,8 @@ export type Config = {
    * default 61000-61015; `off`: none), and where their leases are kept (`SANDBOX_LOCK_DIR`).
    */
   sandbox: { uids?: { firstUid: number; count: number }; lockDir?: string };
+  /** GitHub requests (non-304) one scheduled PR refresh pass may spend (every 5 minutes: 2,400/hour at most). */
+  prRefreshBudget: number;
 };
 
 /**
@@ -204,6 +214,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     github: {
       token: e.GITHUB_TOKEN,
       apiUrl: e.GITHUB_API_URL,
+      ...(e.GITHUB_WEBHOOK_SECRET ? { webhookSecret: e.GITHUB_WEBHOOK_SECRET } : {}),
+      ...(e.GITHUB_WRITE_INTERVAL_MS !== undefined || e.GITHUB_NOTIFY_INTERVAL_MS !== undefined
+        ? { pacing: { ...(e.GITHUB_WRITE_INTERVAL_MS !== undefined ? { writeMs: e.GITHUB_WRITE_INTERVAL_MS } : {}), ...(e.GITHUB_NOTIFY_INTERVAL_MS !== undefined ? { notifyMs: e.GITHUB_NOTIFY_INTERVAL_MS } : {}) } }
+        : {}),
       ...(e.GITHUB_APP_ID && e.GITHUB_APP_PRIVATE_KEY
         ? {
             app: {
@@ -240,6 +254,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     allowedScriptUsers: idList(e.ALLOWED_SCRIPT_USERS),
     allowedSlackTeams: idList(e.ALLOWED_SLACK_TEAMS),
     sandbox: { ...(e.SANDBOX_UIDS ? { uids: e.SANDBOX_UIDS } : {}), ...(e.SANDBOX_LOCK_DIR ? { lockDir: e.SANDBOX_LOCK_DIR } : {}) },
+    prRefreshBudget: e.PR_REFRESH_BUDGET,
   };
 }
 
@@ -286,6 +301,7 @@ export function secretValues(c: Config): string[] {
     c.slack.appToken,
     c.github.token,
     c.github.app?.privateKey,
+    c.github.webhookSecret,
     c.anthropic.apiKey,
     c.linkSecret,
   ].filter((v): v is string => typeof v === "string" && v.length >= 8);

@@ -104,8 +104,8 @@ export function newGitHub(config: Pick<Config, "github">, opts: GitHubOptions = 
       onSecondaryRateLimit: onLimit("secondary"),
       // The plugin's own groups wait 1 s between writes and 3 s between notifying writes; the
       // same pacing, made configurable so tests need not wait.
-      write: pacer("write", opts.writeMinTimeMs ?? 1000) as never,
-      notifications: pacer("notifications", opts.notificationMinTimeMs ?? 3000) as never,
+      write: pacer("write", opts.writeMinTimeMs ?? config.github.pacing?.writeMs ?? 1000) as never,
+      notifications: pacer("notifications", opts.notificationMinTimeMs ?? config.github.pacing?.notifyMs ?? 3000) as never,
       // Code search allows 10 requests a minute (repository search 30): one search every 6 s.
       search: pacer("search", opts.searchMinTimeMs ?? 6000) as never,
     },

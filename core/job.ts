@@ -175,6 +175,10 @@ export type Job = {
   createdAt: string;
   updatedAt: string;
   finishedAt?: string;
+  /** The campaign burndown as of the last PR refresh (core/pr-tracking.ts). */
+  campaign?: CampaignSummary;
+  /** The bulk actions taken on the job after its pull requests (newest last, at most 20 kept). */
+  actions?: CampaignActionRecord[];
   expiresAt: number;
 };
 
@@ -205,6 +209,10 @@ export type RepoRow = {
   costUsd?: number;
   /** Set when the job was cancelled while this repository ran: it may no longer start pushing. */
   cancelRequested?: boolean;
+  /** The pull request's tracked state (core/pr-tracking.ts); absent before the first refresh. */
+  pr?: PullRequestStatus;
+  /** Set by `cody publish`: the next attempt applies the stored diff instead of running the change. */
+  replayDiff?: boolean;
   expiresAt: number;
 };
 
@@ -429,4 +437,102 @@ export function newJobRows(
     }),
   );
   return { job, repos };
+}
+
+// ── Campaign: pull-request tracking and bulk actions after the job (issue 12) ──────────────
+
+/** A pull request's lifecycle state as Cody Batch tracks it. */
+export type PrState = "open" | "merged" | "closed" | "draft";
+/** The combined state of the head commit's check runs and commit statuses. */
+export type CheckState = "pending" | "passing" | "failing";
+/** GitHub's review decision, derived from the latest review of each reviewer. */
+export type ReviewDecision = "approved" | "changes_requested" | "review_required";
+
+/** ETag and the value it stood for, so a 304 answer can reuse the value (conditional requests). */
+export type CachedPart<T> = { etag: string; value: T };
+
+/** What the tracker keeps on a repository row about its pull request. */
+export type PullRequestStatus = {
+  number: number;
+  state: PrState;
+  /** False when GitHub reports a conflict with the base; undefined while GitHub still computes it. */
+  mergeable?: boolean;
+  conflicting: boolean;
+  /** GitHub's `mergeable_state` (clean, dirty, behind, blocked, unstable, unknown, draft, has_hooks). */
+  mergeableState?: string;
+  checks: CheckState;
+  /** Names of failing check runs and commit-status contexts (at most 20). */
+  failingChecks: string[];
+  review: ReviewDecision;
+  headSha: string;
+  baseRef: string;
+  refreshedAt: string;
+  /** ETags of the last answers (pull, check runs, combined status, reviews) with what they meant. */
+  cache?: {
+    pull?: CachedPart<Omit<PullRequestStatus, "checks" | "failingChecks" | "review" | "refreshedAt" | "cache">>;
+    checkRuns?: CachedPart<{ sha: string; checks: CheckState; failing: string[] }>;
+    status?: CachedPart<{ sha: string; checks: CheckState; failing: string[] }>;
+    reviews?: CachedPart<ReviewDecision>;
+  };
+};
+
+/** The campaign burndown of a job: how its pull requests stand. */
+export type CampaignSummary = {
+  /** Repositories with a pull request. */
+  prs: number;
+  merged: number;
+  closed: number;
+  open: number;
+  /** Open PRs by checks and review (an open PR counts in one of passing/failing/pending). */
+  passing: number;
+  failing: number;
+  pending: number;
+  /** Open PRs that are not approved yet. */
+  awaitingReview: number;
+  approved: number;
+  conflicting: number;
+  refreshedAt?: string;
+};
+
+/** One bulk action as recorded on the job: who, when, what, and how each repository came out. */
+export type CampaignActionRecord = {
+  action: CampaignAction;
+  by: string;
+  at: string;
+  /** Counts per result kind, e.g. { merged: 12, skipped: 3, failed: 1 }. */
+  counts: Record<string, number>;
+  /** Up to 50 per-repository results (the thread reply carries the rest of the story). */
+  results: { repository: string; kind: string; reason?: string }[];
+};
+
+export type CampaignAction = "publish" | "retry" | "update" | "merge" | "close" | "refresh";
+
+/**
+ * The burndown over a job's repository rows: merged / closed / open (passing, failing, pending;
+ * approved or awaiting review; conflicting). Rows without a pull request are left out. Pure.
+ */
+export function campaignSummary(rows: readonly Pick<RepoRow, "prUrl" | "pr">[], refreshedAt?: string): CampaignSummary {
+  const s: CampaignSummary = { prs: 0, merged: 0, closed: 0, open: 0, passing: 0, failing: 0, pending: 0, awaitingReview: 0, approved: 0, conflicting: 0 };
+  for (const r of rows) {
+    if (!r.prUrl && !r.pr) continue;
+    s.prs += 1;
+    const pr = r.pr;
+    if (pr?.state === "merged") s.merged += 1;
+    else if (pr?.state === "closed") s.closed += 1;
+    else {
+      s.open += 1;
+      const checks = pr?.checks ?? "pending";
+      s[checks] += 1;
+      if (pr?.review === "approved") s.approved += 1;
+      else s.awaitingReview += 1;
+      if (pr?.conflicting) s.conflicting += 1;
+    }
+  }
+  if (refreshedAt) s.refreshedAt = refreshedAt;
+  return s;
+}
+
+/** True when a campaign has pull requests and every one is merged or closed ("done" for people). */
+export function isCampaignDone(s: CampaignSummary | undefined): boolean {
+  return s !== undefined && s.prs > 0 && s.open === 0;
 }

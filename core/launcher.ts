@@ -15,8 +15,11 @@ import type { Logger } from "./log.ts";
 
 /** The launcher port. */
 export type Launcher = {
-  /** Starts every repository of the job; returns an id for the submission (AWS Batch job id, or `local-…`). */
-  submit(job: Job, signal?: AbortSignal): Promise<{ batchJobId: string }>;
+  /**
+   * Starts every repository of the job, or only the repository indexes in `indexes` (a campaign
+   * retry, publish or update); returns an id for the submission (AWS Batch job id, or `local-…`).
+   */
+  submit(job: Job, signal?: AbortSignal, indexes?: readonly number[]): Promise<{ batchJobId: string }>;
   /** Stops what was started for the job: queued repositories never start, running ones get SIGTERM. */
   cancel(job: Job, signal?: AbortSignal): Promise<void>;
 };
@@ -82,10 +85,10 @@ export function newLocalLauncher(opts: {
   };
 
   return {
-    async submit(job) {
-      const n = job.repositories.length;
-      live.set(job.jobId, (live.get(job.jobId) ?? 0) + n);
-      for (let index = 0; index < n; index++) queue.push({ jobId: job.jobId, index, attempt: 1 });
+    async submit(job, _signal, indexes) {
+      const list = indexes ?? job.repositories.map((_, i) => i);
+      live.set(job.jobId, (live.get(job.jobId) ?? 0) + list.length);
+      for (const index of list) queue.push({ jobId: job.jobId, index, attempt: 1 });
       pump();
       return { batchJobId: `local-${job.jobId}` };
     },

@@ -38,6 +38,8 @@ import { sleep } from "./sleep.ts";
 export type SlackNotifier = Notifier & {
   /** Updates the job's root message now, whatever the interval; no-op without a thread. */
   refreshRoot(jobId: string, signal?: AbortSignal): Promise<void>;
+  /** Posts one message into the job's thread (a campaign action's summary); no-op without a thread. Never throws. */
+  postInThread(job: Job, message: { text: string; blocks: unknown[] }, signal?: AbortSignal): Promise<void>;
 };
 
 export type SlackNotifierDeps = {
@@ -223,6 +225,16 @@ export function newSlackNotifier(deps: SlackNotifierDeps): SlackNotifier {
         await updateRoot(fresh, signal);
       } catch (err) {
         deps.log.error({ err: describe(err), jobId: job.jobId }, "final root update failed");
+      }
+    },
+
+    async postInThread(job, message, signal) {
+      if (!job.slack?.threadTs) return;
+      try {
+        await client.chat.postMessage({ channel: job.slack.channel, thread_ts: job.slack.threadTs, text: message.text, blocks: message.blocks as never, unfurl_links: false, unfurl_media: false });
+        signal?.throwIfAborted();
+      } catch (err) {
+        deps.log.warn({ err: describe(err), jobId: job.jobId }, "posting into the thread failed");
       }
     },
 

@@ -34,6 +34,7 @@ import {
   type RepoStatus,
 } from "./job.ts";
 import { sleep } from "./sleep.ts";
+import { campaignStoreMethods, type CampaignStore } from "./store-campaign.ts";
 
 export const JOBS_STATUS_INDEX = "status-createdAt-index";
 
@@ -84,8 +85,8 @@ export type Store = {
    * first, up to `limit`, across pages of the status GSI: what the watchdog sweeps.
    */
   listUnfinishedJobs(limit: number, signal?: AbortSignal): Promise<Job[]>;
-  /** Sets bookkeeping fields on a job (batch job id, Slack thread). */
-  setJobFields(jobId: string, fields: Partial<Pick<Job, "batchJobId" | "slack">>, signal?: AbortSignal): Promise<void>;
+  /** Sets bookkeeping fields on a job (batch job id, Slack thread; pull-request options when a preview is published). */
+  setJobFields(jobId: string, fields: Partial<Pick<Job, "batchJobId" | "slack" | "createPullRequests" | "pullRequest">>, signal?: AbortSignal): Promise<void>;
   /** PENDING → RUNNING; false when the job was not PENDING. */
   markJobRunning(jobId: string, signal?: AbortSignal): Promise<boolean>;
   /** Takes a PENDING row (or a live row with a stale heartbeat) for a new attempt: status CLONING, attempt + 1. */
@@ -152,7 +153,7 @@ export type Store = {
   finalizeIfDone(jobId: string, now: Date, signal?: AbortSignal, known?: Job): Promise<Job | undefined>;
   /** PENDING/RUNNING → CANCELLED; returns the job after the attempt, or undefined when missing. */
   markJobCancelled(jobId: string, by: string, now: Date, signal?: AbortSignal): Promise<{ kind: "cancelled" | "already_finished"; job: Job } | undefined>;
-};
+} & CampaignStore;
 
 /** Every AWS SDK client gets these: a stalled connection fails (and is retried) instead of hanging. */
 export const AWS_HTTP_TIMEOUTS = { connectionTimeout: 5_000, requestTimeout: 30_000 } as const;
@@ -490,6 +491,8 @@ export function newStore(config: Config, client: DynamoDBClient = newDynamoClien
       const job = await getJob(jobId, signal);
       return job ? { kind: isTerminalJob(job.status) ? "already_finished" : "cancelled", job } : undefined;
     },
+
+    ...campaignStoreMethods(doc, { jobsTable, reposTable }),
   } satisfies Store;
 }
 

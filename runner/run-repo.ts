@@ -31,6 +31,7 @@ import { runVerify } from "./verify.ts";
 import type { Sandbox } from "./sandbox.ts";
 import { changedFileTooBig, checkoutTooBig, truncate, DEFAULT_MAX_CHANGED_FILES, DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_REPO_BYTES, freshWorkDir } from "./repo-caps.ts";
 import { newWorkspace, type GitTokenSource, type Workspace } from "./workspace.ts";
+import { replayStoredDiff } from "./replay-diff.ts";
 
 /** What a Claude change ended with (see runner/agent). `transcript` is redacted JSON. */
 export type AgentOutcome =
@@ -298,7 +299,13 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
   let summary: string | undefined;
   let agentFields: RepoFields = {};
   let transcript: string | undefined;
-  if (job.type === "script") {
+  if (row.replayDiff) {
+    // cody publish (runner/replay-diff.ts): the preview's stored diff, not the change again.
+    const replayed = await replayStoredDiff(deps, { row, checkout, home, base: cloned.baseBranch, env: cmdEnv }, signal);
+    if (replayed.kind === "failed") return { kind: "failed", reason: replayed.reason };
+    summary = row.summary;
+    agentFields = { replayDiff: false };
+  } else if (job.type === "script") {
     const r = await runCommand(job.script ?? "", { cwd: checkout, env: cmdEnv, timeoutSeconds: deps.settings.scriptTimeoutSeconds, ...sandbox }, signal);
     if (r.kind === "aborted") throw signal.reason ?? new Error("aborted");
     if (r.kind === "timed_out") return { kind: "failed", reason: `script timed out after ${r.seconds} s` };
@@ -328,7 +335,7 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
   deps.crashPoint?.("change", row);
 
   let verified: VerifyOutcome | undefined;
-  if (verify) {
+  if (verify && !row.replayDiff) {
     state.step = "verify";
     if (!(await step(deps, row, "verify", signal)).owned) throw new Error("lost the repository row before verifying");
     verified = await verify(signal);

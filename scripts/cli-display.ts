@@ -9,6 +9,7 @@ import { repoLine } from "../core/notifier.ts";
 import { newConsoleNotifier } from "../core/notifier.ts";
 import { sweepJob } from "../core/watchdog.ts";
 import type { CliEnvironment } from "./cli-environment.ts";
+import { burndownText } from "../bot/messages/campaign.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -69,7 +70,9 @@ export function progressLine(job: Job, rows: readonly RepoRow[], elapsedMs: numb
  */
 export async function printFinalTable(world: CliEnvironment, job: Job, rows: readonly RepoRow[]): Promise<void> {
   const local = Boolean(world.config.s3Endpoint);
-  const table: string[][] = [["REPOSITORY", "STATUS", "FILES", "+/−", "DIFF", "PR / REASON"]];
+  // Campaign columns (issue 12) once any PR has been refreshed.
+  const tracked = rows.some((r) => r.pr);
+  const table: string[][] = [["REPOSITORY", "STATUS", "FILES", "+/−", "DIFF", ...(tracked ? ["PR STATE", "CHECKS", "REVIEW"] : []), "PR / REASON"]];
   for (const r of rows) {
     let diff = "";
     if (r.diffKey) {
@@ -91,6 +94,7 @@ export async function printFinalTable(world: CliEnvironment, job: Job, rows: rea
       r.diffStats ? String(r.diffStats.files) : "",
       r.diffStats ? `+${r.diffStats.additions} −${r.diffStats.deletions}` : "",
       diff,
+      ...(tracked ? prColumns(r) : []),
       r.prUrl ?? r.error ?? "",
     ]);
   }
@@ -101,6 +105,14 @@ export async function printFinalTable(world: CliEnvironment, job: Job, rows: rea
   process.stdout.write(
     `\nJob ${job.jobId} ${job.status}${took}: ${job.name}\n` +
       `${lines.join("\n")}\n` +
-      `\n${c.completed} completed · ${c.noChanges} no changes · ${c.failed} failed · ${c.cancelled} cancelled · ${c.total} total\n`,
+      `\n${c.completed} completed · ${c.noChanges} no changes · ${c.failed} failed · ${c.cancelled} cancelled · ${c.total} total\n` +
+      (job.campaign ? `${burndownText(job.campaign)}\n` : ""),
   );
+}
+
+/** PR STATE, CHECKS (with the failing names), REVIEW of a tracked row. */
+function prColumns(r: RepoRow): string[] {
+  if (!r.pr) return ["", "", ""];
+  const checks = r.pr.checks === "failing" && r.pr.failingChecks.length ? `failing: ${r.pr.failingChecks.join(",")}` : r.pr.checks;
+  return [`${r.pr.state}${r.pr.conflicting ? " (conflict)" : ""}`, checks, r.pr.review.replace("_", " ")];
 }

@@ -38,6 +38,12 @@ const USAGE = `usage:
   cody watchdog [--limit N] [--json]      fail repositories whose runner is gone, finalize stuck jobs
   cody demo                               what \`make run\` does (REPOS, PROMPT, SCRIPT, PR from the environment)
   cody stack status|start|stop [--json]   the embedded stack's daemon under CODY_DIR (default .cody)
+  cody refresh JOB_ID [--json]            read every PR's state, checks and review from GitHub
+  cody publish JOB_ID [--draft] [--json]  open PRs for a preview job from its stored diffs (runs nothing again)
+  cody retry JOB_ID [--failed | --repo OWNER/NAME …] [--json]   rerun the failed (or named) repositories
+  cody update JOB_ID [--all] [--json]     redo the change on the current base for PRs that conflict or are behind
+  cody merge JOB_ID [--method squash|merge|rebase] [--force] [--json]   merge the open, green, approved PRs
+  cody close JOB_ID [--comment TEXT] [--delete-branch] [--json]         close the open PRs
   --env dev|prod                          with list, status, watchdog, run, cancel: the deployed stack (outputs of make deploy)`;
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
@@ -65,6 +71,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         return await devCommand(env);
       case "stack":
         return await (await import("./cli-stack.ts")).stackCommand(rest, env, (m) => new UsageError(m));
+      case "refresh":
+      case "publish":
+      case "retry":
+      case "update":
+      case "merge":
+      case "close":
+        return await (await import("./cli-campaign.ts")).campaignMain(command, rest, env);
       case "help":
       case "--help":
       case "-h":

@@ -7,10 +7,11 @@ import { registerCodyCommand } from "./cody-command.ts";
 import { registerJobModal } from "./job-modal.ts";
 import { registerPreviewTargets } from "./preview-targets.ts";
 import { registerViewDiff } from "./view-diff.ts";
+import { registerCampaignAction } from "./campaign-action.ts";
 
 /**
  * Adds the workspace guard (before everything), the `/cody` command, the job modal (and its
- * Preview targets button), and the Cancel and View diff buttons to `app`.
+ * Preview targets button), and the Cancel, View diff and campaign buttons to `app`.
  */
 export function registerListeners(app: App, deps: BotDeps): void {
   registerTeamGuard(app, deps);
@@ -19,4 +20,5 @@ export function registerListeners(app: App, deps: BotDeps): void {
   registerPreviewTargets(app, deps);
   registerCancelJob(app, deps);
   registerViewDiff(app, deps);
+  registerCampaignAction(app, deps);
 }

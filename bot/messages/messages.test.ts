@@ -10,6 +10,9 @@ import { diffModal, jobModal } from "./modal.ts";
 import { replyLine, replyMessages, type ReplyItem } from "./reply.ts";
 import { rootMessage } from "./root.ts";
 import { escapeCut, SLACK_LIMITS } from "./text.ts";
+import { actionSummaryMessage } from "./campaign.ts";
+import type { ActionSummary } from "../../core/campaign.ts";
+import type { CampaignSummary } from "../../core/job.ts";
 
 const T0 = new Date("2026-01-05T10:00:00Z");
 const at = (min: number) => new Date(T0.getTime() + min * 60_000);
@@ -49,6 +52,33 @@ describe("golden messages", () => {
     { name: "root-cancelled", job: job({ status: "CANCELLED", cancelledBy: "UDANA", counters: { ...counters, cancelled: 12 }, finishedAt: at(7).toISOString() }), now: at(8) },
   ])("$name", async (tc) => {
     await expect(json(rootMessage(tc.job, tc.now))).toMatchFileSnapshot(golden(tc.name));
+  });
+
+  const campaignJob = (campaign: CampaignSummary) =>
+    job({
+      status: "FAILED",
+      counters: { total: 20, completed: 18, noChanges: 0, failed: 2, cancelled: 0 },
+      totals: { prsOpened: 18, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costMicroUsd: 0 },
+      finishedAt: at(14).toISOString(),
+      campaign,
+    });
+  it.for([
+    { name: "root-campaign-midway", campaign: { prs: 18, merged: 6, closed: 1, open: 11, passing: 5, failing: 4, pending: 2, awaitingReview: 7, approved: 4, conflicting: 1, refreshedAt: at(60).toISOString() } },
+    { name: "root-campaign-done", campaign: { prs: 18, merged: 15, closed: 3, open: 0, passing: 0, failing: 0, pending: 0, awaitingReview: 0, approved: 0, conflicting: 0, refreshedAt: at(600).toISOString() } },
+  ])("$name", async (tc) => {
+    await expect(json(rootMessage(campaignJob(tc.campaign), at(700)))).toMatchFileSnapshot(golden(tc.name));
+  });
+
+  it("action-summary-merge", async () => {
+    const all: ActionSummary["all"] = [
+      ...Array.from({ length: 5 }, (_, i) => ({ repository: `acme/green-${i}`, kind: "merged" })),
+      { repository: "acme/red-1", kind: "skipped", reason: "checks failing: lint" },
+      { repository: "acme/red-2", kind: "skipped", reason: "checks failing: lint" },
+      { repository: "acme/new", kind: "skipped", reason: "waiting for review" },
+      { repository: "acme/protected", kind: "failed", reason: "GitHub refused the merge: At least 1 approving review is required by reviewers with write access." },
+    ];
+    const summary: ActionSummary = { action: "merge", by: "UDANA", at: at(61).toISOString(), counts: { merged: 5, skipped: 3, failed: 1 }, results: all.filter((r) => r.reason), jobId: "j-7f3k2abcde", jobName: "Migrate", all };
+    await expect(json(actionSummaryMessage(summary))).toMatchFileSnapshot(golden("action-summary-merge"));
   });
 
   const items: ReplyItem[] = [
@@ -117,6 +147,14 @@ describe("message limits", () => {
     const msgs = replyMessages(many);
     expect(msgs).toHaveLength(20);
     expect(msgs.every((m) => m.blocks.length <= 50)).toBe(true);
+  });
+
+  it("keeps an action summary of 1000 repositories within 50 blocks and 3000 characters a section", () => {
+    const all = Array.from({ length: 1000 }, (_, i) => ({ repository: `acme/service-with-a-long-name-${i}`, kind: i % 3 ? "merged" : "failed", reason: i % 3 ? undefined : `reason ${i % 70}` }));
+    const m = actionSummaryMessage({ action: "merge", by: "UDANA", at: T0.toISOString(), counts: {}, results: [], jobId: "j-1", jobName: "x", all } as ActionSummary);
+    expect(m.blocks.length).toBeLessThanOrEqual(SLACK_LIMITS.messageBlocks);
+    for (const b of m.blocks) expect(((b as { text?: { text: string } }).text?.text ?? "").length).toBeLessThanOrEqual(SLACK_LIMITS.sectionText);
+    expect(JSON.stringify(m)).toContain("more groups");
   });
 
   it("keeps the root within limits for a very long prompt and name", () => {

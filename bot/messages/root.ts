@@ -3,7 +3,8 @@
  * bar with counts per status and elapsed time, and a Cancel button while the job can still be
  * cancelled. Pure: the same job and clock give the same blocks (golden-tested).
  */
-import { finishedCount, isTerminalJob, type Job } from "../../core/job.ts";
+import { finishedCount, isCampaignDone, isTerminalJob, type Job } from "../../core/job.ts";
+import { burndownText } from "./campaign.ts";
 import { cut, duration, escapeCut } from "./text.ts";
 
 /** A Slack message: fallback text plus blocks. */
@@ -34,6 +35,7 @@ export function rootMessage(job: Job, now: Date): SlackMessage {
   if (job.status === "CANCELLED") state = `cancelled${job.cancelledBy ? ` by <@${job.cancelledBy}>` : ""}`;
   else if (ended) state = `${job.status === "FAILED" ? "finished with failures" : "finished"} in ${duration(elapsedMs)}`;
   else state = job.status === "PENDING" ? "starting" : "running";
+  if (ended && isCampaignDone(job.campaign)) state += " · every PR merged or closed ✔";
 
   const header = `🛠️ *${title}* · started by <@${job.createdBy}> · job \`${job.jobId}\` · ${state}`;
   const instructions = job.type === "script" ? job.script : job.prompt;
@@ -58,6 +60,7 @@ export function rootMessage(job: Job, now: Date): SlackMessage {
   if (quote) blocks.push({ type: "section", text: { type: "mrkdwn", text: quote } });
   blocks.push({ type: "section", text: { type: "mrkdwn", text: `\`${progressBar(done, c.total)}\`  ${counts}` } });
   if (totals) blocks.push({ type: "section", text: { type: "mrkdwn", text: totals } });
+  if (job.campaign && job.campaign.prs > 0) blocks.push({ type: "section", text: { type: "mrkdwn", text: burndownText(job.campaign) } });
   blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: extras.join(" · ") }] });
   if (!ended) {
     blocks.push({
@@ -80,8 +83,13 @@ export function rootMessage(job: Job, now: Date): SlackMessage {
       ],
     });
   }
+  if (ended) {
+    const buttons = campaignButtons(job);
+    if (buttons.length > 0) blocks.push({ type: "actions", block_id: "campaign_actions", elements: buttons });
+  }
+  const campaignDone = isCampaignDone(job.campaign) ? " · campaign done" : "";
   // The fallback text is mrkdwn too (notifications, plain roots): escaped like the blocks.
-  return { text: `${escapeCut(job.name, 200)} — ${done} / ${c.total} · ${state}`, blocks };
+  return { text: `${escapeCut(job.name, 200)} — ${done} / ${c.total} · ${state}${campaignDone}`, blocks };
 }
 
 /** `PRs: 19 opened · tokens 1.9M in / 84k out (~$7.10)`, or undefined before there is anything to sum. */
@@ -109,4 +117,46 @@ function quoteLines(s: string): string {
     .split("\n")
     .map((l) => `> ${l}`)
     .join("\n");
+}
+
+/** Action ids of the campaign buttons (bot/listeners/campaign-action.ts), by action. */
+export const CAMPAIGN_ACTIONS = {
+  publish: "campaign_publish",
+  retry: "campaign_retry",
+  update: "campaign_update",
+  merge: "campaign_merge",
+  close: "campaign_close",
+  refresh: "campaign_refresh",
+} as const;
+
+/** The buttons of an ended job, each with a confirmation dialog: only those that would do something. */
+export function campaignButtons(job: Job): Block[] {
+  const c = job.counters;
+  const open = job.campaign?.open ?? 0;
+  const hasPrs = job.createPullRequests && (job.totals?.prsOpened ?? 0) > 0;
+  const out: Block[] = [];
+  const button = (action: keyof typeof CAMPAIGN_ACTIONS, label: string, title: string, text: string, style?: "primary" | "danger"): Block => ({
+    type: "button",
+    action_id: CAMPAIGN_ACTIONS[action],
+    text: { type: "plain_text", text: label },
+    ...(style ? { style } : {}),
+    value: job.jobId,
+    confirm: {
+      title: { type: "plain_text", text: title },
+      text: { type: "plain_text", text },
+      confirm: { type: "plain_text", text: label },
+      deny: { type: "plain_text", text: "Not now" },
+    },
+  });
+  if (!job.createPullRequests && c.completed > 0) {
+    out.push(button("publish", "Open PRs", "Open the pull requests?", `Opens one PR per changed repository (${c.completed}) from the stored diffs. Nothing runs again.`, "primary"));
+  }
+  if (c.failed > 0) out.push(button("retry", "Retry failed", "Retry the failed repositories?", `Runs the ${c.failed} failed repositories again in this job, on the same branch and PRs.`));
+  if (open > 0) {
+    out.push(button("merge", "Merge green", "Merge the green PRs?", "Merges every open PR whose checks pass and that is approved. The others stay open, each with its reason.", "primary"));
+    out.push(button("update", "Update PRs", "Update the PRs?", "Redoes the change on the current base for PRs that conflict or are behind, and force-pushes their branch."));
+    out.push(button("close", "Close PRs", "Close the open PRs?", `Closes the ${open} open PRs without merging. Merged ones stay merged.`, "danger"));
+  }
+  if (hasPrs) out.push(button("refresh", "Refresh", "Refresh the PRs?", "Reads every PR's state, checks and reviews from GitHub now."));
+  return out;
 }

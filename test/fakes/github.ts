@@ -11,7 +11,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { randomBytes, verify, type KeyObject } from "node:crypto";
+import { createHash, randomBytes, verify, type KeyObject } from "node:crypto";
 import type { AddressInfo } from "node:net";
 
 export type FakeLabel = { id: number; name: string; color: string; description: string | null };
@@ -30,7 +30,21 @@ export type FakePull = {
   assignees: string[];
   /** Changed files listed by `GET …/pulls/{n}/files`; absent → read from the bare remote under `gitRoot`. */
   files?: string[];
+  // ── campaign (issue 12): merge state, reviews, a forced conflict ──
+  merged?: boolean;
+  mergedAt?: string;
+  /** Set by tests: GitHub reports a conflict with the base (mergeable false, "dirty"). */
+  conflicting?: boolean;
+  reviews?: FakeReview[];
+  comments?: string[];
 };
+
+/** A review on a fake pull request. */
+export type FakeReview = { id: number; user: string; state: "APPROVED" | "CHANGES_REQUESTED" | "COMMENTED" | "DISMISSED"; submittedAt: string };
+/** A check run on a commit. */
+export type FakeCheckRun = { name: string; status: "queued" | "in_progress" | "completed"; conclusion: "success" | "failure" | "neutral" | "cancelled" | "skipped" | "timed_out" | "action_required" | null };
+/** A commit status (the older Statuses API). */
+export type FakeStatus = { context: string; state: "error" | "failure" | "pending" | "success" };
 
 export type FakeRepo = {
   owner: string;
@@ -51,6 +65,14 @@ export type FakeRepo = {
   topics?: string[];
   /** Default-branch files (path → content) for code search and `GET …/contents/{path}`; absent → the bare remote under `gitRoot`. */
   files?: Map<string, string>;
+  // ── campaign (issue 12) ──
+  /** Commit sha → check runs / commit statuses. */
+  checkRuns?: Map<string, FakeCheckRun[]>;
+  statuses?: Map<string, FakeStatus[]>;
+  /** Branch protection of the default branch: merges need this many approvals and green checks. */
+  protection?: { requiredApprovals?: number; requireChecks?: boolean };
+  /** Merge methods the repository allows (default all three). */
+  mergeMethods?: Array<"merge" | "squash" | "rebase">;
 };
 
 export type FakeRequest = { method: string; path: string; status: number; auth: "token" | "jwt" | "installation" | "none" | "invalid" };
@@ -114,6 +136,13 @@ export type FakeGitHub = {
   search: { incomplete: boolean };
   /** Pull requests of a repository (all states). */
   pulls(fullName: string): FakePull[];
+  // ── campaign (issue 12) ──
+  /** Sets the check runs of a commit (or of a branch's head when `ref` is a branch). */
+  setCheckRuns(fullName: string, ref: string, runs: FakeCheckRun[]): void;
+  /** Sets the commit statuses of a commit (or branch head). */
+  setStatuses(fullName: string, ref: string, statuses: FakeStatus[]): void;
+  /** Adds a review to pull request `number`. */
+  addReview(fullName: string, number: number, user: string, state: FakeReview["state"]): void;
   close(): Promise<void>;
 };
 
@@ -122,6 +151,8 @@ const SECONDARY_MESSAGE =
   "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID 0000:0000:0000000:0000000:00000000.";
 
 type Ctx = {
+  /** The request's If-None-Match (conditional GETs, campaign block). */
+  ifNoneMatch?: string;
   method: string;
   url: URL;
   params: string[];
@@ -130,7 +161,7 @@ type Ctx = {
   installationId?: number;
 };
 type Answer = { status: number; body?: unknown; headers?: Record<string, string> };
-type Route = { method: string; pattern: RegExp; appAuth?: boolean; handle: (c: Ctx) => Answer };
+type Route = { method: string; pattern: RegExp; appAuth?: boolean; /** Answers carry an ETag; a matching If-None-Match gets 304. */ etag?: boolean; handle: (c: Ctx) => Answer };
 
 /** Starts the fake; `close()` stops it. */
 export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<FakeGitHub> {
@@ -163,7 +194,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     }
     return r;
   }
-  const isAnswer = (v: FakeRepo | Answer): v is Answer => "status" in v;
+  const isAnswer = <T extends object>(v: T | Answer): v is Answer => "status" in v && typeof (v as Answer).status === "number";
 
   const userJson = (login: string) => ({ login, id: login.length, type: "User", html_url: `https://github.test/${login}` });
   function repoJson(r: FakeRepo) {
@@ -207,7 +238,10 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       user: userJson("cody-bot"),
       labels: p.labels.map((n) => r.labels.get(n.toLowerCase())),
       draft: p.draft,
-      merged: false,
+      merged: p.merged === true,
+      merged_at: p.mergedAt ?? null,
+      mergeable: mergeableOf(r, p).mergeable,
+      mergeable_state: mergeableOf(r, p).state,
       head: ref(p.head),
       base: ref(p.base),
       requested_reviewers: p.requestedReviewers.map(userJson),
@@ -404,6 +438,8 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       const p = pullOf(r, c.params[2]!);
       if (!p) return notFound();
       const b = c.body as Partial<{ title: string; body: string; base: string; state: "open" | "closed" }>;
+      // campaign (issue 12): GitHub refuses to change the state of a merged pull request.
+      if (p.merged && b.state !== undefined) return validation([{ resource: "PullRequest", code: "custom", field: "state", message: "state cannot be changed. The pull request has already been merged." }], `${DOCS}/pulls/pulls#update-a-pull-request`);
       if (b.base !== undefined && !r.branches.has(b.base)) return validation([{ resource: "PullRequest", field: "base", code: "invalid" }]);
       Object.assign(p, Object.fromEntries(Object.entries({ title: b.title, body: b.body, base: b.base, state: b.state }).filter(([, v]) => v !== undefined)));
       return { status: 200, body: pullJson(r, p) };
@@ -500,6 +536,122 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     } },
   ];
 
+  // ── campaign routes (issue 12): PR state, checks, reviews, merge, branch deletion, comments ──
+  function mergeableOf(r: FakeRepo, p: FakePull): { mergeable: boolean | null; state: string } {
+    if (p.state !== "open") return { mergeable: null, state: "unknown" };
+    if (p.conflicting) return { mergeable: false, state: "dirty" };
+    if (p.draft) return { mergeable: true, state: "draft" };
+    const head = r.branches.get(p.head);
+    const base = r.branches.get(p.base);
+    if (opts.gitRoot && head && base && !isAncestor(join(opts.gitRoot, r.owner, `${r.name}.git`), base, head)) return { mergeable: true, state: "behind" };
+    const checks = checksOf(r, head ?? "");
+    if (!approvedEnough(r, p) || (r.protection?.requireChecks && checks !== "success")) return { mergeable: true, state: "blocked" };
+    return { mergeable: true, state: checks === "failure" ? "unstable" : "clean" };
+  }
+  function checksOf(r: FakeRepo, sha: string): "success" | "failure" | "pending" {
+    const runs = r.checkRuns?.get(sha) ?? [];
+    const statuses = r.statuses?.get(sha) ?? [];
+    if (runs.some((x) => x.status === "completed" && ["failure", "timed_out", "cancelled", "action_required"].includes(x.conclusion ?? "")) || statuses.some((x) => x.state === "failure" || x.state === "error")) return "failure";
+    if (runs.some((x) => x.status !== "completed") || statuses.some((x) => x.state === "pending")) return "pending";
+    return "success";
+  }
+  function approvedEnough(r: FakeRepo, p: FakePull): boolean {
+    const need = r.protection?.requiredApprovals ?? 0;
+    const latest = new Map<string, string>();
+    for (const v of p.reviews ?? []) if (v.state !== "COMMENTED") latest.set(v.user, v.state);
+    const states = [...latest.values()];
+    return !states.includes("CHANGES_REQUESTED") && states.filter((s) => s === "APPROVED").length >= need;
+  }
+  const shaOf = (r: FakeRepo, ref: string) => r.branches.get(ref) ?? ref;
+  const pullRoute = (c: Ctx, write: boolean): { r: FakeRepo; p: FakePull } | Answer => {
+    const r = repoOf(c, write);
+    if (isAnswer(r)) return r;
+    const p = pullOf(r, c.params[2]!);
+    return p ? { r, p } : notFound();
+  };
+  const campaignRoutes: Route[] = [
+    { method: "GET", pattern: /^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)$/, etag: true, handle: (c) => {
+      const x = pullRoute(c, false);
+      return isAnswer(x) ? x : { status: 200, body: pullJson(x.r, x.p) };
+    } },
+    { method: "GET", pattern: /^\/repos\/([^/]+)\/([^/]+)\/commits\/([^/]+)\/check-runs$/, etag: true, handle: (c) => {
+      const r = repoOf(c, false);
+      if (isAnswer(r)) return r;
+      const sha = shaOf(r, c.params[2]!);
+      const runs = (r.checkRuns?.get(sha) ?? []).map((x, i) => ({
+        id: i + 1, head_sha: sha, node_id: `CR_${i}`, external_id: "", url: `${baseUrl}/repos/${r.owner}/${r.name}/check-runs/${i + 1}`,
+        html_url: `https://github.test/${r.owner}/${r.name}/runs/${i + 1}`, details_url: null, status: x.status, conclusion: x.conclusion,
+        started_at: new Date(0).toISOString(), completed_at: x.status === "completed" ? new Date(0).toISOString() : null, name: x.name,
+        output: { title: null, summary: null, text: null, annotations_count: 0, annotations_url: "" }, check_suite: { id: 1 }, app: { id: 1, slug: "ci", name: "CI" }, pull_requests: [],
+      }));
+      return { status: 200, body: { total_count: runs.length, check_runs: runs } };
+    } },
+    { method: "GET", pattern: /^\/repos\/([^/]+)\/([^/]+)\/commits\/([^/]+)\/status$/, etag: true, handle: (c) => {
+      const r = repoOf(c, false);
+      if (isAnswer(r)) return r;
+      const sha = shaOf(r, c.params[2]!);
+      const list = r.statuses?.get(sha) ?? [];
+      const state = list.length === 0 ? "pending" : list.some((x) => x.state === "failure" || x.state === "error") ? "failure" : list.some((x) => x.state === "pending") ? "pending" : "success";
+      return {
+        status: 200,
+        body: {
+          state, sha, total_count: list.length, repository: repoJson(r), commit_url: `${baseUrl}/repos/${r.owner}/${r.name}/commits/${sha}`,
+          statuses: list.map((x, i) => ({ id: i + 1, node_id: `S_${i}`, state: x.state, context: x.context, description: null, target_url: null, created_at: new Date(0).toISOString(), updated_at: new Date(0).toISOString() })),
+        },
+      };
+    } },
+    { method: "GET", pattern: /^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)\/reviews$/, etag: true, handle: (c) => {
+      const x = pullRoute(c, false);
+      if (isAnswer(x)) return x;
+      const head = x.r.branches.get(x.p.head) ?? "";
+      return paginate(c, (x.p.reviews ?? []).map((v) => ({ id: v.id, node_id: `PRR_${v.id}`, user: userJson(v.user), body: "", state: v.state, commit_id: head, submitted_at: v.submittedAt, author_association: "MEMBER", html_url: `https://github.test/${x.r.owner}/${x.r.name}/pull/${x.p.number}#pullrequestreview-${v.id}` })));
+    } },
+    { method: "PUT", pattern: /^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)\/merge$/, handle: (c) => {
+      const x = pullRoute(c, true);
+      if (isAnswer(x)) return x;
+      const { r, p } = x;
+      const { merge_method = "merge", sha } = c.body as { merge_method?: "merge" | "squash" | "rebase"; sha?: string };
+      const notAllowed = (message: string): Answer => ({ status: 405, body: { message, documentation_url: `${DOCS}/pulls/pulls#merge-a-pull-request`, status: "405" } });
+      if (p.merged || p.state !== "open" || p.conflicting || p.draft) return notAllowed("Pull Request is not mergeable");
+      if (!(r.mergeMethods ?? ["merge", "squash", "rebase"]).includes(merge_method)) {
+        return notAllowed(`${merge_method === "merge" ? "Merge commits" : merge_method === "squash" ? "Squash merges" : "Rebase merges"} are not allowed on this repository.`);
+      }
+      const head = r.branches.get(p.head) ?? "";
+      if (sha && sha !== head) return { status: 409, body: { message: "Head branch was modified. Review and try the merge again.", documentation_url: `${DOCS}/pulls/pulls#merge-a-pull-request`, status: "409" } };
+      if (!approvedEnough(r, p)) return notAllowed("At least 1 approving review is required by reviewers with write access.");
+      if (r.protection?.requireChecks && checksOf(r, head) !== "success") return notAllowed("Required status check \"ci\" is failing.");
+      const mergeSha = randomBytes(20).toString("hex");
+      p.merged = true;
+      p.mergedAt = new Date(now()).toISOString();
+      p.state = "closed";
+      if (!opts.gitRoot) r.branches.set(p.base, mergeSha);
+      return { status: 200, body: { sha: mergeSha, merged: true, message: "Pull Request successfully merged" } };
+    } },
+    // Octokit sends the ref encoded (heads%2Fcody%2Fj-…); params arrive decoded.
+    { method: "DELETE", pattern: /^\/repos\/([^/]+)\/([^/]+)\/git\/refs\/(.+)$/, handle: (c) => {
+      const r = repoOf(c, true);
+      if (isAnswer(r)) return r;
+      const ref = c.params[2]!;
+      if (!ref.startsWith("heads/")) return { status: 422, body: { message: "Reference does not exist", documentation_url: `${DOCS}/git/refs#delete-a-reference`, status: "422" } };
+      const branch = ref.slice("heads/".length);
+      if (!r.branches.has(branch)) return { status: 422, body: { message: "Reference does not exist", documentation_url: `${DOCS}/git/refs#delete-a-reference`, status: "422" } };
+      r.branches.delete(branch);
+      if (opts.gitRoot) execFileSync("git", ["update-ref", "-d", `refs/heads/${branch}`], { cwd: join(opts.gitRoot, r.owner, `${r.name}.git`) });
+      return { status: 204 };
+    } },
+    { method: "POST", pattern: /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/, handle: (c) => {
+      const x = pullRoute(c, true);
+      if (isAnswer(x)) return x;
+      const text = String((c.body as { body?: unknown }).body ?? "");
+      if (!text) return validation([{ resource: "IssueComment", code: "missing_field", field: "body" }], `${DOCS}/issues/comments#create-an-issue-comment`);
+      (x.p.comments ??= []).push(text);
+      const id = nextId++;
+      return { status: 201, body: { id, node_id: `IC_${id}`, body: text, user: userJson("cody-bot"), html_url: `https://github.test/${x.r.owner}/${x.r.name}/pull/${x.p.number}#issuecomment-${id}`, created_at: new Date(now()).toISOString() } };
+    } },
+  ];
+  routes.unshift(...campaignRoutes);
+  // ── end of campaign routes ──
+
   function installationJson(i: { id: number; account: string }) {
     return { id: i.id, account: userJson(i.account), app_id: Number(opts.app?.appId), target_type: owners.get(i.account.toLowerCase()) ?? "Organization", permissions: {} };
   }
@@ -561,7 +713,9 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       }
     }
     const params = route.pattern.exec(url.pathname)!.slice(1).map(decodeURIComponent);
-    return send(route.handle({ method, url, params, body, auth, installationId }), auth);
+    const ifNoneMatch = typeof req.headers["if-none-match"] === "string" ? req.headers["if-none-match"] : undefined;
+    const answer = route.handle({ method, url, params, body, auth, installationId, ...(ifNoneMatch ? { ifNoneMatch } : {}) });
+    return send(route.etag ? conditional(answer, ifNoneMatch) : answer, auth);
   }
 
   const server = createServer((req, res) => {
@@ -614,12 +768,48 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     pulls(fullName) {
       return repos.get(fullName.toLowerCase())?.pulls ?? [];
     },
+    // ── campaign (issue 12) ──
+    setCheckRuns(fullName, ref, runs) {
+      const r = repos.get(fullName.toLowerCase());
+      if (!r) throw new Error(`fake GitHub: no repository ${fullName}`);
+      if (opts.gitRoot) syncBranches(r, opts.gitRoot);
+      (r.checkRuns ??= new Map()).set(r.branches.get(ref) ?? ref, runs);
+    },
+    setStatuses(fullName, ref, statuses) {
+      const r = repos.get(fullName.toLowerCase());
+      if (!r) throw new Error(`fake GitHub: no repository ${fullName}`);
+      if (opts.gitRoot) syncBranches(r, opts.gitRoot);
+      (r.statuses ??= new Map()).set(r.branches.get(ref) ?? ref, statuses);
+    },
+    addReview(fullName, number, user, state) {
+      const p = repos.get(fullName.toLowerCase())?.pulls.find((x) => x.number === number);
+      if (!p) throw new Error(`fake GitHub: no pull request ${fullName}#${number}`);
+      (p.reviews ??= []).push({ id: nextId++, user, state, submittedAt: new Date(now()).toISOString() });
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
         server.close((err) => (err ? reject(err) : resolve()));
       }),
   };
+}
+
+/** GitHub's conditional GETs: an ETag on every 200, and 304 without a body when If-None-Match matches. */
+function conditional(a: Answer, ifNoneMatch: string | undefined): Answer {
+  if (a.status !== 200) return a;
+  const etag = `W/"${createHash("sha1").update(JSON.stringify(a.body ?? null)).digest("hex")}"`;
+  if (ifNoneMatch && ifNoneMatch.split(/\s*,\s*/).includes(etag)) return { status: 304, headers: { ...a.headers, etag } };
+  return { ...a, headers: { ...a.headers, etag } };
+}
+
+/** True when commit `ancestor` is an ancestor of `of` in the bare repository `dir`. */
+function isAncestor(dir: string, ancestor: string, of: string): boolean {
+  try {
+    execFileSync("git", ["merge-base", "--is-ancestor", ancestor, of], { cwd: dir, stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The body GitHub sends with a status, for injections that give none. */

@@ -1,0 +1,130 @@
+/**
+ * The campaign commands of the `cody` CLI (issue 12): refresh, publish, retry, update, merge,
+ * close. Loaded by scripts/cody.ts on demand. Same store and launcher as `cody run`; relaunching
+ * commands (publish, retry, update) wait for their runners like `cody run` does.
+ * Exit codes: 0 nothing failed, 1 some repository failed, 2 bad input or the action was refused.
+ */
+import { parseArgs } from "node:util";
+import { loadConfig, secretValues, type Config } from "../core/config.ts";
+import type { ActionOutcome, CampaignDeps } from "../core/campaign.ts";
+import { publishJob, retryJob, updateJob } from "../core/campaign.ts";
+import { closeJob, mergeJob } from "../core/campaign-merge.ts";
+import { hasGitHub, newCampaignDeps } from "../core/campaign-wiring.ts";
+import type { MergeMethod } from "../core/campaign-forge.ts";
+import { isTerminalRepo, type Job } from "../core/job.ts";
+import { newLogger, type Logger } from "../core/log.ts";
+import { newPrReader, octokitPerOwner, refreshJob } from "../core/pr-tracking.ts";
+import { newSlackNotifierFromConfig } from "../core/slack-notifier.ts";
+import { actionSummaryMessage, actionSummaryText, burndownText } from "../bot/messages/campaign.ts";
+import { openEnvironment, type CliEnvironment } from "./cli-environment.ts";
+import { printFinalTable, watchJob } from "./cli-display.ts";
+import { UsageError } from "./cody.ts";
+
+/** Runs campaign command `command` with `args`; returns the exit code. Throws UsageError for bad input. */
+export async function campaignMain(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      json: { type: "boolean" },
+      draft: { type: "boolean" },
+      failed: { type: "boolean" },
+      repo: { type: "string", multiple: true },
+      all: { type: "boolean" },
+      method: { type: "string" },
+      force: { type: "boolean" },
+      comment: { type: "string" },
+      "delete-branch": { type: "boolean" },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  const allowed: Record<string, string[]> = {
+    refresh: ["json"],
+    publish: ["json", "draft"],
+    retry: ["json", "failed", "repo"],
+    update: ["json", "all"],
+    merge: ["json", "method", "force"],
+    close: ["json", "comment", "delete-branch"],
+  };
+  const extra = Object.keys(values).filter((k) => !allowed[command]!.includes(k));
+  if (extra.length > 0) throw new UsageError(`${command} takes no --${extra[0]}`);
+  if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
+  const jobId = positionals[0];
+  if (!jobId) throw new UsageError(`${command} needs a job id`);
+  if (values.failed && values.repo?.length) throw new UsageError("give --failed or --repo, not both");
+  const method = values.method ?? "squash";
+  if (!["squash", "merge", "rebase"].includes(method)) throw new UsageError(`--method takes squash, merge or rebase, got "${method}"`);
+  if (values.comment !== undefined && !values.comment.trim()) throw new UsageError("--comment needs a text");
+
+  const config = loadConfig(env);
+  const log = newLogger({ level: env.LOG_LEVEL ?? "warn", secrets: secretValues(config), base: { program: "cody" } }, { write: (s: string) => void process.stderr.write(s) });
+  const relaunches = command === "publish" || command === "retry" || command === "update";
+  const world = await openEnvironment(env, { log, launcher: relaunches });
+  try {
+    const job = await world.store.getJob(jobId);
+    if (!job) throw new UsageError(`no job ${jobId}`, false);
+    const by = `cli:${env.USER ?? "unknown"}`;
+    if (command === "refresh") return await refresh(world, config, log, job, values.json === true);
+    const deps = campaignDeps(world, config, log, values.json === true);
+    let outcome: ActionOutcome;
+    switch (command) {
+      case "publish":
+        outcome = await publishJob(deps, { jobId, by, draft: values.draft === true });
+        break;
+      case "retry":
+        outcome = await retryJob(deps, { jobId, by, ...(values.repo?.length ? { repositories: values.repo.flatMap((r) => r.split(/[,\s]+/)).filter(Boolean) } : {}) });
+        break;
+      case "update":
+        outcome = await updateJob(deps, { jobId, by, all: values.all === true });
+        break;
+      case "merge":
+        outcome = await mergeJob(deps, { jobId, by, method: method as MergeMethod, force: values.force === true });
+        break;
+      default:
+        outcome = await closeJob(deps, { jobId, by, ...(values.comment ? { comment: values.comment } : {}), deleteBranch: values["delete-branch"] === true });
+    }
+    if (outcome.kind === "not_found") throw new UsageError(`no job ${jobId}`, false);
+    if (outcome.kind === "refused") throw new UsageError(outcome.reason, false);
+    const summary = outcome.summary;
+    let failed = (summary.counts.failed ?? 0) > 0;
+    if (relaunches && (summary.counts.launched ?? 0) > 0) {
+      const launched = new Set(summary.all.filter((r) => r.kind === "launched").map((r) => r.repository));
+      const { job: after, rows } = await watchJob(world, job, { quiet: values.json === true });
+      failed ||= rows.some((r) => launched.has(r.repositoryName) && isTerminalRepo(r.status) && r.status === "FAILED");
+      if (values.json) process.stdout.write(`${JSON.stringify({ action: summary, job: { ...after, repositories: rows } }, null, 2)}\n`);
+      else await printFinalTable(world, after, rows);
+    } else if (values.json) {
+      process.stdout.write(`${JSON.stringify({ action: summary }, null, 2)}\n`);
+    }
+    return failed ? 1 : 0;
+  } finally {
+    await world.close();
+  }
+}
+
+function campaignDeps(world: CliEnvironment, config: Config, log: Logger, json: boolean): CampaignDeps {
+  const slack = config.slack.botToken ? newSlackNotifierFromConfig(config, log, { store: world.store, artifacts: world.artifacts }) : undefined;
+  return newCampaignDeps(config, log, {
+    store: world.store,
+    launcher: world.launcher,
+    announce: async (job, summary, signal) => {
+      if (!json) process.stdout.write(actionSummaryText(summary));
+      await slack?.postInThread(job, actionSummaryMessage(summary), signal);
+      await slack?.refreshRoot(job.jobId, signal);
+    },
+  });
+}
+
+async function refresh(world: CliEnvironment, config: Config, log: Logger, job: Job, json: boolean): Promise<number> {
+  if (!hasGitHub(config)) throw new UsageError("refresh needs GitHub access: set GITHUB_TOKEN (or a GitHub App)", false);
+  const r = await refreshJob({ store: world.store, readPr: newPrReader(octokitPerOwner(config, log)), log }, job.jobId);
+  if (config.slack.botToken) await newSlackNotifierFromConfig(config, log, { store: world.store, artifacts: world.artifacts }).refreshRoot(job.jobId);
+  if (json) {
+    process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+  } else {
+    const rows = await world.store.listRepos(job.jobId);
+    await printFinalTable(world, (await world.store.getJob(job.jobId)) ?? job, rows);
+    process.stdout.write(`${burndownText(r.summary)}\n${r.refreshed} refreshed · ${r.counted} GitHub requests counted${r.failed.length ? ` · ${r.failed.length} unreadable: ${r.failed.map((f) => `${f.repository} (${f.reason})`).join(", ")}` : ""}\n`);
+  }
+  return r.failed.length > 0 ? 1 : 0;
+}
