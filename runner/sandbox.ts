@@ -17,6 +17,7 @@ import { spawn } from "node:child_process";
 import { constants } from "node:fs";
 import { chmod, lchown, lstat, mkdir, open, readdir, readFile, rename, rm, unlink, link, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { isAlive } from "../core/process-alive.ts";
 
 /** The numeric identity a command runs as. */
 export type SandboxUser = { uid: number; gid: number };
@@ -162,15 +163,6 @@ async function tryLock(file: string): Promise<boolean> {
   }
   await unlink(aside).catch(() => undefined);
   return tryLock(file);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /**

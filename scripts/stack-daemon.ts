@@ -15,6 +15,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { StackEnv } from "./embedded-stack.ts";
 import { StackError, stackErrorMessage } from "./stack-errors.ts";
+import { isAlive } from "../core/process-alive.ts";
 
 /** What `<dir>/stack.json` holds. */
 export type StackState = { pid: number; env: StackEnv; startedAt: string; log: string };
@@ -167,15 +168,6 @@ export function readState(dir: string): StackState | undefined {
     return typeof s.pid === "number" && s.env?.DYNAMODB_ENDPOINT ? s : undefined;
   } catch {
     return undefined; // missing or torn
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 
