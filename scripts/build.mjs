@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * `make build`: bundles the two programs that leave this machine with esbuild.
- *   bot/lambda.ts  → dist/bot.js     (ESM, exports `handler`), packaged for Lambda as dist/lambda/bot.mjs
+ *   bot/lambda.ts  → dist/bot.js     (ESM, exports `handler`; what only some requests load in dist/chunks/bot-*),
+ *                    packaged for Lambda as dist/lambda/bot.mjs (+ chunks/, package.json)
  *   runner/main.ts → dist/runner.js  (ESM, the container entry: `node runner.js`; the local launcher's workers too)
  *   scripts/cody.ts → dist/cody.js   (ESM, the CLI; each command's modules in dist/chunks/, loaded on use)
  * Target node20 (runs on Lambda's and the image's Node 22 too). A missing entry is skipped with a
@@ -23,7 +24,10 @@ const entries = [
   // every cold start: Socket Mode (bot/server.ts uses it, locally), Bolt's OAuth installer (we use
   // one bot token) and Express receiver (the Lambda uses AwsLambdaReceiver), and what only Express'
   // body parsing and static files need (iconv-lite, mime-db). test/bundle.test.ts runs the bundle.
-  { name: "bot", entry: "bot/lambda.ts", out: "dist/bot.js", lambdaDir: "dist/lambda", stubs: ["@slack/socket-mode", "@slack/oauth", "express", "iconv-lite", "mime-db"] },
+  // Code splitting (as for the CLI): what the bot loads with `await import()` on first use (S3,
+  // Lambda, Batch, Octokit, campaign tasks, spec parsing) sits in chunks Node neither reads nor
+  // parses at a cold start. ESM builds first, for the reason given at the CLI's entry.
+  { name: "bot", entry: "bot/lambda.ts", out: "dist/bot.js", split: true, mainFields: ["module", "main"], lambdaDir: "dist/lambda", stubs: ["@slack/socket-mode", "@slack/oauth", "express", "iconv-lite", "mime-db"] },
   { name: "runner", entry: "runner/main.ts", out: "dist/runner.js" },
   // Code splitting: `cody --help` loads dist/cody.js alone, `cody list` the store's chunks, and
   // only the stack daemon loads dynalite and s3rver (left outside the bundle: LevelDB's native
@@ -115,6 +119,14 @@ export async function buildEntries(names = entries.map((e) => e.name), outdir = 
       copyFileSync(outfile, join(dir, "bot.mjs"));
       // The bundle's sourceMappingURL names bot.js.map; keep that name next to it.
       copyFileSync(`${outfile}.map`, join(dir, "bot.js.map"));
+      // Its chunks, under the same relative names, as ES modules (`.js` without a package.json is CommonJS).
+      if (e.split) {
+        mkdirSync(join(dir, "chunks"), { recursive: true });
+        for (const out of Object.keys(result.metafile.outputs).map((p) => resolve(p))) {
+          if (dirname(out) === join(dirname(outfile), "chunks")) copyFileSync(out, join(dir, "chunks", relative(dirname(out), out)));
+        }
+        writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }) + "\n");
+      }
       write(`build: ${relative(root, join(dir, "bot.mjs"))}  ${kib(join(dir, "bot.mjs"))}  (Lambda package)\n`);
     }
     built++;
