@@ -121,6 +121,7 @@ export async function buildEntries(names = entries.map((e) => e.name), outdir = 
       copyFileSync(`${outfile}.map`, join(dir, "bot.js.map"));
       // Its chunks, under the same relative names, as ES modules (`.js` without a package.json is CommonJS).
       if (e.split) {
+        rmSync(join(dir, "chunks"), { recursive: true, force: true }); // no chunk of an older build ships
         mkdirSync(join(dir, "chunks"), { recursive: true });
         for (const out of Object.keys(result.metafile.outputs).map((p) => resolve(p))) {
           if (dirname(out) === join(dirname(outfile), "chunks")) copyFileSync(out, join(dir, "chunks", relative(dirname(out), out)));
