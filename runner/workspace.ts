@@ -18,6 +18,7 @@ import { chmod, cp, lstat, mkdir, readdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { DiffStats } from "../core/job.ts";
 import { isGitName } from "./agent/paths.ts";
+import { truncate } from "./repo-caps.ts";
 
 /** Supplies a token for git over HTTPS (a GitHub token or an App installation token), if any. */
 export type GitTokenSource = () => Promise<string | undefined>;
@@ -156,7 +157,7 @@ export function newWorkspace(opts: { dir: string; gitDir: string; home: string; 
       await git(["add", "--all"], repoEnv, signal);
       staged = await readStaged(signal);
       const gitlink = staged.find((e) => e.newMode === "160000" || e.oldMode === "160000");
-      if (gitlink) return { kind: "refused", reason: `the change touches the submodule ${clip(gitlink.path)} (Cody Batch does not commit submodule changes)` };
+      if (gitlink) return { kind: "refused", reason: `the change touches the submodule ${truncate(gitlink.path, 200)} (Cody Batch does not commit submodule changes)` };
       return { kind: "staged", files: staged.length };
     },
 
@@ -235,8 +236,8 @@ function runGit(args: string[], opts: { cwd: string; env: Record<string, string>
 async function unsafePath(root: string, paths: string[]): Promise<string | undefined> {
   const dirs = new Set<string>();
   for (const p of paths) {
-    if (p.endsWith("/")) return `the change adds a nested git repository at ${clip(p.slice(0, -1))} (Cody Batch does not commit nested repositories or submodules; remove its .git or ignore it)`;
-    if (p.split("/").some(isGitName)) return `the change creates ${clip(p)}, a path git refuses to commit (a .git directory in another spelling)`;
+    if (p.endsWith("/")) return `the change adds a nested git repository at ${truncate(p.slice(0, -1), 200)} (Cody Batch does not commit nested repositories or submodules; remove its .git or ignore it)`;
+    if (p.split("/").some(isGitName)) return `the change creates ${truncate(p, 200)}, a path git refuses to commit (a .git directory in another spelling)`;
     for (let d = dirname(p); d !== "." && !dirs.has(d); d = dirname(d)) dirs.add(d);
   }
   for (const d of dirs) {
@@ -244,7 +245,7 @@ async function unsafePath(root: string, paths: string[]): Promise<string | undef
     if (!(await lstat(join(root, d)).catch(() => undefined))?.isDirectory()) continue;
     const names = await readdir(join(root, d)).catch(() => [] as string[]);
     const git = names.find(isGitName);
-    if (git) return `the change creates ${clip(`${d}/${git}`)}, a .git inside the repository (git would not commit it; remove it)`;
+    if (git) return `the change creates ${truncate(`${d}/${git}`, 200)}, a .git inside the repository (git would not commit it; remove it)`;
   }
   return undefined;
 }
@@ -280,10 +281,6 @@ async function readHead(gitDir: string): Promise<{ sha?: string; branch?: string
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-function clip(p: string): string {
-  return p.length > 200 ? `${p.slice(0, 197)}...` : p;
 }
 
 /** A short human reason for a failed clone; never quotes a URL (it could hold credentials). */
