@@ -177,6 +177,12 @@ export type Job = {
   finishedAt?: string;
   /** The campaign burndown as of the last PR refresh (core/pr-tracking.ts). */
   campaign?: CampaignSummary;
+  /** The branch every repository pushes, lasting across jobs (`--branch`); absent → `cody/<jobId>`. */
+  branch?: string;
+  /** What a push does when others pushed to the branch (default keep). */
+  onConflict?: OnConflict;
+  /** Merge green also merges open PRs on which no check ran (`--allow-no-checks`). */
+  allowNoChecks?: boolean;
   /** The bulk actions taken on the job after its pull requests (newest last, at most 20 kept). */
   actions?: CampaignActionRecord[];
   expiresAt: number;
@@ -211,6 +217,10 @@ export type RepoRow = {
   cancelRequested?: boolean;
   /** The pull request's tracked state (core/pr-tracking.ts); absent before the first refresh. */
   pr?: PullRequestStatus;
+  /** The commit Cody last pushed to the branch (its own tip; see runner/branch-head.ts). */
+  pushedSha?: string;
+  /** Commits by others the last push kept on the branch (rebased onto Cody's change). */
+  editedByOthers?: number;
   /** Set by `cody publish`: the next attempt applies the stored diff instead of running the change. */
   replayDiff?: boolean;
   expiresAt: number;
@@ -244,6 +254,10 @@ export type JobRequest = {
   pullRequest?: Partial<PullRequestOptions>;
   baseBranch?: string;
   commitMessage?: string;
+  /** A branch name lasting across jobs (`--branch`); default `cody/<jobId>`. */
+  branch?: string;
+  onConflict?: OnConflict;
+  allowNoChecks?: boolean;
   createdBy: string;
   slack?: SlackThread;
 };
@@ -252,7 +266,8 @@ export type JobRequest = {
 export type FieldError = { field: keyof JobRequest | "repositories"; message: string };
 
 export type ValidatedRequest =
-  | { kind: "ok"; request: JobRequest & { name: string; repositories: string[] } }
+  /** `duplicates`: repositories named more than once (run once; the caller warns "o/a given twice"). */
+  | { kind: "ok"; request: JobRequest & { name: string; repositories: string[] }; duplicates: string[] }
   | { kind: "invalid"; errors: FieldError[] };
 
 const branchPattern = /^(?!\/|.*\/\/|.*\.\.|.*@\{|.*\.lock$|.*\/$)[A-Za-z0-9._\/-]+$/;
@@ -290,6 +305,16 @@ export function validateJobRequest(req: JobRequest, allowlist: readonly AllowPat
       errors.push({ field: "baseBranch", message: `${JSON.stringify(req.baseBranch)} is not a valid branch name` });
     }
   }
+  if (req.branch !== undefined && req.branch !== "") {
+    if (req.branch.length > LIMITS.branchChars || !branchPattern.test(req.branch)) {
+      errors.push({ field: "branch", message: `${JSON.stringify(req.branch)} is not a valid branch name` });
+    } else if (req.baseBranch && req.branch === req.baseBranch) {
+      errors.push({ field: "branch", message: `the branch cannot be the base branch ${JSON.stringify(req.baseBranch)}` });
+    }
+  }
+  if (req.onConflict !== undefined && !["keep", "skip", "replace"].includes(req.onConflict)) {
+    errors.push({ field: "onConflict", message: `on conflict takes keep, skip or replace, got ${JSON.stringify(req.onConflict)}` });
+  }
   const textLimits = [
     ["commitMessage", "commit message", req.commitMessage, LIMITS.commitMessageChars],
     ["pullRequest", "pull request title", req.pullRequest?.title, LIMITS.prTitleChars],
@@ -310,6 +335,7 @@ export function validateJobRequest(req: JobRequest, allowlist: readonly AllowPat
   const repositories: string[] = [];
   const repoProblems: string[] = [];
   const seen = new Set<string>();
+  const duplicates: string[] = [];
   for (const raw of req.repositories) {
     const spec = parseRepoSpec(raw);
     if (spec.kind === "invalid") {
@@ -325,6 +351,8 @@ export function validateJobRequest(req: JobRequest, allowlist: readonly AllowPat
     if (!seen.has(key)) {
       seen.add(key);
       repositories.push(spec.fullName);
+    } else if (!duplicates.some((d) => d.toLowerCase() === key)) {
+      duplicates.push(repositories.find((r) => r.toLowerCase() === key)!);
     }
   }
   if (repoProblems.length > 0) {
@@ -341,7 +369,7 @@ export function validateJobRequest(req: JobRequest, allowlist: readonly AllowPat
   }
 
   if (errors.length > 0) return { kind: "invalid", errors };
-  return { kind: "ok", request: { ...req, name, repositories } };
+  return { kind: "ok", request: { ...req, name, repositories }, duplicates };
 }
 
 function defaultName(req: JobRequest): string {
@@ -417,6 +445,9 @@ export function newJobRows(
     ...(req.createPullRequests ? { pullRequest: pullRequestOptions(req.pullRequest) } : {}),
     ...(req.baseBranch ? { baseBranch: req.baseBranch } : {}),
     ...(req.commitMessage ? { commitMessage: req.commitMessage } : {}),
+    ...(req.branch ? { branch: req.branch } : {}),
+    ...(req.onConflict ? { onConflict: req.onConflict } : {}),
+    ...(req.allowNoChecks ? { allowNoChecks: true } : {}),
     createdBy: req.createdBy,
     ...(req.slack ? { slack: req.slack } : {}),
     counters: { total: req.repositories.length, completed: 0, noChanges: 0, failed: 0, cancelled: 0 },
@@ -443,8 +474,8 @@ export function newJobRows(
 
 /** A pull request's lifecycle state as Cody Batch tracks it. */
 export type PrState = "open" | "merged" | "closed" | "draft";
-/** The combined state of the head commit's check runs and commit statuses. */
-export type CheckState = "pending" | "passing" | "failing";
+/** The combined state of the head commit's check runs and commit statuses; `none` when no check ran at all (not passing). */
+export type CheckState = "pending" | "passing" | "failing" | "none";
 /** GitHub's review decision, derived from the latest review of each reviewer. */
 export type ReviewDecision = "approved" | "changes_requested" | "review_required";
 
@@ -487,6 +518,10 @@ export type CampaignSummary = {
   passing: number;
   failing: number;
   pending: number;
+  /** Open PRs on whose head no check run and no commit status exists (absent in older summaries). */
+  noChecks?: number;
+  /** Open PRs whose branch holds commits by others (people pushed to Cody's branch). */
+  editedByOthers?: number;
   /** Open PRs that are not approved yet. */
   awaitingReview: number;
   approved: number;
@@ -511,7 +546,7 @@ export type CampaignAction = "publish" | "retry" | "update" | "merge" | "close" 
  * The burndown over a job's repository rows: merged / closed / open (passing, failing, pending;
  * approved or awaiting review; conflicting). Rows without a pull request are left out. Pure.
  */
-export function campaignSummary(rows: readonly Pick<RepoRow, "prUrl" | "pr">[], refreshedAt?: string): CampaignSummary {
+export function campaignSummary(rows: readonly Pick<RepoRow, "prUrl" | "pr" | "pushedSha" | "editedByOthers">[], refreshedAt?: string): CampaignSummary {
   const s: CampaignSummary = { prs: 0, merged: 0, closed: 0, open: 0, passing: 0, failing: 0, pending: 0, awaitingReview: 0, approved: 0, conflicting: 0 };
   for (const r of rows) {
     if (!r.prUrl && !r.pr) continue;
@@ -522,7 +557,9 @@ export function campaignSummary(rows: readonly Pick<RepoRow, "prUrl" | "pr">[], 
     else {
       s.open += 1;
       const checks = pr?.checks ?? "pending";
-      s[checks] += 1;
+      if (checks === "none") s.noChecks = (s.noChecks ?? 0) + 1;
+      else s[checks] += 1;
+      if (editedByOthers(r)) s.editedByOthers = (s.editedByOthers ?? 0) + 1;
       if (pr?.review === "approved") s.approved += 1;
       else s.awaitingReview += 1;
       if (pr?.conflicting) s.conflicting += 1;
@@ -535,4 +572,21 @@ export function campaignSummary(rows: readonly Pick<RepoRow, "prUrl" | "pr">[], 
 /** True when a campaign has pull requests and every one is merged or closed ("done" for people). */
 export function isCampaignDone(s: CampaignSummary | undefined): boolean {
   return s !== undefined && s.prs > 0 && s.open === 0;
+}
+
+/**
+ * True when the row's branch holds commits by others: the runner kept some when it last pushed
+ * (`editedByOthers`), or the PR's head is no longer the commit Cody last pushed (`pushedSha`).
+ */
+export function editedByOthers(row: Pick<RepoRow, "pr" | "pushedSha" | "editedByOthers">): boolean {
+  if ((row.editedByOthers ?? 0) > 0) return true;
+  return Boolean(row.pr && row.pushedSha && row.pr.headSha && row.pr.state !== "merged" && row.pr.headSha !== row.pushedSha);
+}
+
+/** How a run treats commits others pushed to Cody's branch: keep them (rebase onto), skip the repository, or replace them. */
+export type OnConflict = "keep" | "skip" | "replace";
+
+/** The branch a job pushes: its own `branch` (lasting across jobs), else `cody/<jobId>`. */
+export function jobBranch(job: Pick<Job, "jobId" | "branch">): string {
+  return job.branch ?? branchFor(job.jobId);
 }

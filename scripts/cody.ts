@@ -27,7 +27,8 @@ export class UsageError extends Error {
 const USAGE = `usage:
   cody run --repo OWNER/NAME [--repo …] (--prompt TEXT | --script CMD) [--name TEXT] [--pr] [--draft]
            [--base BRANCH] [--verify CMD] [--concurrency N] [--label L] [--reviewer U] [--team-reviewer T]
-           [--assignee U] [--pr-interval SECONDS] [--json] [--plan]
+           [--assignee U] [--pr-interval SECONDS] [--branch NAME] [--on-conflict keep|skip|replace]
+           [--allow-no-checks] [--json] [--plan]
       or: cody run -f change.yaml [--plan] [--concurrency N] [--json]
            --repo also takes owner/*, "search: CODE QUERY", "repos: QUERY", "topic: NAME [owner:LOGIN]"
            (+ include:archived / include:forks); --plan prints what matches and runs nothing
@@ -42,8 +43,10 @@ const USAGE = `usage:
   cody publish JOB_ID [--draft] [--json]  open PRs for a preview job from its stored diffs (runs nothing again)
   cody retry JOB_ID [--failed | --repo OWNER/NAME …] [--json]   rerun the failed (or named) repositories
   cody update JOB_ID [--all] [--json]     redo the change on the current base for PRs that conflict or are behind
-  cody merge JOB_ID [--method squash|merge|rebase] [--force] [--json]   merge the open, green, approved PRs
-  cody close JOB_ID [--comment TEXT] [--delete-branch] [--json]         close the open PRs
+  cody merge JOB_ID [--method squash|merge|rebase] [--force] [--allow-no-checks] [--keep-branch] [--json]
+                                          merge the open, green, approved PRs (then delete their branches)
+  cody close JOB_ID [--comment TEXT] [--keep-branch] [--json]           close the open PRs and delete their branches
+  cody import (JOB_ID | --branch NAME) [--repo SELECTOR …] [--json]     rebuild a job from its PRs on GitHub
   --env dev|prod                          with list, status, watchdog, run, cancel: the deployed stack (outputs of make deploy)`;
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
@@ -78,6 +81,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       case "merge":
       case "close":
         return await (await import("./cli-campaign.ts")).campaignMain(command, rest, env);
+      case "import":
+        return await (await import("./cli-import.ts")).importMain(rest, env);
       case "help":
       case "--help":
       case "-h":
@@ -152,6 +157,9 @@ async function runCommand(args: string[], env: NodeJS.ProcessEnv): Promise<numbe
     "team-reviewer": { type: "string", multiple: true },
     assignee: { type: "string", multiple: true },
     "pr-interval": { type: "string" },
+    branch: { type: "string" },
+    "on-conflict": { type: "string" },
+    "allow-no-checks": { type: "boolean" },
     json: { type: "boolean" },
     file: { type: "string", short: "f" },
     plan: { type: "boolean" },
@@ -176,6 +184,9 @@ async function runCommand(args: string[], env: NodeJS.ProcessEnv): Promise<numbe
     ...(values.script !== undefined ? { script: values.script } : {}),
     ...(values.verify ? { verify: values.verify } : {}),
     ...(values.base ? { baseBranch: values.base } : {}),
+    ...(values.branch ? { branch: values.branch } : {}),
+    ...(values["on-conflict"] ? { onConflict: values["on-conflict"] as JobRequest["onConflict"] } : {}),
+    ...(values["allow-no-checks"] ? { allowNoChecks: true } : {}),
     repositories,
     createPullRequests: values.pr ?? false,
     pullRequest: {
@@ -239,6 +250,7 @@ async function runJob(input: RunInput, env0: NodeJS.ProcessEnv): Promise<number>
     );
   }
   const targeting = await import("./cli-run-spec.ts");
+  for (const name of targeting.givenTwice(input.request.repositories)) process.stderr.write(`cody: warning: ${name} given twice; it runs once\n`);
   const targets = await targeting.resolveTargets(input.request.repositories, config);
   if (targets.kind === "invalid") throw new UsageError(`repositories: ${targets.message}`, false);
   // With no ALLOWED_REPOSITORIES, the CLI (an operator on their own machine) may name any
