@@ -52,8 +52,14 @@ export type Workspace = {
   addedText(base: string, signal: AbortSignal): Promise<string>;
   /** The commit `branch` points at on the remote, or undefined when it has no such branch (or cannot be read). */
   remoteBranchSha(url: string, branch: string, signal: AbortSignal): Promise<string | undefined>;
-  /** Force-pushes HEAD of the runner's git directory as `branch` (our own `cody/<jobId>`: a retried runner replaces its earlier push). */
-  push(url: string, branch: string, signal: AbortSignal): Promise<{ kind: "ok" } | { kind: "failed"; reason: string }>;
+  /**
+   * Force-pushes HEAD of the runner's git directory as `branch` (our own `cody/<jobId>`: a retried
+   * runner replaces its earlier push). With `lease`, only while the remote branch is still at that
+   * commit (`--force-with-lease`; see runner/branch-head.ts for others' commits).
+   */
+  push(url: string, branch: string, signal: AbortSignal, opts?: { lease?: string }): Promise<{ kind: "ok" } | { kind: "failed"; reason: string }>;
+  /** Runs the runner's own git on its git directory and the checkout (with the token for `url` when given); resolves with stdout. */
+  run(args: string[], signal: AbortSignal, url?: string): Promise<string>;
 };
 
 const IDENTITY = { name: "Cody Batch", email: "cody-batch@users.noreply.github.com" };
@@ -201,9 +207,14 @@ export function newWorkspace(opts: { dir: string; gitDir: string; home: string; 
       }
     },
 
-    async push(url, branch, signal) {
+    async run(args, signal, url) {
+      return git(args, url ? await withToken(repoEnv, url) : repoEnv, signal);
+    },
+
+    async push(url, branch, signal, pushOpts) {
       try {
-        await git(["push", "--force", "--no-verify", "--no-recurse-submodules", url, `HEAD:refs/heads/${branch}`], await withToken(repoEnv, url), signal);
+        const force = pushOpts?.lease ? `--force-with-lease=refs/heads/${branch}:${pushOpts.lease}` : "--force";
+        await git(["push", force, "--no-verify", "--no-recurse-submodules", url, `HEAD:refs/heads/${branch}`], await withToken(repoEnv, url), signal);
         return { kind: "ok" };
       } catch (err) {
         if (signal.aborted) throw err;

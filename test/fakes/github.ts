@@ -323,6 +323,20 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     return { ...page, body: { total_count: items.length, incomplete_results: search.incomplete, items: page.body } };
   };
   const searchRoutes: Route[] = [
+    // Issue search as `cody import` uses it: `is:pr head:BRANCH` (with user:/org:/repo:).
+    { method: "GET", pattern: /^\/search\/issues$/, handle: (c) => {
+      const { quals } = parseQuery(c.url.searchParams.get("q") ?? "");
+      const head = quals.find(([k]) => k === "head")?.[1];
+      const items: unknown[] = [];
+      for (const r of repos.values()) {
+        if (r.access === "none" || !ownerMatches(r, quals)) continue;
+        for (const p of r.pulls) {
+          if (head && p.head.toLowerCase() !== head) continue;
+          items.push({ number: p.number, title: p.title, state: p.state, html_url: `https://github.test/${r.owner}/${r.name}/pull/${p.number}`, repository_url: `${baseUrl}/repos/${r.owner}/${r.name}`, pull_request: { url: `${baseUrl}/repos/${r.owner}/${r.name}/pulls/${p.number}` }, score: 1 });
+        }
+      }
+      return searchAnswer(c, items);
+    } },
     { method: "GET", pattern: /^\/search\/code$/, handle: (c) => {
       const { quals, terms } = parseQuery(c.url.searchParams.get("q") ?? "");
       const items: unknown[] = [];
