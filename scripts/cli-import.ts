@@ -38,6 +38,10 @@ export async function importMain(args: string[], env: NodeJS.ProcessEnv): Promis
     if (targets.kind === "invalid") throw new UsageError(`repositories: ${targets.message}`, false);
     repositories = targets.repositories;
   }
+  // The issue search needs one installation: an App installed on several accounts names the repositories.
+  if (!repositories && config.github.app && !config.github.app.installationId) {
+    throw new UsageError("with a GitHub App, name where to look: --repo OWNER/* (or set GITHUB_APP_INSTALLATION_ID)", false);
+  }
   const octokitFor = octokitPerOwner(config, log);
   const world = await openEnvironment(env, { log, launcher: false });
   try {
