@@ -212,7 +212,7 @@ describe("campaign commands and GitHub (issue 25)", () => {
     expect(github.requests.length).toBe(before);
   });
 
-  it("a refresh of unchanged PRs writes nothing on stderr at the default log level", async () => {
+  it("a refresh of unchanged PRs writes nothing on stderr at the default log level; merge green needs --allow-no-checks for a PR without checks", async () => {
     const r = await run(["--repo", "acme/peer-b", "--script", bump(7), "--pr"]);
     expect(r.code, r.stderr).toBe(0);
     const quiet = { LOG_LEVEL: undefined as unknown as string };
@@ -223,5 +223,17 @@ describe("campaign commands and GitHub (issue 25)", () => {
     expect(second.code).toBe(0);
     expect(github.requests.slice(before).filter((q) => q.status === 304).length).toBeGreaterThan(0);
     expect(second.stderr).toBe("");
+
+    // No check ran on the PR: merge green leaves it open until --allow-no-checks.
+    const pull = github.pulls("acme/peer-b").find((p) => p.head === `cody/${r.job.jobId}`)!;
+    github.addReview("acme/peer-b", pull.number, "reviewer", "APPROVED");
+    const skipped = await cody(["merge", r.job.jobId, "--json"]);
+    expect(skipped.code, skipped.stderr).toBe(0);
+    expect(JSON.parse(skipped.stdout).action.all).toEqual([{ repository: "acme/peer-b", kind: "skipped", reason: "no checks ran; merge with --allow-no-checks" }]);
+    expect(pull.merged).toBeUndefined();
+    const merged = await cody(["merge", r.job.jobId, "--allow-no-checks", "--json"]);
+    expect(JSON.parse(merged.stdout).action.counts).toEqual({ merged: 1 });
+    expect(pull.merged).toBe(true);
+    expect(hasBranch("acme/peer-b", `cody/${r.job.jobId}`)).toBe(false);
   });
 });
