@@ -254,6 +254,7 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
   const tooBig = await checkoutTooBig(checkout, deps.settings.maxRepoBytes ?? DEFAULT_MAX_REPO_BYTES);
   if (tooBig) return { kind: "failed", reason: tooBig };
   const branch = jobBranch(job);
+  if (branch === cloned.baseBranch) return { kind: "failed", reason: `the branch ${truncate(branch, 100)} is the base branch of ${repository}; choose another --branch` };
   // No local branch is needed: the commit is pushed as HEAD:refs/heads/<branch>.
   deps.crashPoint?.("clone", row);
 

@@ -192,6 +192,13 @@ describe("nothing left behind, nothing run twice (issue 24)", () => {
     expect(hasBranch("acme/peer-c", `cody/${r.job.jobId}`)).toBe(false);
   });
 
+  it("refuses a --branch that is the repository's base branch, pushing nothing", async () => {
+    const before = headOf("acme/peer-c", "main");
+    const r = await run(["--repo", "acme/peer-c", "--script", bump(4), "--pr", "--branch", "main"]);
+    expect(r.job.repositories[0]).toMatchObject({ status: "FAILED", error: "the branch main is the base branch of acme/peer-c; choose another --branch" });
+    expect(headOf("acme/peer-c", "main")).toBe(before);
+  });
+
   it("warns once about a repository given twice and runs it once", async () => {
     const r = await run(["--repo", "acme/peer-c", "--repo", "ACME/peer-c", "--repo", "acme/peer-c", "--script", "true"]);
     expect(r.code, r.stderr).toBe(0);
