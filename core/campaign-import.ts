@@ -11,6 +11,7 @@ import type { Store } from "./store.ts";
 /** One PR of the branch as the import reads it. */
 export type FoundPr = { repository: string; number: number; url: string; title: string; body: string; state: "open" | "closed"; merged: boolean };
 
+/** What to import: a branch (or `cody/<jobId>`), optionally where to look, and who asks. */
 export type ImportInput = {
   /** The branch to look for; default `cody/<jobId>`. */
   branch?: string;
@@ -20,11 +21,12 @@ export type ImportInput = {
   by: string;
 };
 
+/** The imported job and rows with notes for people, or why nothing was written. */
 export type ImportOutcome =
   | { kind: "imported"; job: Job; rows: RepoRow[]; notes: string[] }
   | { kind: "refused"; reason: string };
 
-/** The jobs named by a PR body's markers: the `job=` marker (the job that last wrote it) first. */
+/** The job a PR body's `job=` marker names (the job that last wrote it). */
 function markerJob(body: string): string | undefined {
   return /<!-- cody-batch:job=(j-[a-z0-9]+) -->/.exec(body)?.[1];
 }
