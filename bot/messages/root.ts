@@ -154,7 +154,7 @@ export function campaignButtons(job: Job): Block[] {
   if (c.failed > 0) out.push(button("retry", "Retry failed", "Retry the failed repositories?", `Runs the ${c.failed} failed repositories again in this job, on the same branch and PRs.`));
   if (open > 0) {
     out.push(button("merge", "Merge green", "Merge the green PRs?", mergeConfirmText(job), "primary"));
-    out.push(button("update", "Update PRs", "Update the PRs?", "Redoes the change on the current base for PRs that conflict or are behind, and force-pushes their branch."));
+    out.push(button("update", "Update PRs", "Update the PRs?", "Redoes the change on the current base for PRs that conflict or are behind, and pushes their branch; commits others pushed there are kept."));
     out.push(button("close", "Close PRs", "Close the open PRs?", `Closes the ${open} open PRs without merging and deletes their branches. Merged ones stay merged.`, "danger"));
   }
   if (hasPrs) out.push(button("refresh", "Refresh", "Refresh the PRs?", "Reads every PR's state, checks and reviews from GitHub now."));
