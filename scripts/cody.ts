@@ -27,8 +27,8 @@ export class UsageError extends Error {
 const USAGE = `usage:
   cody run --repo OWNER/NAME [--repo …] (--prompt TEXT | --script CMD) [--name TEXT] [--pr] [--draft]
            [--base BRANCH] [--verify CMD] [--concurrency N] [--label L] [--reviewer U] [--team-reviewer T]
-           [--assignee U] [--pr-interval SECONDS] [--branch NAME] [--on-conflict keep|skip|replace]
-           [--allow-no-checks] [--json] [--plan]
+           [--assignee U] [--pr-interval SECONDS] [--json] [--plan]
+           [--branch NAME] [--on-conflict keep|skip|replace] [--allow-no-checks]
       or: cody run -f change.yaml [--plan] [--concurrency N] [--json]
            --repo also takes owner/*, "search: CODE QUERY", "repos: QUERY", "topic: NAME [owner:LOGIN]"
            (+ include:archived / include:forks); --plan prints what matches and runs nothing
