@@ -8,6 +8,8 @@
  *   - an arrow into environment/ from core/ or runner/;
  *   - a source file over 400 lines without a comment near its top saying why it stays whole
  *     ("reads better whole" / "stays whole");
+ *   - a bare relative import (`import "./x.ts"`): package.json says "sideEffects": false, so a
+ *     bundle may drop a module imported only for its effects;
  *   - reaching past a folder's index.ts: a static import of a file inside a folder that has an
  *     index.ts, from outside that folder. A lazy `import()` may name the one file it loads (so a
  *     bundle's chunk holds only that file).
@@ -50,7 +52,7 @@ function importsOf(file, text) {
     const spec = m[1] ?? m[2] ?? m[3];
     if (!spec.startsWith(".")) continue;
     const to = relative(root, resolve(root, dirname(file), spec));
-    out.push({ to, lazy: m[2] !== undefined });
+    out.push({ to, lazy: m[2] !== undefined, bare: m[3] !== undefined });
   }
   return out;
 }
@@ -76,7 +78,8 @@ const folderOf = (f) => {
 };
 
 for (const [f, edges] of graph) {
-  for (const { to, lazy } of edges) {
+  for (const { to, lazy, bare } of edges) {
+    if (bare && known.has(to)) problems.push(`bare import: ${f} imports ${to} only for its side effects (package.json says there are none)`);
     if (!known.has(to)) continue; // a package, generated output, or text that only looks like an import (tsc checks those)
     if (isTest(f)) continue; // a test may reach anything it tests (and a generator script beside it)
     if (room(f) === "core" && ["bot", "scripts", "runner", "environment"].includes(room(to))) problems.push(`arrow up: ${f} imports ${to} (core imports nothing above it)`);
