@@ -10,7 +10,7 @@
  * `onConflict`: `keep` (default) replays them on top of Cody's new commit and pushes only when
  * every one applies, `skip` leaves the repository alone, `replace` overwrites them.
  */
-import type { OnConflict, RepoRow } from "../core/job.ts";
+import type { OnConflict, RepoRow } from "../core/jobs/index.ts";
 import type { Workspace } from "./workspace.ts";
 
 /** True when a commit message is one of Cody's (it ends with the job trailer). */

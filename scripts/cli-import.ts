@@ -5,16 +5,14 @@
  * Exit codes: 0 imported, 2 bad input, no GitHub credentials, or nothing to import.
  */
 import { parseArgs } from "node:util";
-import { loadConfig, secretValues } from "../core/config.ts";
-import { hasGitHub, noGitHubReason } from "../core/campaign-wiring.ts";
-import { importJob } from "../core/campaign-import.ts";
-import { newLogger } from "../core/log.ts";
-import { newPrReader, octokitPerOwner, refreshJob } from "../core/pr-tracking.ts";
-import { splitSelectors } from "../core/selectors.ts";
-import { openEnvironment } from "./cli-environment.ts";
+import { loadConfig, secretValues } from "../core/config/index.ts";
+import { hasGitHub, importJob, noGitHubReason } from "../core/campaign/index.ts";
+import { newLogger } from "../core/runtime/index.ts";
+import { newPrReader, octokitPerOwner, refreshJob, splitSelectors } from "../core/github/index.ts";
+import { openEnvironment } from "../environment/index.ts";
 import { printFinalTable } from "./cli-display.ts";
 import { resolveTargets } from "./cli-run-spec.ts";
-import { UsageError } from "./cody.ts";
+import { UsageError } from "./cli-usage-error.ts";
 
 /** Runs `cody import`; returns the exit code. Throws UsageError for bad input. */
 export async function importMain(args: string[], env: NodeJS.ProcessEnv): Promise<number> {

@@ -3,7 +3,7 @@
  * the burndown line, the Merge green confirmation and a repository's thread line. Pure.
  */
 import { describe, expect, it } from "vitest";
-import { campaignSummary, newJobRows, type Job, type PullRequestStatus, type RepoRow } from "../../core/job.ts";
+import { campaignSummary, newJobRows, type Job, type PullRequestStatus, type RepoRow } from "../../core/jobs/index.ts";
 import { burndownText } from "./campaign.ts";
 import { replyLine } from "./reply.ts";
 import { campaignButtons, mergeConfirmText } from "./root.ts";
