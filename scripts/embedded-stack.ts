@@ -60,6 +60,9 @@ export class EmbeddedStack {
     const tempDir = opts.inMemory ? mkdtempSync(join(tmpdir(), "cody-s3-")) : undefined;
     const dir = opts.dir ?? ".cody";
     if (!opts.inMemory) {
+      // CODY_DIR and what is in it: its owner's only (sandboxed commands run as other uids).
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      chmodSync(dir, 0o700);
       mkdirSync(join(dir, "dynamodb"), { recursive: true, mode: 0o700 });
       await probeLevelDb(join(dir, "dynamodb"));
     }
