@@ -2,8 +2,9 @@
  * The runner's git workspace: clone (partial and shallow), stage, diff, commit, push.
  *
  * Two git directories: the checkout keeps its own `.git` for scripts that want git, and the
- * runner keeps a copy made right after the clone, outside the checkout (mode 0700), before any
- * script or model touches anything. Every git command of the runner names that copy explicitly
+ * runner keeps one made right after the clone, outside the checkout (mode 0700), before any
+ * script or model touches anything: its small files copied, its object store hard-linked (no
+ * copy of the packs; see privateGitDir for why a command still cannot change them). Every git command of the runner names that copy explicitly
  * (GIT_DIR, GIT_COMMON_DIR, GIT_OBJECT_DIRECTORY, GIT_WORK_TREE) and turns off what could run
  * code (`core.fsmonitor`, hooks, attribute and exclude files), so nothing in the checkout — its
  * `.git/config`, `commondir`, hooks, alternates, `info/attributes` — can redirect the push or run
@@ -14,7 +15,7 @@
  * git process (GIT_CONFIG_* variables): never in a URL, a `.git/config`, argv, or a log line.
  */
 import { execFile } from "node:child_process";
-import { chmod, cp, lstat, mkdir, readdir, readFile } from "node:fs/promises";
+import { chmod, copyFile, link, lstat, mkdir, readdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { DiffStats } from "../core/job.ts";
 import { isGitName } from "./agent/paths.ts";
@@ -46,10 +47,13 @@ export type Workspace = {
   changedFiles(signal: AbortSignal): Promise<string[]>;
   /** Commits what is staged with fixed dates (so a retried runner makes the same commit) and returns its SHA. */
   commit(message: string, date: string, signal: AbortSignal): Promise<string>;
-  /** The unified diff and stats between `from` and `to`. */
-  diff(from: string, to: string, signal: AbortSignal): Promise<{ patch: string; stats: DiffStats }>;
-  /** What the commit made from the last staging adds over `base`: the added and modified paths, then every added line (binary files as text). */
-  addedText(base: string, signal: AbortSignal): Promise<string>;
+  /**
+   * The unified diff and stats between `from` and `to` (the commit made from the last staging),
+   * from one git process, and `added`: what the change adds, for the secret check — the added and
+   * modified paths, every added line, and the whole content of each changed file the patch shows
+   * no lines of (binary, or marked so by an attribute).
+   */
+  diff(from: string, to: string, signal: AbortSignal): Promise<{ patch: string; stats: DiffStats; added: string }>;
   /** The commit `branch` points at on the remote, or undefined when it has no such branch (or cannot be read). */
   remoteBranchSha(url: string, branch: string, signal: AbortSignal): Promise<string | undefined>;
   /** Force-pushes HEAD of the runner's git directory as `branch` (our own `cody/<jobId>`: a retried runner replaces its earlier push). */
@@ -132,10 +136,9 @@ export function newWorkspace(opts: { dir: string; gitDir: string; home: string; 
         return { kind: "failed", reason: cloneReason(errorText(err), repository, baseBranch) };
       }
       // Nothing has run in the checkout yet: its .git is exactly what the clone wrote. The runner
-      // keeps a copy of its own (not hard links: the checkout's files will belong to the sandbox user).
+      // keeps a git directory of its own made from it (the object store hard-linked, see privateGitDir).
       await mkdir(dirname(opts.gitDir), { recursive: true, mode: 0o700 });
-      await cp(join(opts.dir, ".git"), opts.gitDir, { recursive: true, verbatimSymlinks: true });
-      await chmod(opts.gitDir, 0o700);
+      await privateGitDir(join(opts.dir, ".git"), opts.gitDir);
       await mkdir(opts.home, { recursive: true, mode: 0o700 });
       // Spawning git dominates on small repositories: read HEAD from the git directory when it is plain, ask git otherwise.
       let { sha: baseSha, branch: head } = await readHead(opts.gitDir);
@@ -181,13 +184,11 @@ export function newWorkspace(opts: { dir: string; gitDir: string; home: string; 
         stats.additions += a === "-" ? 0 : Number(a);
         stats.deletions += d === "-" ? 0 : Number(d);
       }
-      return { patch, stats };
-    },
-
-    async addedText(base, signal) {
-      const patch = await git(["diff", "--text", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames", "-U0", base, "HEAD"], repoEnv, signal);
-      const added = patch.split("\n").filter((l) => l.startsWith("+") && !l.startsWith("+++ ")).map((l) => l.slice(1));
-      return [...(await changedFiles(signal)), ...added].join("\n");
+      const files = await changedFiles(signal);
+      const { lines, shown } = addedLines(patch);
+      // Nothing runs in the checkout between staging and here: its files are what was committed.
+      const whole = await Promise.all(files.filter((f) => !shown.has(f)).map((f) => regularFileText(join(opts.dir, f))));
+      return { patch, stats, added: [...files, ...lines, ...whole].join("\n") };
     },
 
     async remoteBranchSha(url, branch, signal) {
@@ -211,6 +212,37 @@ export function newWorkspace(opts: { dir: string; gitDir: string; home: string; 
       }
     },
   };
+}
+
+/**
+ * The runner's git directory `dst` made from a fresh clone's `src` (`.git` before anything ran in
+ * the checkout), without copying the object store: every file under `objects/` that others may read is hard-linked —
+ * git never writes an object or pack file in place, and these files, linked twice, are never given
+ * to a sandbox user (runner/sandbox.ts leaves files with more than one link to the runner), so a
+ * command can replace its own `.git/objects/…` names but not change what the runner's names read.
+ * `HEAD`, `config`, `shallow`, `packed-refs`, `index` and `refs/` are copied (the runner's git
+ * rewrites them); hooks, logs, `info/` and `description` stay behind (the runner needs none).
+ */
+export async function privateGitDir(src: string, dst: string): Promise<void> {
+  await mkdir(dst, { mode: 0o700 });
+  await chmod(dst, 0o700);
+  await Promise.all(["HEAD", "config", "shallow", "packed-refs", "index"].map((f) => copyFile(join(src, f), join(dst, f)).catch((err: NodeJS.ErrnoException) => { if (err.code !== "ENOENT") throw err; })));
+  await mirrorTree(join(src, "refs"), join(dst, "refs"), copyFile);
+  // A file others cannot read (git makes `.promisor` files 0600) is copied: a linked one would stay the runner's, unreadable to the sandbox user's git.
+  await mirrorTree(join(src, "objects"), join(dst, "objects"), async (from, to) => ((await lstat(from)).mode & 0o004 ? link(from, to) : copyFile(from, to)));
+}
+
+/** `dst` made like `src`: its directories created, each regular file put there by `put` (copy or link); links and other entries skipped. */
+async function mirrorTree(src: string, dst: string, put: (from: string, to: string) => Promise<void>): Promise<void> {
+  await mkdir(dst, { recursive: true });
+  const entries = await readdir(src, { withFileTypes: true }).catch(() => []);
+  await Promise.all(
+    entries.map((e) => {
+      const [from, to] = [join(src, e.name), join(dst, e.name)];
+      if (e.isDirectory()) return mirrorTree(from, to, put);
+      return e.isFile() ? put(from, to) : undefined;
+    }),
+  );
 }
 
 /**
@@ -248,6 +280,29 @@ async function unsafePath(root: string, paths: string[]): Promise<string | undef
     if (git) return `the change creates ${truncate(`${d}/${git}`, 200)}, a .git inside the repository (git would not commit it; remove it)`;
   }
   return undefined;
+}
+
+/**
+ * The added lines of a unified patch (the `+` lines inside hunks, headers excluded) and the
+ * paths (as `+++ b/<path>` names them, unquoted ones only) the patch shows lines of.
+ */
+export function addedLines(patch: string): { lines: string[]; shown: Set<string> } {
+  const lines: string[] = [];
+  const shown = new Set<string>();
+  let inHunk = false;
+  for (const line of patch.split("\n")) {
+    if (line.startsWith("diff --git ")) inHunk = false;
+    else if (line.startsWith("@@ ")) inHunk = true;
+    else if (inHunk && line.startsWith("+")) lines.push(line.slice(1));
+    else if (!inHunk && line.startsWith("+++ b/")) shown.add(line.slice("+++ b/".length).replace(/\t$/, "")); // git ends a name holding a space with a tab
+  }
+  return { lines, shown };
+}
+
+/** The content of `path` when it is a regular file (never through a link), else "". */
+async function regularFileText(path: string): Promise<string> {
+  const st = await lstat(path).catch(() => undefined);
+  return st?.isFile() ? readFile(path, "utf8").catch(() => "") : "";
 }
 
 type StagedEntry = { status: string; path: string; oldMode: string; newMode: string };
