@@ -76,6 +76,9 @@ const SAFE_CONFIG = [
   "commit.gpgSign=false",
   "submodule.recurse=false",
   "protocol.ext.allow=never",
+  // No `git maintenance run --auto` after a fetch or commit: one more process per repository, for a checkout removed minutes later.
+  "maintenance.auto=false",
+  "gc.auto=0",
   // The checkout belongs to the sandbox user once scripts run; the runner's own git still works there.
   "safe.directory=*",
 ].flatMap((kv) => ["-c", kv]);
@@ -115,11 +118,21 @@ export function newWorkspace(opts: { dir: string; gitDir: string; home: string; 
   const git = (args: string[], env: Record<string, string>, signal: AbortSignal, cwd = opts.gitDir) =>
     runGit([...SAFE_CONFIG, ...args], { cwd, env, signal, timeoutMs: opts.timeoutMs ?? 300_000 });
 
-  let staged: StagedEntry[] | undefined;
-  const readStaged = async (signal: AbortSignal) => parseRaw(await git(["diff", "--cached", "--raw", "-z", "--no-renames", "--no-abbrev"], repoEnv, signal));
+  // What the last staging holds against the base (HEAD of the runner's git directory): its entries,
+  // and the patch the commit made from it will have — read by one git process.
+  let staged: StagedDiff | undefined;
+  const readStaged = async (signal: AbortSignal) =>
+    parseStagedDiff(await git(["diff", "--cached", "--raw", "-z", "--numstat", "--patch", "--no-abbrev", "--no-color", "--no-ext-diff", "--no-textconv"], repoEnv, signal));
   const changedFiles = async (signal: AbortSignal) => {
     staged ??= await readStaged(signal);
-    return staged.filter((f) => f.status !== "D").map((f) => f.path);
+    return staged.entries.filter((f) => f.status !== "D").map((f) => f.path);
+  };
+  const diffOf = async (d: StagedDiff) => {
+    const files = d.entries.filter((f) => f.status !== "D").map((f) => f.path);
+    const { lines, shown } = addedLines(d.patch);
+    // Nothing runs in the checkout between staging and here: its files are what was committed.
+    const whole = await Promise.all(files.filter((f) => !shown.has(f)).map((f) => regularFileText(join(opts.dir, f))));
+    return { patch: d.patch, stats: d.stats, added: [...files, ...lines, ...whole].join("\n") };
   };
 
   return {
@@ -127,7 +140,9 @@ export function newWorkspace(opts: { dir: string; gitDir: string; home: string; 
     gitDir: opts.gitDir,
 
     async clone({ url, repository, baseBranch, depth }, signal) {
-      const args = ["clone", "--no-tags", "--single-branch", "--depth", String(depth ?? 1), "--filter=blob:none"];
+      // A partial clone (no blobs) pays off only with history: at depth 1 the checkout needs every
+      // blob of the one commit, which --filter=blob:none fetches in a second round trip (5 processes more).
+      const args = ["clone", "--no-tags", "--single-branch", "--depth", String(depth ?? 1), ...((depth ?? 1) > 1 ? ["--filter=blob:none"] : [])];
       if (baseBranch) args.push("--branch", baseBranch);
       try {
         await git([...args, "--", url, opts.dir], await withToken(baseEnv, url), signal, "/");
@@ -158,37 +173,26 @@ export function newWorkspace(opts: { dir: string; gitDir: string; home: string; 
       const refusal = await unsafePath(opts.dir, paths);
       if (refusal) return { kind: "refused", reason: refusal };
       await git(["add", "--all"], repoEnv, signal);
-      staged = await readStaged(signal);
-      const gitlink = staged.find((e) => e.newMode === "160000" || e.oldMode === "160000");
+      staged = { ...(await readStaged(signal)), base: (await readHead(opts.gitDir)).sha };
+      const gitlink = staged.entries.find((e) => e.newMode === "160000" || e.oldMode === "160000");
       if (gitlink) return { kind: "refused", reason: `the change touches the submodule ${truncate(gitlink.path, 200)} (Cody Batch does not commit submodule changes)` };
-      return { kind: "staged", files: staged.length };
+      return { kind: "staged", files: staged.entries.length };
     },
 
     changedFiles,
 
     async commit(message, date, signal) {
       await git(["commit", "--no-verify", "--no-gpg-sign", "-q", "-m", message], { ...repoEnv, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date }, signal);
-      return (await readHead(opts.gitDir)).sha ?? (await git(["rev-parse", "HEAD"], repoEnv, signal)).trim();
+      const sha = (await readHead(opts.gitDir)).sha ?? (await git(["rev-parse", "HEAD"], repoEnv, signal)).trim();
+      if (staged) staged.commit = sha;
+      return sha;
     },
 
     async diff(from, to, signal) {
-      // One git process: numstat lines, an empty line, then the patch exactly as plain `git diff` prints it.
-      const out = await git(["diff", "--no-color", "--no-ext-diff", "--no-textconv", "--numstat", "--patch", from, to], repoEnv, signal);
-      const cut = out.indexOf("\n\n");
-      const numstat = cut >= 0 ? out.slice(0, cut) : out;
-      const patch = cut >= 0 ? out.slice(cut + 2) : "";
-      const stats: DiffStats = { files: 0, additions: 0, deletions: 0 };
-      for (const line of numstat.split("\n").filter(Boolean)) {
-        const [a, d] = line.split("\t");
-        stats.files += 1;
-        stats.additions += a === "-" ? 0 : Number(a);
-        stats.deletions += d === "-" ? 0 : Number(d);
-      }
-      const files = await changedFiles(signal);
-      const { lines, shown } = addedLines(patch);
-      // Nothing runs in the checkout between staging and here: its files are what was committed.
-      const whole = await Promise.all(files.filter((f) => !shown.has(f)).map((f) => regularFileText(join(opts.dir, f))));
-      return { patch, stats, added: [...files, ...lines, ...whole].join("\n") };
+      // The commit was made from the last staging, whose diff against the base is read already: no git process.
+      if (staged && staged.base === from && staged.commit === to) return diffOf(staged);
+      const out = await git(["diff", "--raw", "-z", "--numstat", "--patch", "--no-abbrev", "--no-color", "--no-ext-diff", "--no-textconv", from, to], repoEnv, signal);
+      return diffOf(parseStagedDiff(out));
     },
 
     async remoteBranchSha(url, branch, signal) {
@@ -307,15 +311,41 @@ async function regularFileText(path: string): Promise<string> {
 
 type StagedEntry = { status: string; path: string; oldMode: string; newMode: string };
 
-/** `git diff --raw -z --no-renames` output (`:old new sha sha status\0path\0`) as entries. */
-function parseRaw(out: string): StagedEntry[] {
-  const parts = out.split("\0").filter(Boolean);
+/** A diff as the runner reads it: entries (raw), stats (numstat), the patch; `base`/`commit` name what it is between, when known. */
+type StagedDiff = { entries: StagedEntry[]; stats: DiffStats; patch: string; base?: string; commit?: string };
+
+/**
+ * `git diff --raw -z --numstat --patch` output as one value: raw entries
+ * (`:old new sha sha status\0path\0`, two paths for a rename or copy), numstat records
+ * (`added\tdeleted\tpath\0`, or `…\t\0from\0to\0`), an empty record, then the patch exactly as
+ * plain `git diff` prints it.
+ */
+export function parseStagedDiff(out: string): { entries: StagedEntry[]; stats: DiffStats; patch: string } {
+  const cut = out.indexOf("\0\0");
+  const head = (cut >= 0 ? out.slice(0, cut) : out).split("\0");
+  const patch = cut >= 0 ? out.slice(cut + 2) : "";
   const entries: StagedEntry[] = [];
-  for (let i = 0; i + 1 < parts.length; i += 2) {
-    const [oldMode = "", newMode = "", , , status = ""] = parts[i]!.replace(/^:/, "").split(" ");
-    entries.push({ status, path: parts[i + 1]!, oldMode, newMode });
+  const stats: DiffStats = { files: 0, additions: 0, deletions: 0 };
+  for (let i = 0; i < head.length; ) {
+    const token = head[i]!;
+    if (token.startsWith(":")) {
+      const [oldMode = "", newMode = "", , , status = ""] = token.slice(1).split(" ");
+      const two = /^[RC]/.test(status);
+      entries.push({ status: status.slice(0, 1), path: head[i + (two ? 2 : 1)] ?? "", oldMode, newMode });
+      i += two ? 3 : 2;
+      continue;
+    }
+    const num = /^(\d+|-)\t(\d+|-)\t([\s\S]*)$/.exec(token);
+    if (num) {
+      stats.files += 1;
+      stats.additions += num[1] === "-" ? 0 : Number(num[1]);
+      stats.deletions += num[2] === "-" ? 0 : Number(num[2]);
+      i += num[3] === "" ? 3 : 1;
+      continue;
+    }
+    i += 1;
   }
-  return entries;
+  return { entries, stats, patch };
 }
 
 /**

@@ -31,7 +31,7 @@ const USAGE = `usage:
       or: cody run -f change.yaml [--plan] [--concurrency N] [--json]
            --repo also takes owner/*, "search: CODE QUERY", "repos: QUERY", "topic: NAME [owner:LOGIN]"
            (+ include:archived / include:forks); --plan prints what matches and runs nothing
-  cody status JOB_ID [--json]
+  cody status JOB_ID [--json] [--timings]   --timings: each repository's step times (ms), slowest first
   cody list [--limit N] [--json]
   cody cancel JOB_ID
   cody runner --job JOB_ID --index N      run one repository exactly as an AWS Batch array child
@@ -298,7 +298,7 @@ export function exitCodeFor(rows: readonly RepoRow[]): number {
 }
 
 async function statusCommand(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const { values, positionals } = checkPositionals(parseArgs({ args, options: { json: { type: "boolean" } }, allowPositionals: true, strict: true }), 1);
+  const { values, positionals } = checkPositionals(parseArgs({ args, options: { json: { type: "boolean" }, timings: { type: "boolean" } }, allowPositionals: true, strict: true }), 1);
   const jobId = positionals[0];
   if (!jobId) throw new UsageError("status needs a job id");
   const world = await openCli(env, { launcher: false });
@@ -307,6 +307,7 @@ async function statusCommand(args: string[], env: NodeJS.ProcessEnv): Promise<nu
     if (!job) throw new UsageError(`no job ${jobId}`);
     const rows = await world.store.listRepos(jobId);
     if (values.json) process.stdout.write(`${JSON.stringify({ ...job, repositories: rows }, null, 2)}\n`);
+    else if (values.timings) process.stdout.write((await import("./cli-timings.ts")).timingsTable(rows));
     else await (await import("./cli-display.ts")).printFinalTable(world, job, rows);
     return exitCodeFor(rows);
   } finally {

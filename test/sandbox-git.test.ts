@@ -210,6 +210,8 @@ describe("secrets in the change", () => {
     { name: "a known secret value in a file", script: `echo "${SECRET.slice(0, 10)}""${SECRET.slice(10)}" > leak.txt`, want: /secret/ },
     { name: "a token-shaped value in a file", script: `echo "ghp_""${"A".repeat(36)}" > leak.txt`, want: /secret/ },
     { name: "a token-shaped value in a file name", script: `echo x > "ghp_""${"B".repeat(36)}.txt"`, want: /secret/ },
+    { name: "a token-shaped value in a binary file", script: `printf '\\000\\001bin ghp_'"${"E".repeat(36)}" > blob.bin`, want: /secret/ },
+    { name: "a token-shaped value in a file marked binary by .gitattributes", script: `echo '*.txt -diff' > .gitattributes && echo "ghp_""${"F".repeat(36)}" > a.txt`, want: /secret/ },
   ])("fails the repository and pushes nothing for $name", async (tc) => {
     const name = `acme/leak-${Math.random().toString(36).slice(2, 8)}`;
     makeRemote(remotes.root, name, { "a.txt": "1\n", "src/b.txt": "b\n" });

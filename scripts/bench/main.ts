@@ -45,6 +45,7 @@ if (wants("orchestration")) {
   Object.assign(results, { orchestration_ratio: o.ratio, orchestration_cody_s: o.codyS, orchestration_baseline_s: o.baselineS });
   say(`orchestration   ${o.ratio.toFixed(2)}× baseline (goal ≤ 1.3×, ${goal(o.ratio <= 1.3)}): cody ${o.codyS.toFixed(2)} s vs bare git pipeline ${o.baselineS.toFixed(2)} s for ${repos} repositories at concurrency ${concurrency} (medians; runs cody ${o.runs.cody.map((x) => x.toFixed(2)).join("/")}, bare ${o.runs.baseline.map((x) => x.toFixed(2)).join("/")})`);
   say(`                breakdown (last round, per repository at concurrency ${concurrency}): the runner's own work ${o.breakdown.perRepoRunnerMs} ms (median, claim → terminal: clone, script, add, diff, commit, S3 upload, DynamoDB updates), the launcher and job bookkeeping ${o.breakdown.perRepoOtherMs} ms, vs the bare pipeline's ${o.breakdown.perRepoBaselineMs} ms per repository`);
+  say(`                runner steps (median ms): ${Object.entries(o.breakdown.steps).map(([k, v]) => `${k} ${v}`).join(", ")}`);
 }
 
 if (wants("cli")) {

@@ -22,7 +22,7 @@ import { median, round } from "./results.ts";
  * median) and the launcher's share (wall × concurrency / repositories − that: queueing, handing
  * the task to a worker, the job's creation and finalization).
  */
-export type OrchestrationBreakdown = { perRepoRunnerMs: number; perRepoOtherMs: number; perRepoBaselineMs: number };
+export type OrchestrationBreakdown = { perRepoRunnerMs: number; perRepoOtherMs: number; perRepoBaselineMs: number; /** Median ms per runner step (the rows' `timings`). */ steps: Record<string, number> };
 export type OrchestrationResult = { codyS: number; baselineS: number; ratio: number; breakdown: OrchestrationBreakdown; runs: { cody: number[]; baseline: number[] } };
 
 /** Runs both sides `rounds` times, alternating, and compares medians. */
@@ -44,6 +44,7 @@ export async function benchOrchestration(opts: { repos: number; concurrency: num
   const world = await openEnvironment(env, { log, concurrency: opts.concurrency, warmRunners: opts.concurrency });
   const runs = { cody: [] as number[], baseline: [] as number[] };
   let runnerMs: number[] = [];
+  let steps: Record<string, number> = {};
   try {
     // Warm-up: module loading, SDK clients, connection pools, the page cache of the remotes.
     await codyOnce(world, names.slice(0, Math.min(8, names.length)), log);
@@ -54,6 +55,7 @@ export async function benchOrchestration(opts: { repos: number; concurrency: num
       const c = await codyOnce(world, names, log);
       runs.cody.push(c.s);
       runnerMs = c.runnerMs;
+      steps = c.steps;
     }
   } finally {
     await world.close();
@@ -66,6 +68,7 @@ export async function benchOrchestration(opts: { repos: number; concurrency: num
     perRepoRunnerMs: round(perRepoRunnerMs, 0),
     perRepoOtherMs: round((runs.cody.at(-1)! * 1000 * opts.concurrency) / names.length - perRepoRunnerMs, 0),
     perRepoBaselineMs: round((runs.baseline.at(-1)! * 1000 * opts.concurrency) / names.length, 0),
+    steps,
   };
   return { codyS: round(codyS, 3), baselineS: round(baselineS, 3), ratio: round(codyS / baselineS, 3), breakdown, runs };
 }
@@ -75,7 +78,7 @@ function mkdirAnd(dir: string): string {
   return dir;
 }
 
-async function codyOnce(world: Awaited<ReturnType<typeof openEnvironment>>, names: string[], log: ReturnType<typeof newLogger>): Promise<{ s: number; runnerMs: number[] }> {
+async function codyOnce(world: Awaited<ReturnType<typeof openEnvironment>>, names: string[], log: ReturnType<typeof newLogger>): Promise<{ s: number; runnerMs: number[]; steps: Record<string, number> }> {
   const checked = validateJobRequest({ type: "script", name: "Bump version", script: SCRIPT, repositories: names, createdBy: "bench" }, "any");
   if (checked.kind !== "ok") throw new Error(JSON.stringify(checked.errors));
   const jobId = newJobId();
@@ -88,7 +91,13 @@ async function codyOnce(world: Awaited<ReturnType<typeof openEnvironment>>, name
     throw new Error(`orchestration: job ${jobId} ended ${job?.status} ${JSON.stringify(job?.counters)}`);
   }
   const rows = await world.store.listRepos(jobId);
-  return { s, runnerMs: rows.map((r) => Date.parse(r.finishedAt!) - Date.parse(r.startedAt!)) };
+  return { s, runnerMs: rows.map((r) => Date.parse(r.finishedAt!) - Date.parse(r.startedAt!)), steps: medianSteps(rows.map((r) => r.timings ?? {})) };
+}
+
+/** The median of each step over the rows' timings (a step missing from a row counts 0). */
+export function medianSteps(timings: readonly Record<string, number>[]): Record<string, number> {
+  const keys = [...new Set(timings.flatMap((t) => Object.keys(t)))];
+  return Object.fromEntries(keys.map((k) => [k, round(median(timings.map((t) => t[k] ?? 0)), 0)]));
 }
 
 /** The same work as a bare shell pipeline: clone (same flags), edit, diff into a file; `xargs -P`. */
