@@ -238,18 +238,26 @@ async function runJob(input: RunInput, env0: NodeJS.ProcessEnv): Promise<number>
       false,
     );
   }
-  const targeting = await import("./cli-run-spec.ts");
-  const targets = await targeting.resolveTargets(input.request.repositories, config);
-  if (targets.kind === "invalid") throw new UsageError(`repositories: ${targets.message}`, false);
-  // With no ALLOWED_REPOSITORIES, the CLI (an operator on their own machine) may name any
-  // repository; the bot refuses to start without an allowlist.
-  const checked = validateJobRequest({ ...input.request, repositories: targets.repositories }, config.allowlist.length > 0 ? config.allowlist : "any");
-  if (checked.kind === "invalid") throw new UsageError(checked.errors.map((e) => `${e.field}: ${e.message}`).join("\n"), false);
-  if (input.plan) {
-    targeting.printPlan(targets, checked.request, input.json);
-    return 0;
+  // The environment (stack, runner workers) opens while the targets resolve and the job is
+  // validated, so the workers load meanwhile (scripts/cli-run-early.ts).
+  const early = input.plan ? undefined : (await import("./cli-run-early.ts")).openEarly(env, config, input, await cliLogger(env, config));
+  try {
+    const targeting = await import("./cli-run-spec.ts");
+    const targets = await targeting.resolveTargets(input.request.repositories, config);
+    if (targets.kind === "invalid") throw new UsageError(`repositories: ${targets.message}`, false);
+    // With no ALLOWED_REPOSITORIES, the CLI (an operator on their own machine) may name any
+    // repository; the bot refuses to start without an allowlist.
+    const checked = validateJobRequest({ ...input.request, repositories: targets.repositories }, config.allowlist.length > 0 ? config.allowlist : "any");
+    if (checked.kind === "invalid") throw new UsageError(checked.errors.map((e) => `${e.field}: ${e.message}`).join("\n"), false);
+    if (input.plan) {
+      targeting.printPlan(targets, checked.request, input.json);
+      return 0;
+    }
+    return await runValidated(checked.request, input, env, config, early);
+  } catch (err) {
+    await early?.abandon();
+    throw err;
   }
-  return runValidated(checked.request, input, env, config);
 }
 
 async function runValidated(
@@ -257,13 +265,16 @@ async function runValidated(
   input: RunInput,
   env: NodeJS.ProcessEnv,
   config: Config,
+  early?: import("./cli-run-early.ts").EarlyEnvironment,
 ): Promise<number> {
   const log = await cliLogger(env, config);
   const [{ openEnvironment }, { newJobId }, { submitJob }, { newConsoleNotifier }, { printFinalTable, watchJob }] = await Promise.all([
     import("./cli-environment.ts"), import("../core/job.ts"), import("../core/submit.ts"), import("../core/notifier.ts"), import("./cli-display.ts"),
   ]);
-  const world = await openEnvironment(env, { log, ...(input.concurrency ? { concurrency: input.concurrency } : {}), ...(input.stopStackWhenIdle ? { stopStackWhenIdle: true } : {}), warmRunners: request.repositories.length });
+  const world = early ? await early.take() : await openEnvironment(env, { log, ...(input.concurrency ? { concurrency: input.concurrency } : {}), ...(input.stopStackWhenIdle ? { stopStackWhenIdle: true } : {}), warmRunners: request.repositories.length });
   try {
+    // The job is written once its runners can take it: the first repository starts right after.
+    await world.runnersReady?.();
     const jobId = newJobId();
     const created = await submitJob(
       { store: world.store, launcher: world.launcher, notifier: newConsoleNotifier(log), log },
