@@ -365,6 +365,9 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
   }
 
   state.step = "commit";
+  // One request records the step and checks for a cancel; it runs while git stages (awaited before the commit).
+  const atCommit = step(deps, row, "commit", signal);
+  atCommit.catch(() => undefined);
   const stagedAll = await timings.time("commit", () => ws.stageAll(signal));
   if (stagedAll.kind === "refused") return { kind: "failed", reason: stagedAll.reason, fields: agentFields };
   const staged = stagedAll.files;
@@ -373,8 +376,7 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
   if (staged > maxFiles) return { kind: "failed", reason: `the change touches ${staged} files; at most ${maxFiles} (MAX_CHANGED_FILES)`, fields: agentFields };
   const bigFile = await timings.time("commit", () => changedFileTooBig(ws, checkout, deps.settings.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, signal));
   if (bigFile) return { kind: "failed", reason: bigFile, fields: agentFields };
-  // One request records the step and checks for a cancel.
-  const at = await timings.time("commit", () => step(deps, row, "commit", signal));
+  const at = await timings.time("commit", () => atCommit);
   if (at.cancelRequested) return CANCELLED;
   if (!at.owned) throw new Error("lost the repository row before committing");
   // A spec's own commit message replaces the generated one (made inert the same way).
