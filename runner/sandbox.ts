@@ -20,7 +20,7 @@ import { spawn } from "node:child_process";
 import { constants } from "node:fs";
 import { chmod, lchown, lstat, mkdir, open as openFile, readdir, readFile, rename, rm, unlink, link, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { isAlive } from "../core/process-alive.ts";
+import { isAlive } from "../core/runtime/index.ts";
 import { boxedCommand, describeIsolation, mountPlan, PRIVATE_TMP_DIRS, probeIsolation, type Isolation, type MountPlan } from "./sandbox-box.ts";
 
 /** The numeric identity a command runs as. */

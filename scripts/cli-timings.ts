@@ -3,7 +3,7 @@
  * runner step (the row's `timings`, written by runner/step-timings.ts), a median line, and for the
  * slowest repository its biggest step.
  */
-import type { RepoRow } from "../core/job.ts";
+import type { RepoRow } from "../core/jobs/index.ts";
 import { TIMED_STEPS } from "../runner/step-timings.ts";
 
 /** The table as text: a header, one line per repository (slowest first), the medians, and a note on the slowest. */

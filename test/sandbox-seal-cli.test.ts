@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stopStack } from "../scripts/stack-daemon.ts";
+import { stopStack } from "../environment/stack-daemon.ts";
 import { runCli } from "./support/cli.ts";
 import { tempRemotes, type TestRemotes } from "./support/stack.ts";
 

@@ -12,13 +12,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { loadConfig } from "../core/config.ts";
-import { newJobRows, type JobRequest } from "../core/job.ts";
-import { newArtifacts, s3ClientOptions } from "../core/artifacts.ts";
-import { newDynamoClient, newStore } from "../core/store.ts";
+import { loadConfig } from "../core/config/index.ts";
+import { newJobRows, type JobRequest } from "../core/jobs/index.ts";
+import { newArtifacts, s3ClientOptions } from "../core/jobs/index.ts";
+import { newDynamoClient, newStore } from "../core/jobs/index.ts";
 import { runCommand } from "../runner/command.ts";
 import { newSandbox } from "../runner/sandbox.ts";
-import { EmbeddedStack } from "../scripts/embedded-stack.ts";
+import { EmbeddedStack } from "../environment/embedded-stack.ts";
 
 const FIRST = 62100;
 let base: string;

@@ -3,7 +3,7 @@
  * `cody status <job> --timings`, slowest repository first.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RepoRow } from "../core/job.ts";
+import type { RepoRow } from "../core/jobs/index.ts";
 import { timingsTable } from "../scripts/cli-timings.ts";
 import { runCli } from "./support/cli.ts";
 import { startTestStack, tempRemotes, type TestRemotes, type TestStack } from "./support/stack.ts";
