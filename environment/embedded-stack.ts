@@ -4,7 +4,7 @@
  * stack run by a daemon (environment/stack-daemon.ts, `cody stack serve`).
  * The servers listen on unix sockets in a 0700 directory; the loopback ports are an
  * authenticating proxy (environment/stack-auth.ts) that forwards only requests signed with this
- * stack's random credentials (`env.AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`), so a sandboxed
+ * stack's random credentials (`env.CODY_STACK_ACCESS_KEY_ID`/`CODY_STACK_SECRET_ACCESS_KEY`), so a sandboxed
  * command that finds the ports reads and writes nothing.
  */
 import type { Server } from "node:http";
@@ -29,6 +29,9 @@ export type StackEnv = {
   AWS_REGION: string;
   AWS_ACCESS_KEY_ID: string;
   AWS_SECRET_ACCESS_KEY: string;
+  /** What every request to this stack must be signed with (random per stack; config.localCredentials). */
+  CODY_STACK_ACCESS_KEY_ID: string;
+  CODY_STACK_SECRET_ACCESS_KEY: string;
 };
 
 export type StackOptions = {
@@ -105,8 +108,10 @@ export class EmbeddedStack {
       DYNAMODB_REPOSITORIES_TABLE: config.reposTable,
       ARTIFACTS_BUCKET: config.artifactsBucket,
       AWS_REGION: config.region,
-      AWS_ACCESS_KEY_ID: creds.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
+      AWS_ACCESS_KEY_ID: "local",
+      AWS_SECRET_ACCESS_KEY: "local",
+      CODY_STACK_ACCESS_KEY_ID: creds.accessKeyId,
+      CODY_STACK_SECRET_ACCESS_KEY: creds.secretAccessKey,
     };
     const local = loadConfig({ ...(opts.env ?? process.env), ...env });
     const dynamoClient = newDynamoClient(local);

@@ -179,7 +179,8 @@ export function newSandbox(settings: SandboxSettings): Sandbox {
           if (opts?.giveBack) for (const p of paths) await chownTree(p, owner.uid, owner.gid, false).catch(() => undefined);
           if (plan) await rm(plan.fstab, { force: true });
         } finally {
-          // A uid whose processes survived is released too: the next lease kills them first.
+          // Released even if a sweep failed: at the levels without namespaces (and after a crash,
+          // a lease taken over) the next lease kills what is left of the uid first.
           await release();
         }
       },

@@ -61,13 +61,13 @@ describe("the sealed sandbox through `cody run` (issue 18; needs root: fails, do
     const script = `{ ls -la ${dir}; cat ${dir}/stack.json; ls -R ${dir}/logs ${dir}/s3 ${dir}/dynamodb; cat ${dir}/stack.log; } > listing.txt 2>&1; true`;
     const r = await runCli(["run", "--repo", "acme/one", "--script", script], localEnv(), 180_000);
     expect(r.code, r.stderr).toBe(0);
-    const state = JSON.parse(readFileSync(join(dir, "stack.json"), "utf8")) as { env: { AWS_SECRET_ACCESS_KEY: string; AWS_ACCESS_KEY_ID: string } };
+    const state = JSON.parse(readFileSync(join(dir, "stack.json"), "utf8")) as { env: { CODY_STACK_SECRET_ACCESS_KEY: string; CODY_STACK_ACCESS_KEY_ID: string } };
     const jobs = readdirSync(join(dir, "diffs"));
     expect(jobs).toHaveLength(1);
     const diff = readFileSync(join(dir, "diffs", jobs[0]!, "acme", "one.diff"), "utf8");
     expect(diff).toContain("+++ b/listing.txt");
     expect(diff).toContain("Permission denied");
-    for (const leak of [state.env.AWS_SECRET_ACCESS_KEY, state.env.AWS_ACCESS_KEY_ID, "DYNAMODB_ENDPOINT", "starting the embedded stack", "stack.lock", "diffs"]) expect(diff).not.toContain(leak);
+    for (const leak of [state.env.CODY_STACK_SECRET_ACCESS_KEY, state.env.CODY_STACK_ACCESS_KEY_ID, "DYNAMODB_ENDPOINT", "starting the embedded stack", "stack.lock", "diffs"]) expect(diff).not.toContain(leak);
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     expect(statSync(join(dir, "stack.json")).mode & 0o777).toBe(0o600);
   });

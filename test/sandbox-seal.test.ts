@@ -13,11 +13,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { loadConfig } from "../core/config/index.ts";
-import { newJobRows, type JobRequest } from "../core/jobs/index.ts";
-import { newArtifacts, s3ClientOptions } from "../core/jobs/index.ts";
-import { newDynamoClient, newStore } from "../core/jobs/index.ts";
+import { newArtifacts, newDynamoClient, newJobRows, newStore, s3ClientOptions, type JobRequest } from "../core/jobs/index.ts";
 import { runCommand } from "../runner/command.ts";
-import { newSandbox } from "../runner/sandbox.ts";
+import { newSandbox, newSandbox as newSandboxAt } from "../runner/sandbox.ts";
 import { EmbeddedStack } from "../environment/embedded-stack.ts";
 
 const FIRST = 62100;
@@ -36,6 +34,10 @@ afterAll(() => rmSync(base, { recursive: true, force: true }));
 
 /** A repository directory as run-repo makes it: a 0710 gate with the checkout and HOME inside. */
 function repoDir(name: string, files: Record<string, string> = {}): { gate: string; repo: string; home: string } {
+  return repoDirAt(name, files);
+}
+
+function repoDirAt(name: string, files: Record<string, string> = {}): { gate: string; repo: string; home: string } {
   const gate = join(base, name);
   mkdirSync(join(gate, "repo"), { recursive: true });
   chmodSync(gate, 0o710);
@@ -43,7 +45,7 @@ function repoDir(name: string, files: Record<string, string> = {}): { gate: stri
   return { gate, repo: join(gate, "repo"), home: join(gate, "home") };
 }
 
-const run = (sandbox: ReturnType<typeof newSandbox>, d: { gate: string; repo: string; home: string }, command: string, extraEnv: Record<string, string> = {}) =>
+const run = (sandbox: ReturnType<typeof newSandboxAt>, d: { gate: string; repo: string; home: string }, command: string, extraEnv: Record<string, string> = {}) =>
   runCommand(command, { cwd: d.repo, env: { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: d.home, ...extraEnv }, timeoutSeconds: 60, sandbox, gate: d.gate });
 
 /** Every process (zombie leaders whose threads still run included) whose command line holds `marker`. */
@@ -89,13 +91,32 @@ ctypes.CDLL(None).syscall(60 if platform.machine() == "x86_64" else 93, 0)
 `;
 
 describe("the sealed sandbox (issue 18; needs root: fails, does not skip, when not root)", () => {
+  it("as root: this machine gives commands the strongest level, namespaces (never silently weaker)", async () => {
+    requireRoot();
+    const lines: string[] = [];
+    const sandbox = newSandbox({ firstUid: FIRST + 8, count: 1, lockDir: join(base, "locks-level"), report: (line) => lines.push(line) });
+    const r = await run(sandbox, repoDir("level"), "grep -E '^NoNewPrivs' /proc/self/status; ls /proc | grep -cE '^[0-9]+$'");
+    expect((await sandbox.isolation())?.kind, lines.join("\n")).toBe("namespaces");
+    expect(lines).toHaveLength(1);
+    expect(r.output).toMatch(/^NoNewPrivs:\s+1$/m);
+    // Its /proc shows only its own namespace: the init, the shell, ls, grep.
+    expect(Number(r.output.trim().split("\n").pop())).toBeLessThan(8);
+  });
+});
+
+// Each finding at the level this machine gives (namespaces) and at the fallback used where the
+// kernel refuses namespaces (AWS Fargate): no_new_privs, the sweep and the clean-up.
+describe.each(["namespaces", "no-new-privs"] as const)("the sealed sandbox at level %s (issue 18; needs root: fails, does not skip, when not root)", (level) => {
+  const FIRST_AT = level === "namespaces" ? FIRST : FIRST + 10;
+  const newSandbox = (s: Parameters<typeof newSandboxAt>[0]) => newSandboxAt({ ...s, firstUid: s.firstUid - FIRST + FIRST_AT, lockDir: `${s.lockDir}-${level}`, ...(level === "namespaces" ? {} : { forceIsolation: level }) });
+  const repoDir = (name: string, files: Record<string, string> = {}) => repoDirAt(`${name}-${level}`, files);
   it("as root: a zombie-leader survivor (setsid, stdio closed, main thread SYS_exit) dies with its command and never edits the next job's checkout under the same uid", async () => {
     requireRoot();
     // One uid: the later job gets the attacker's uid, as the 3rd job does with 16 uids.
     const sandbox = newSandbox({ firstUid: FIRST, count: 1, lockDir: join(base, "locks-zombie"), waitMs: 20_000 });
     const attacker = repoDir("zombie-attacker");
     const victim = repoDir("zombie-victim", { "file.txt": "base\n" });
-    const marker = `${token}-survivor`;
+    const marker = `${token}-survivor-${level}`;
     // The command ends only once the survivor's leader is a zombie whose thread works on.
     const first = await run(sandbox, attacker, `python3 -c '${SURVIVOR}' ${marker} ${victim.repo}/file.txt; sleep 1; echo started`);
     expect(first).toMatchObject({ kind: "exited", code: 0 });
@@ -110,7 +131,7 @@ describe("the sealed sandbox (issue 18; needs root: fails, does not skip, when n
   it("as root: a setuid program left in /run/lock by one uid gives a later command of another uid nothing, and is gone with its command", async () => {
     requireRoot();
     const sandbox = newSandbox({ firstUid: FIRST + 2, count: 2, lockDir: join(base, "locks-suid"), waitMs: 20_000 });
-    const name = `${token}-suid`;
+    const name = `${token}-suid-${level}`;
     const planted = `/run/lock/${name}`;
     // The attacker plants a setuid copy of python3 and keeps its uid busy (as if serving a victim's job).
     const attacker = run(sandbox, repoDir("suid-attacker"), `id -u; cp "$(readlink -f "$(command -v python3)")" ${planted} && chmod 6755 ${planted} && echo planted; sleep 2.5`);
@@ -129,7 +150,7 @@ describe("the sealed sandbox (issue 18; needs root: fails, does not skip, when n
     requireRoot();
     const sandbox = newSandbox({ firstUid: FIRST + 4, count: 1, lockDir: join(base, "locks-left"), waitMs: 20_000 });
     // A world-writable directory nested below /tmp (root's, as /tmp/.X11-unix is).
-    const nested = join(tmpdir(), `${token}-ww`);
+    const nested = join(tmpdir(), `${token}-${level}-ww`);
     mkdirSync(nested, { recursive: true });
     chmodSync(nested, 0o1777);
     try {
@@ -149,6 +170,9 @@ describe("the sealed sandbox (issue 18; needs root: fails, does not skip, when n
     }
   });
 
+});
+
+describe("the embedded stack against a sandboxed script (issue 18; needs root: fails, does not skip, when not root)", () => {
   it("as root: a script that finds the embedded stack in /proc/net/tcp and calls its DynamoDB and S3 APIs with public and guessed credentials gets 403 and changes nothing", async () => {
     requireRoot();
     const stack = await EmbeddedStack.start({ inMemory: true });

@@ -52,8 +52,8 @@ const schema = z.object({
   DYNAMODB_ENDPOINT: url("DYNAMODB_ENDPOINT"),
   S3_ENDPOINT: url("S3_ENDPOINT"),
   AWS_REGION: optionalString,
-  AWS_ACCESS_KEY_ID: optionalString,
-  AWS_SECRET_ACCESS_KEY: optionalString,
+  CODY_STACK_ACCESS_KEY_ID: optionalString,
+  CODY_STACK_SECRET_ACCESS_KEY: optionalString,
   ARTIFACTS_BUCKET: withDefault("cody-batch-local-artifacts"),
   PRESIGN_TTL_SECONDS: positiveInt(7 * 24 * 3600, 7 * 24 * 3600, "must be at most 604800 (7 days, S3's limit)"),
   LAUNCHER: oneOf(["batch", "local"] as const),
@@ -114,8 +114,8 @@ export type Config = {
   s3Endpoint?: string;
   /**
    * What requests to a local endpoint (DYNAMODB_ENDPOINT, S3_ENDPOINT) are signed with: the
-   * embedded stack's own credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (it refuses
-   * any other), or dummy ones when they are unset.
+   * embedded stack's own credentials from CODY_STACK_ACCESS_KEY_ID/CODY_STACK_SECRET_ACCESS_KEY
+   * (it refuses any other), or dummy ones when they are unset.
    */
   localCredentials?: { accessKeyId: string; secretAccessKey: string };
   region: string;
@@ -203,8 +203,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     reposTable: e.DYNAMODB_REPOSITORIES_TABLE,
     dynamodbEndpoint: e.DYNAMODB_ENDPOINT,
     s3Endpoint: e.S3_ENDPOINT,
-    ...((e.DYNAMODB_ENDPOINT || e.S3_ENDPOINT) && e.AWS_ACCESS_KEY_ID && e.AWS_SECRET_ACCESS_KEY
-      ? { localCredentials: { accessKeyId: e.AWS_ACCESS_KEY_ID, secretAccessKey: e.AWS_SECRET_ACCESS_KEY } }
+    ...((e.DYNAMODB_ENDPOINT || e.S3_ENDPOINT) && e.CODY_STACK_ACCESS_KEY_ID && e.CODY_STACK_SECRET_ACCESS_KEY
+      ? { localCredentials: { accessKeyId: e.CODY_STACK_ACCESS_KEY_ID, secretAccessKey: e.CODY_STACK_SECRET_ACCESS_KEY } }
       : {}),
     region: e.AWS_REGION ?? "us-east-1",
     artifactsBucket: e.ARTIFACTS_BUCKET,
