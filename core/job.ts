@@ -5,6 +5,7 @@
  */
 import * as z from "zod/mini";
 import { parseRepoSpec, matchesAllowlist, type AllowPattern } from "./repo-spec.ts";
+import type { CountPoint } from "./count-history.ts";
 
 /** Job types: `code-pattern-update` drives Claude, `script` runs a shell script. */
 export type JobType = "code-pattern-update" | "script";
@@ -179,6 +180,8 @@ export type Job = {
   campaign?: CampaignSummary;
   /** The bulk actions taken on the job after its pull requests (newest last, at most 20 kept). */
   actions?: CampaignActionRecord[];
+  /** Points of the count history, for the web page's chart (core/count-history.ts). */
+  history?: CountPoint[];
   expiresAt: number;
 };
 
