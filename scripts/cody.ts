@@ -32,6 +32,7 @@ const USAGE = `usage:
            --repo also takes owner/*, "search: CODE QUERY", "repos: QUERY", "topic: NAME [owner:LOGIN]"
            (+ include:archived / include:forks); --plan prints what matches and runs nothing
   cody status JOB_ID [--json]
+  cody web JOB_ID [--port N]              the job's web page: prints its URL, serves it on 127.0.0.1 without a bot
   cody list [--limit N] [--json]
   cody cancel JOB_ID
   cody runner --job JOB_ID --index N      run one repository exactly as an AWS Batch array child
@@ -69,6 +70,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         return await watchdogCommand(rest, env);
       case "dev":
         return await devCommand(env);
+      case "web":
+        return await (await import("./cli-web.ts")).webCommand(rest, env, (e) => openCli(e, { launcher: false }), (m) => new UsageError(m, "web"));
       case "stack":
         return await (await import("./cli-stack.ts")).stackCommand(rest, env, (m) => new UsageError(m));
       case "refresh":
@@ -307,7 +310,10 @@ async function statusCommand(args: string[], env: NodeJS.ProcessEnv): Promise<nu
     if (!job) throw new UsageError(`no job ${jobId}`);
     const rows = await world.store.listRepos(jobId);
     if (values.json) process.stdout.write(`${JSON.stringify({ ...job, repositories: rows }, null, 2)}\n`);
-    else await (await import("./cli-display.ts")).printFinalTable(world, job, rows);
+    else {
+      await (await import("./cli-display.ts")).printFinalTable(world, job, rows);
+      process.stdout.write(`${(await import("./cli-web.ts")).pageLine(world, job)}\n`);
+    }
     return exitCodeFor(rows);
   } finally {
     await world.close();
