@@ -195,3 +195,68 @@ describe("hostile content", () => {
     expect(json).not.toContain(ghToken);
   });
 });
+
+describe("the page on Lambda", () => {
+  it("serves the page, its JSON and its assets through the bot's Lambda handler, and refuses bad tokens", async () => {
+    const { startFakeSlack } = await import("./fakes/slack.ts");
+    const { newLambdaHandler } = await import("../bot/lambda.ts");
+    const { newTell } = await import("../bot/app.ts");
+    const { newSlackClient, newSlackNotifierFromConfig } = await import("../core/slack-notifier.ts");
+    const { loadConfig } = await import("../core/config.ts");
+    const slack = await startFakeSlack();
+    try {
+      const config = loadConfig({ ...stack.env, SLACK_BOT_TOKEN: slack.token, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: slack.apiUrl, ALLOWED_REPOSITORIES: "acme/*" });
+      const client = newSlackClient(config);
+      const deps = {
+        store: stack.store,
+        artifacts: stack.artifacts,
+        launcher: { submit: async () => ({ batchJobId: "b" }), cancel: async () => undefined },
+        notifier: newSlackNotifierFromConfig(config, stack.log, { client, artifacts: stack.artifacts }),
+        expandOwner: async () => [],
+        settings: { allowlist: config.allowlist, allowedSlackUsers: [], allowedScriptUsers: [] },
+        tell: newTell(client, stack.log),
+        log: stack.log,
+        deferred: async () => undefined,
+      };
+      const page = { pageKey: key, store: stack.store, artifacts: stack.artifacts, secrets: [SECRET], log: stack.log };
+      const handler = newLambdaHandler({ deps, token: slack.token, signingSecret: SECRET, artifacts: stack.artifacts, log: stack.log, page });
+      const event = (path: string, query = "") => ({
+        version: "2.0",
+        routeKey: "GET /jobs/{token}",
+        rawPath: path,
+        rawQueryString: query,
+        headers: { host: "api.example" },
+        requestContext: { http: { method: "GET", path, protocol: "HTTP/1.1", sourceIp: "1.2.3.4", userAgent: "test" }, requestId: "r1" },
+        isBase64Encoded: false,
+      });
+      type R = { statusCode: number; headers?: Record<string, string>; body: string };
+      const token = pageToken(key, done);
+      const html = (await handler(event(`/jobs/${token}`) as never, {})) as R;
+      expect(html.statusCode).toBe(200);
+      expect(html.headers?.["content-security-policy"]).toBe(PAGE_CSP);
+      expect(html.body).toContain('<table class="repos" id="repos">');
+      const json = (await handler(event(`/jobs/${token}.json`) as never, {})) as R;
+      expect(JSON.parse(json.body).job.jobId).toBe(done.jobId);
+      const repo = (await handler(event(`/jobs/${token}`, "repo=acme%2Fservice-00") as never, {})) as R;
+      expect(repo.body).toContain('class="diff-file"');
+      expect(((await handler(event(`/jobs/assets/${ASSETS.css.name}`) as never, {})) as R).statusCode).toBe(200);
+      expect(((await handler(event(`/jobs/${token.slice(0, -2)}xx`) as never, {})) as R).statusCode).toBe(404);
+      expect(((await handler(event("/jobs/%E0%A4%A") as never, {})) as R).statusCode).toBe(404);
+    } finally {
+      await slack.close();
+    }
+  });
+});
+
+describe("ways in", () => {
+  it("puts an Open dashboard link button on the Slack root message when the bot has a public URL", async () => {
+    const { rootMessage, DASHBOARD_ACTION } = await import("../bot/messages/root.ts");
+    const { dashboardUrlOf } = await import("../bot/web/page-wiring.ts");
+    const url = dashboardUrlOf({ linkSecret: SECRET, botPublicUrl: "https://bot.example/" })!(done);
+    expect(url).toBe(`https://bot.example/jobs/${pageToken(key, done)}`);
+    const msg = rootMessage(done, new Date(), { dashboardUrl: url });
+    expect(msg.blocks.at(-1)).toEqual({ type: "actions", block_id: "dashboard", elements: [{ type: "button", action_id: DASHBOARD_ACTION, text: { type: "plain_text", text: "Open dashboard" }, url }] });
+    expect(JSON.stringify(rootMessage(done, new Date()).blocks)).not.toContain("Open dashboard");
+    expect(dashboardUrlOf({ linkSecret: SECRET, botPublicUrl: undefined })).toBeUndefined();
+  });
+});
