@@ -44,7 +44,7 @@ export function badge(status: string, title?: string): string {
 export function shell(title: string, main: string, attrs = ""): string {
   return (
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
-    `<meta name="referrer" content="no-referrer"><title>${esc(title)}</title>` +
+    `<meta name="referrer" content="no-referrer"><link rel="icon" href="data:,"><title>${esc(title)}</title>` +
     `<link rel="stylesheet" href="assets/${ASSETS.css.name}"><script src="assets/${ASSETS.js.name}" defer></script></head>` +
     `<body${attrs}><main>${main}</main></body></html>`
   );
@@ -182,5 +182,5 @@ export function renderRepoPage(m: PageModel, repo: RepoView, token: string, part
 
 /** The page of a refused request (404, 410): a sentence, nothing more. */
 export function renderErrorPage(title: string, text: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(title)}</title></head><body><h1>${esc(title)}</h1><p>${esc(text)}</p></body></html>`;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,"><title>${esc(title)}</title></head><body><h1>${esc(title)}</h1><p>${esc(text)}</p></body></html>`;
 }
