@@ -65,7 +65,7 @@ export type SeedDeps = { store: Store; artifacts: Pick<Artifacts, "put"> };
  */
 export async function seedCampaign(
   deps: SeedDeps,
-  opts: { jobId: string; n: number; phase: "midway" | "done"; expiresAt?: number; hostile?: { name?: string; reason?: string; summary?: string; diffLine?: string; repo?: string } },
+  opts: { jobId: string; n: number; phase: "midway" | "done"; expiresAt?: number; noArtifacts?: boolean; hostile?: { name?: string; reason?: string; summary?: string; diffLine?: string; repo?: string } },
 ): Promise<Job> {
   const repositories = Array.from({ length: opts.n }, (_, i) => (i === 1 && opts.hostile?.repo ? opts.hostile.repo : `acme/service-${String(i).padStart(2, "0")}`));
   const made = newJobRows(
@@ -99,8 +99,9 @@ async function endRow(deps: SeedDeps, job: Job, row: RepoRow, i: number, opts: P
   const usage = { inputTokens: 1900, outputTokens: 70, cacheReadTokens: 0, cacheWriteTokens: 0 };
   const transcriptKey = transcriptKeyFor(job.jobId, row.repositoryName);
   const hostile = i === 1 ? opts.hostile : undefined;
+  const put = opts.noArtifacts ? async () => undefined : deps.artifacts.put;
   if (kind === "FAILED") {
-    await deps.artifacts.put(transcriptKey, sampleTranscript(row.repositoryName, "I could not finish."), "application/json");
+    await put(transcriptKey, sampleTranscript(row.repositoryName, "I could not finish."), "application/json");
     await deps.store.finishRepo(row, ["PENDING"], "FAILED", { error: hostile?.reason ?? (i % 10 === 3 ? "verify failed: npm test exited with code 1" : "Claude stopped: max_tokens"), transcriptKey, usage, costUsd: 0.0068 });
     return;
   }
@@ -110,8 +111,8 @@ async function endRow(deps: SeedDeps, job: Job, row: RepoRow, i: number, opts: P
   }
   const summary = hostile?.summary ?? "Renamed fetchJson to getJson in src/http.ts.";
   const diffKey = diffKeyFor(job.jobId, row.repositoryName);
-  await deps.artifacts.put(diffKey, sampleDiff(row.repositoryName, hostile?.diffLine), "text/plain");
-  await deps.artifacts.put(transcriptKey, sampleTranscript(row.repositoryName, summary), "application/json");
+  await put(diffKey, sampleDiff(row.repositoryName, hostile?.diffLine), "text/plain");
+  await put(transcriptKey, sampleTranscript(row.repositoryName, summary), "application/json");
   const number = i + 1;
   await deps.store.finishRepo(row, ["PENDING"], "COMPLETED", {
     summary,
