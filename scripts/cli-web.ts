@@ -84,10 +84,14 @@ export async function webCommand(args: string[], env: NodeJS.ProcessEnv, open: (
     closeServer = served.close;
     process.stdout.write(`${pageUrl(served.base, key, job)}\n`);
     process.stderr.write(`cody: serving the page of ${jobId} on ${served.base} until Ctrl-C\n`);
+    // The embedded stack's daemon stops when idle (at once after `make run`): a cheap read every
+    // few seconds keeps it up while the page is served.
+    const keepAlive = world.stack ? setInterval(() => void world.store.getJob(jobId).catch(() => undefined), 2000) : undefined;
     await new Promise<void>((ok) => {
       process.once("SIGINT", ok);
       process.once("SIGTERM", ok);
     });
+    clearInterval(keepAlive);
     return 0;
   } catch (err) {
     if ((err as { code?: string }).code === "EADDRINUSE") throw bad(`port ${port} is in use: give another with --port N (or CODY_WEB_PORT)`);

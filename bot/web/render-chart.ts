@@ -42,13 +42,16 @@ export function renderChart(history: readonly CountSnapshot[], total: number, en
   const r1 = (n: number) => Math.round(n * 10) / 10;
 
   const grid: string[] = [];
-  for (const f of [0, 0.25, 0.5, 0.75, 1]) {
-    const v = Math.round(yMax * f);
+  const step = Math.max(1, Math.ceil(yMax / 4));
+  const ticks = [...new Set([...Array.from({ length: Math.floor(yMax / step) + 1 }, (_, i) => i * step), yMax])];
+  for (const v of ticks) {
     grid.push(`<line class="grid" x1="${M.left}" x2="${W - M.right}" y1="${r1(y(v))}" y2="${r1(y(v))}"/><text class="axis" x="${M.left - 6}" y="${r1(y(v)) + 4}" text-anchor="end">${v}</text>`);
   }
   const endIso = new Date(t1).toISOString();
-  grid.push(`<text class="axis" x="${M.left}" y="${H - 10}">${esc(utc(pts[0]?.t ?? end))}</text>`);
-  grid.push(`<text class="axis" x="${W - M.right}" y="${H - 10}" text-anchor="end">${esc(utc(endIso))}</text>`);
+  // A short job's axis needs seconds; a long one's the date.
+  const label = (iso: string) => (t1 - t0 < 2 * 3600_000 ? `${iso.slice(11, 19)} UTC` : utc(iso));
+  grid.push(`<text class="axis" x="${M.left}" y="${H - 10}">${esc(label(pts[0]?.t ?? end))}</text>`);
+  grid.push(`<text class="axis" x="${W - M.right}" y="${H - 10}" text-anchor="end">${esc(label(endIso))}</text>`);
 
   const lines: string[] = [];
   const legend: string[] = [];
