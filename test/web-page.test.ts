@@ -260,3 +260,45 @@ describe("ways in", () => {
     expect(dashboardUrlOf({ linkSecret: SECRET, botPublicUrl: undefined })).toBeUndefined();
   });
 });
+
+describe("cody web and cody status", () => {
+  const cliEnv = () => ({ ...process.env, ...stack.env, LINK_SIGNING_SECRET: SECRET, LOG_LEVEL: "silent" });
+
+  it("serves the page on 127.0.0.1 until interrupted, and cody status ends with the same URL", async () => {
+    const { spawn } = await import("node:child_process");
+    const { resolve } = await import("node:path");
+    const child = spawn(process.execPath, [resolve(import.meta.dirname, "..", "scripts", "cody.mjs"), "web", done.jobId, "--port", "0"], { env: cliEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    const exited = new Promise<number | null>((ok) => child.on("close", ok));
+    const url = await new Promise<string>((ok, fail) => {
+      let out = "";
+      child.stdout.on("data", (d: Buffer) => {
+        out += d.toString();
+        if (out.includes("\n")) ok(out.split("\n")[0]!);
+      });
+      child.on("close", () => fail(new Error(`cody web exited before printing a URL: ${out}`)));
+    });
+    expect(url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:\\d+/jobs/${pageToken(key, done).replace(/[.]/g, "\\.")}$`));
+    const r = await fetch(url);
+    expect(r.status).toBe(200);
+    expect(await r.text()).toContain(done.name);
+    child.kill("SIGINT");
+    expect(await exited).toBe(0);
+
+    const { runCli } = await import("./support/cli.ts");
+    const status = await runCli(["status", done.jobId], cliEnv());
+    expect(status.stdout.trimEnd().split("\n").at(-1)).toBe(`page: http://127.0.0.1:8787/jobs/${pageToken(key, done)}   (served by: cody web ${done.jobId})`);
+    const deployed = await runCli(["web", done.jobId], { ...cliEnv(), BOT_PUBLIC_URL: "https://bot.example" });
+    expect(deployed).toMatchObject({ code: 0, stdout: `https://bot.example/jobs/${pageToken(key, done)}\n` });
+  });
+
+  it.for([
+    { name: "no job id", args: ["web"], want: "web needs one job id" },
+    { name: "an unknown job", args: ["web", "j-nosuchjob0"], want: "no job j-nosuchjob0" },
+    { name: "a bad port", args: ["web", "j-nosuchjob0", "--port", "http"], want: '--port takes a port number, got "http"' },
+  ])("refuses $name with exit 2", async (tc) => {
+    const { runCli } = await import("./support/cli.ts");
+    const r = await runCli(tc.args, cliEnv());
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(tc.want);
+  });
+});
