@@ -137,6 +137,15 @@ describe("the job page in chromium", () => {
       expect(body).not.toContain(API_KEY);
     });
 
+    await withScreenshot(page, "job-page-phone", async () => {
+      // A phone: one column, nothing wider than the screen (the table scrolls inside its box).
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.goto(url);
+      expect(await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")).toBe(true);
+      expect(await page.locator("svg.burndown").isVisible()).toBe(true);
+      await page.setViewportSize({ width: 1280, height: 800 });
+    });
+
     expect(browser.errors).toEqual([]);
   });
 });
