@@ -99,7 +99,7 @@ describe("the job page in chromium", () => {
       expect(await page.locator("svg.burndown path.series").count()).toBeGreaterThanOrEqual(3);
       expect(await page.locator("#repos tbody tr").count()).toBe(6);
       expect(await page.locator('#repos tbody tr[data-name="acme/svc-4"]').getAttribute("data-status")).toBe("PENDING");
-      await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+      await page.evaluate("window.codyMarker = 42");
     });
 
     await withScreenshot(page, "job-page-live-update", async () => {
@@ -107,7 +107,7 @@ describe("the job page in chromium", () => {
       await expect.poll(() => page.locator('#repos tbody tr[data-name="acme/svc-4"]').getAttribute("data-status"), { timeout: 60_000 }).toBe("COMPLETED");
       await expect.poll(() => page.locator("#live-state").textContent(), { timeout: 30_000 }).toBe("final");
       // Updated in place: the page was not reloaded.
-      expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
+      expect(await page.evaluate("window.codyMarker")).toBe(42);
     });
 
     await withScreenshot(page, "job-page-filter", async () => {
