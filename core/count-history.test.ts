@@ -13,8 +13,8 @@ describe("foldHistory", () => {
     const pts: CountPoint[] = [
       countPoint("completed", 1, new Date("2026-01-01T00:00:01Z")),
       countPoint("failed", 1, new Date("2026-01-01T00:00:02Z")),
-      { t: "2026-01-01T00:00:03Z", s: { open: 1, merged: 0, closed: 0 } },
-      { t: "2026-01-01T00:00:04Z", s: { open: 1, merged: 0, closed: 0 } },
+      { t: Date.parse("2026-01-01T00:00:03Z"), s: { open: 1, merged: 0, closed: 0 } },
+      { t: Date.parse("2026-01-01T00:00:04Z"), s: { open: 1, merged: 0, closed: 0 } },
       countPoint("failed", -1, new Date("2026-01-01T00:00:05Z")),
     ];
     const snaps = foldHistory(pts, "2026-01-01T00:00:00Z");

@@ -16,21 +16,23 @@ export type HistoryKey = (typeof HISTORY_KEYS)[number];
 
 /**
  * One stored point: a change `d` of one count `k`, or absolute values `s` (a PR refresh, or a
- * compacted point that stands for everything before it). `t` is an ISO time.
+ * compacted point that stands for everything before it). `t` is epoch milliseconds: a number is
+ * a third of an ISO string's size, and every write of the job row pays for the whole item.
  */
-export type CountPoint = { t: string; k?: HistoryKey; d?: number; s?: Partial<Record<HistoryKey, number>> };
+export type CountPoint = { t: number; k?: HistoryKey; d?: number; s?: Partial<Record<HistoryKey, number>> };
 
-/** The counts as of one time. */
+/** The counts as of one time (`t` ISO). */
 export type CountSnapshot = { t: string } & Record<HistoryKey, number>;
 
 /** The point a repository's count (or uncount, `d` = −1) appends. */
 export function countPoint(counter: keyof Omit<Counters, "total">, d: number, at: Date): CountPoint {
-  return { t: at.toISOString(), k: counter, d };
+  return { t: at.getTime(), k: counter, d };
 }
 
 /** The point a PR refresh appends (open, merged, closed as absolute values). */
 export function campaignPoint(s: Pick<CampaignSummary, "open" | "merged" | "closed">, at: string): CountPoint {
-  return { t: at, s: { open: s.open, merged: s.merged, closed: s.closed } };
+  const ms = Date.parse(at);
+  return { t: Number.isNaN(ms) ? Date.now() : ms, s: { open: s.open, merged: s.merged, closed: s.closed } };
 }
 
 /** True when two summaries differ in what the chart draws. */
@@ -54,10 +56,11 @@ function sameCounts(a: CountSnapshot, b: CountSnapshot): boolean {
  */
 export function foldHistory(points: readonly CountPoint[] | undefined, start?: string): CountSnapshot[] {
   const list = points ?? [];
-  let cur = zero(start ?? list[0]?.t ?? new Date(0).toISOString());
+  const iso = (t: number | string) => new Date(t).toISOString();
+  let cur = zero(start ?? iso(list[0]?.t ?? 0));
   const out: CountSnapshot[] = start ? [cur] : [];
   for (const p of list) {
-    const next: CountSnapshot = { ...cur, t: p.t };
+    const next: CountSnapshot = { ...cur, t: iso(p.t) };
     if (p.s) for (const k of HISTORY_KEYS) if (typeof p.s[k] === "number") next[k] = Math.max(0, p.s[k]!);
     if (p.k && HISTORY_KEYS.includes(p.k) && typeof p.d === "number") next[p.k] = Math.max(0, next[p.k] + p.d);
     if (out.length > 0 && sameCounts(out[out.length - 1]!, next)) continue;
@@ -74,7 +77,7 @@ export function foldHistory(points: readonly CountPoint[] | undefined, start?: s
 export function compactHistory(points: readonly CountPoint[], keep: number): CountPoint[] {
   const snaps = foldHistory(points);
   const chosen = snaps.length <= keep ? snaps : thin(snaps, keep);
-  return chosen.map(({ t, ...s }) => ({ t, s }));
+  return chosen.map(({ t, ...s }) => ({ t: Date.parse(t), s }));
 }
 
 /** At most `keep` (≥ 2) items of `items`, first and last included, evenly spaced. */
