@@ -12,12 +12,12 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import type { Config } from "../core/config.ts";
-import type { Job } from "../core/job.ts";
+import type { Config } from "../core/config/index.ts";
+import type { Job, RepoRow } from "../core/jobs/index.ts";
 import { handlePageRequest } from "../bot/web/page-routes.ts";
 import { derivePageKey, pageUrl } from "../bot/web/page-token.ts";
 import type { PageDeps } from "../bot/web/serve-page.ts";
-import type { CliEnvironment } from "./cli-environment.ts";
+import type { CliEnvironment } from "../environment/index.ts";
 
 /** The port `cody web` serves on by default. */
 export const DEFAULT_WEB_PORT = 8787;
@@ -51,6 +51,12 @@ export function pageLine(world: Pick<CliEnvironment, "config" | "env">, job: Pic
   return `page: ${url}${world.config.botPublicUrl ? "" : `   (served by: cody web ${job.jobId})`}`;
 }
 
+/** `cody status`'s table (scripts/cli-display.ts) followed by the {@link pageLine}. */
+export async function printStatus(world: CliEnvironment, job: Job, rows: RepoRow[]): Promise<void> {
+  await (await import("./cli-display.ts")).printFinalTable(world, job, rows);
+  process.stdout.write(`${pageLine(world, job)}\n`);
+}
+
 /** A local HTTP server of the job pages on 127.0.0.1 (`port` 0: any free port). */
 export async function startPageServer(deps: PageDeps, port: number): Promise<{ server: Server; base: string; close(): Promise<void> }> {
   const server = createServer((req, res) => handlePageRequest(deps, req, res));
@@ -79,7 +85,7 @@ export async function webCommand(args: string[], env: NodeJS.ProcessEnv, open: (
       process.stdout.write(`${pageUrl(world.config.botPublicUrl, key, job)}\n`);
       return 0;
     }
-    const { secretValues } = await import("../core/config.ts");
+    const { secretValues } = await import("../core/config/index.ts");
     const served = await startPageServer({ pageKey: key, store: world.store, artifacts: world.artifacts, secrets: secretValues(world.config), log: world.log }, port);
     closeServer = served.close;
     process.stdout.write(`${pageUrl(served.base, key, job)}\n`);

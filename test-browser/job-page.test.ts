@@ -6,11 +6,11 @@
  * opens a diff and a conversation, and logs no console error.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig, secretValues } from "../core/config.ts";
-import { newJobId } from "../core/job.ts";
-import { newLocalLauncher } from "../core/launcher.ts";
-import { newConsoleNotifier } from "../core/notifier.ts";
-import { submitJob } from "../core/submit.ts";
+import { loadConfig, secretValues } from "../core/config/index.ts";
+import { newJobId } from "../core/jobs/index.ts";
+import { newLocalLauncher } from "../core/launch/index.ts";
+import { newConsoleNotifier } from "../core/jobs/index.ts";
+import { submitJob } from "../core/launch/index.ts";
 import { runRepo } from "../runner/run-repo.ts";
 import { newRunnerDeps } from "../runner/wiring.ts";
 import { derivePageKey, pageUrl } from "../bot/web/page-token.ts";

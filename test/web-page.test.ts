@@ -12,7 +12,7 @@ import { PAGE_CSP } from "../bot/web/serve-page.ts";
 import { startPageServer } from "../scripts/cli-web.ts";
 import { seedCampaign } from "./support/web-fixture.ts";
 import { startTestStack, type TestStack } from "./support/stack.ts";
-import type { Job } from "../core/job.ts";
+import type { Job } from "../core/jobs/index.ts";
 
 const SECRET = "page-test-signing-secret-0123456789";
 const key = derivePageKey(SECRET);
@@ -201,8 +201,8 @@ describe("the page on Lambda", () => {
     const { startFakeSlack } = await import("./fakes/slack.ts");
     const { newLambdaHandler } = await import("../bot/lambda.ts");
     const { newTell } = await import("../bot/app.ts");
-    const { newSlackClient, newSlackNotifierFromConfig } = await import("../core/slack-notifier.ts");
-    const { loadConfig } = await import("../core/config.ts");
+    const { newSlackClient, newSlackNotifierFromConfig } = await import("../bot/slack-notifier.ts");
+    const { loadConfig } = await import("../core/config/index.ts");
     const slack = await startFakeSlack();
     try {
       const config = loadConfig({ ...stack.env, SLACK_BOT_TOKEN: slack.token, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: slack.apiUrl, ALLOWED_REPOSITORIES: "acme/*" });

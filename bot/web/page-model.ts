@@ -1,11 +1,11 @@
 /**
  * What a job's page shows, as plain data: the JSON form (`/jobs/<token>.json`) is exactly this,
  * and the HTML is rendered from it. Every text that came from people, repositories or the model
- * is redacted as Slack messages are (known secret values and token shapes, core/log.ts). Pure.
+ * is redacted as Slack messages are (known secret values and token shapes, core/runtime/log.ts). Pure.
  */
-import { foldHistory, type CountSnapshot } from "../../core/count-history.ts";
-import { finishedCount, isTerminalJob, type CampaignSummary, type Counters, type Job, type RepoRow } from "../../core/job.ts";
-import { redact } from "../../core/log.ts";
+import { foldHistory, type CountSnapshot } from "../../core/jobs/index.ts";
+import { finishedCount, isTerminalJob, type CampaignSummary, type Counters, type Job, type RepoRow } from "../../core/jobs/index.ts";
+import { redact } from "../../core/runtime/index.ts";
 
 /** One repository as the page shows it. */
 export type RepoView = {

@@ -4,7 +4,7 @@
  * opens a page nor the reverse. It grants that one job's page and expires with the job.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
-import type { Job } from "../../core/job.ts";
+import type { Job } from "../../core/jobs/index.ts";
 
 /** What a page token carries. `exp` is epoch seconds (the job's expiresAt). */
 export type PagePayload = { jobId: string; exp: number };

@@ -1,13 +1,13 @@
 /**
  * The page's wiring from a config: the key its tokens are signed with (derived from
- * LINK_SIGNING_SECRET, which defaults to the Slack signing secret, core/config.ts), the URL of a
+ * LINK_SIGNING_SECRET, which defaults to the Slack signing secret, core/config/config.ts), the URL of a
  * job's page under BOT_PUBLIC_URL, and the dependencies the route needs.
  */
-import type { Artifacts } from "../../core/artifacts.ts";
-import { secretValues, type Config } from "../../core/config.ts";
-import type { Job } from "../../core/job.ts";
-import type { Logger } from "../../core/log.ts";
-import type { Store } from "../../core/store.ts";
+import type { Artifacts } from "../../core/jobs/index.ts";
+import { secretValues, type Config } from "../../core/config/index.ts";
+import type { Job } from "../../core/jobs/index.ts";
+import type { Logger } from "../../core/runtime/index.ts";
+import type { Store } from "../../core/jobs/index.ts";
 import { derivePageKey, pageUrl } from "./page-token.ts";
 import type { PageDeps } from "./serve-page.ts";
 

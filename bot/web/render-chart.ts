@@ -4,7 +4,7 @@
  * Every series has its own dash pattern and end marker and is named in the legend with its
  * value, so colour is never the only signal. Pure; styles come from the page's stylesheet.
  */
-import type { CountSnapshot, HistoryKey } from "../../core/count-history.ts";
+import type { CountSnapshot, HistoryKey } from "../../core/jobs/index.ts";
 import { esc, utc } from "./html-text.ts";
 
 type SeriesKey = HistoryKey | "remaining";

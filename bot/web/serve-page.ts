@@ -8,9 +8,9 @@
  * TTL) 410; failures answer 500 with one line, never a stack trace. Every answer carries a
  * strict Content-Security-Policy and no-referrer (the token is in the URL).
  */
-import type { Artifacts } from "../../core/artifacts.ts";
-import { redact, type Logger } from "../../core/log.ts";
-import type { Store } from "../../core/store.ts";
+import type { Artifacts } from "../../core/jobs/index.ts";
+import { redact, type Logger } from "../../core/runtime/index.ts";
+import type { Store } from "../../core/jobs/index.ts";
 import { assetNamed } from "./page-assets.ts";
 import { pageModel } from "./page-model.ts";
 import { checkPageToken } from "./page-token.ts";

@@ -8,14 +8,14 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { derivePageKey, pageUrl } from "../../bot/web/page-token.ts";
-import { loadConfig } from "../../core/config.ts";
-import { newArtifacts } from "../../core/artifacts.ts";
-import { newLogger } from "../../core/log.ts";
-import { newStore } from "../../core/store.ts";
+import { loadConfig } from "../../core/config/index.ts";
+import { newArtifacts } from "../../core/jobs/index.ts";
+import { newLogger } from "../../core/runtime/index.ts";
+import { newStore } from "../../core/jobs/index.ts";
 import { seedCampaign } from "../../test/support/web-fixture.ts";
 import { openBrowser } from "../../test-browser/browser.ts";
 import { startPageServer } from "../cli-web.ts";
-import { EmbeddedStack } from "../embedded-stack.ts";
+import { EmbeddedStack } from "../../environment/index.ts";
 import { percentile, round } from "./results.ts";
 
 export type WebPageBench = { htmlBytes: number; jsonBytes: number; serverMs: number; firstPaintMs: number; baselineFirstPaintMs: number; ratio: number; repos: number };

@@ -4,9 +4,9 @@
  * repositories, either mid-way (some ended, some running, some pending) or done (every
  * repository ended, PRs tracked: merged, open with checks and reviews, closed).
  */
-import type { Artifacts } from "../../core/artifacts.ts";
-import { campaignSummary, diffKeyFor, newJobRows, transcriptKeyFor, type Job, type PullRequestStatus, type RepoRow } from "../../core/job.ts";
-import type { Store } from "../../core/store.ts";
+import type { Artifacts } from "../../core/jobs/index.ts";
+import { campaignSummary, diffKeyFor, newJobRows, transcriptKeyFor, type Job, type PullRequestStatus, type RepoRow } from "../../core/jobs/index.ts";
+import type { Store } from "../../core/jobs/index.ts";
 
 /** A small diff of one repository. */
 export function sampleDiff(repo: string, extra = ""): string {
