@@ -104,6 +104,12 @@ describe("the job page", () => {
     expect(m.live).toBe(m.job.campaign.open > 0);
     expect(m.history.length).toBeGreaterThan(10);
     expect(m.history.at(-1)).toMatchObject({ completed: m.job.counters.completed, failed: m.job.counters.failed, merged: m.job.campaign.merged });
+    // The poller's question: the same version answers "unchanged" without the rows; another gets the model.
+    const token = pageToken(key, done);
+    const same = JSON.parse(await (await get(`/jobs/${token}.json?since=${encodeURIComponent(m.version)}`)).text());
+    expect(same).toEqual({ version: m.version, unchanged: true, live: m.live, job: { status: "FAILED" } });
+    const older = JSON.parse(await (await get(`/jobs/${token}.json?since=old`)).text());
+    expect(older.repositories).toHaveLength(20);
   });
 
   it("answers every request with a strict Content-Security-Policy and serves its own assets only", async () => {

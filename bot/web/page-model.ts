@@ -24,7 +24,10 @@ export type RepoView = {
   hasConversation: boolean;
 };
 
-/** The page's data. `version` changes whenever something shown changes (the poller compares it). */
+/**
+ * The page's data. `version` is read from the job row alone ({@link jobVersion}), so a poll that
+ * finds nothing new costs one GetItem and no read of the rows.
+ */
 export type PageModel = {
   version: string;
   asOf: string;
@@ -59,7 +62,7 @@ export function pageModel(job: Job, rows: readonly RepoRow[], now: Date, secrets
   const c = job.counters;
   const t = job.totals;
   const campaign = job.campaign;
-  const live = !isTerminalJob(job.status) || (campaign?.open ?? 0) > 0;
+  const live = isLive(job);
   const tokensIn = t ? t.inputTokens + t.cacheReadTokens + t.cacheWriteTokens : 0;
   const repositories = rows.map((row): RepoView => {
     const reason = r(row.error);
@@ -93,7 +96,7 @@ export function pageModel(job: Job, rows: readonly RepoRow[], now: Date, secrets
     };
   });
   return {
-    version: [job.updatedAt, job.status, finishedCount(c), campaign?.refreshedAt ?? "", job.history?.length ?? 0, rows.reduce((n, x) => n + x.status.length + (x.heartbeatAt ? 1 : 0), 0), latest(rows)].join("|"),
+    version: jobVersion(job),
     asOf: now.toISOString(),
     live,
     job: {
@@ -119,6 +122,20 @@ export function pageModel(job: Job, rows: readonly RepoRow[], now: Date, secrets
   };
 }
 
+/** True while the page should poll: the job runs, or some of its PRs are open. */
+export function isLive(job: Pick<Job, "status" | "campaign">): boolean {
+  return !isTerminalJob(job.status) || (job.campaign?.open ?? 0) > 0;
+}
+
+/**
+ * What the poller compares: it changes with every count, status change, cancel and PR refresh
+ * (each writes the job row). Moves of a running repository between its live steps do not touch
+ * the job row; the page shows them at the next count.
+ */
+export function jobVersion(job: Pick<Job, "updatedAt" | "status" | "counters" | "campaign" | "history">): string {
+  return [job.updatedAt, job.status, finishedCount(job.counters), job.campaign?.refreshedAt ?? "", job.history?.length ?? 0].join("|");
+}
+
 /** The history ending at the job's current counts (a job older than the history has only those). */
 function withCurrent(history: CountSnapshot[], job: Job, now: Date): CountSnapshot[] {
   const c = job.counters;
@@ -133,13 +150,4 @@ function withCurrent(history: CountSnapshot[], job: Job, now: Date): CountSnapsh
 
 function lastUpdate(row: RepoRow): string | undefined {
   return [row.finishedAt, row.heartbeatAt, row.startedAt, row.pr?.refreshedAt].filter((x): x is string => Boolean(x)).sort().at(-1);
-}
-
-function latest(rows: readonly RepoRow[]): string {
-  let best = "";
-  for (const row of rows) {
-    const u = lastUpdate(row) ?? "";
-    if (u > best) best = u;
-  }
-  return best;
 }

@@ -2,8 +2,9 @@
  * The page's one script, served by the bot as `/jobs/assets/page-<hash>.js`: filters (status,
  * PR state, checks, review), search by name and sorting by any column over the rows the server
  * rendered (data attributes, no re-render: quick at 1,000 rows), and the live refresh: while the
- * job runs or PRs are open it polls `<token>.json` and, when its `version` changed, fetches the
- * page again and swaps the summary, chart and rows in place. Plain ES2017, no framework.
+ * job runs or PRs are open it polls `<token>.json?since=<version>` (one GetItem when nothing
+ * changed) and, when the version moved, fetches the page again and swaps the summary, chart and
+ * rows in place. Plain ES2017, no framework.
  */
 export const PAGE_JS = `
 (function () {
@@ -101,19 +102,19 @@ export const PAGE_JS = `
   }
   function schedule(ms) { setTimeout(poll, ms); }
   function poll() {
-    fetch(jsonUrl, { cache: "no-store", credentials: "omit" })
+    fetch(jsonUrl + "?since=" + encodeURIComponent(version || ""), { cache: "no-store", credentials: "omit" })
       .then(function (r) {
         if (!r.ok) throw new Error("status " + r.status);
         return r.json();
       })
       .then(function (data) {
-        var changed = data.version !== version;
+        var changed = !data.unchanged && data.version !== version;
         version = data.version;
         body.setAttribute("data-live", data.live ? "1" : "0");
         var running = data.job.status === "PENDING" || data.job.status === "RUNNING";
         var next = function () {
           if (state) { state.textContent = data.live ? "updating live" : "final"; state.className = data.live ? "live" : ""; }
-          if (data.live) schedule(running ? 3000 : 60000);
+          if (data.live) schedule(running ? 4000 : 60000);
         };
         if (!changed) return next();
         return fetch(location.href, { cache: "no-store", credentials: "omit" })

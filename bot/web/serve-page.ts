@@ -2,7 +2,8 @@
  * Answers the page's requests, the same way locally (bot/app.ts routes, `cody web`) and on
  * Lambda (bot/lambda.ts):
  * - `GET /jobs/<token>`: the job's page; `?repo=owner/name`: that repository's diff and conversation;
- * - `GET /jobs/<token>.json`: the page's data (what the page polls while the job is live);
+ * - `GET /jobs/<token>.json`: the page's data; `?since=<version>` answers `{ unchanged: true }`
+ *   from the job row alone when nothing changed (what the page polls while the job is live);
  * - `GET /jobs/assets/page-<hash>.js|css`: the page's own script and stylesheet.
  * A forged, tampered or malformed token answers 404, an expired one (or a job gone with its
  * TTL) 410; failures answer 500 with one line, never a stack trace. Every answer carries a
@@ -12,7 +13,7 @@ import type { Artifacts } from "../../core/jobs/index.ts";
 import { redact, type Logger } from "../../core/runtime/index.ts";
 import type { Store } from "../../core/jobs/index.ts";
 import { assetNamed } from "./page-assets.ts";
-import { pageModel } from "./page-model.ts";
+import { isLive, jobVersion, pageModel } from "./page-model.ts";
 import { checkPageToken } from "./page-token.ts";
 import { renderConversation } from "./render-conversation.ts";
 import { renderDiff } from "./render-diff.ts";
@@ -69,10 +70,15 @@ export async function servePage(deps: PageDeps, rest: string, query = ""): Promi
     if (check.kind === "expired") return gone();
     const job = await deps.store.getJob(check.payload.jobId);
     if (!job) return gone();
+    // `?since=<version>`: the poller's question "anything new?", answered from the job row alone.
+    const since = json ? param(query, "since") : undefined;
+    if (since !== undefined && since === jobVersion(job)) {
+      return answer(200, "application/json; charset=utf-8", JSON.stringify({ version: since, unchanged: true, live: isLive(job), job: { status: job.status } }));
+    }
     const rows = await deps.store.listRepos(job.jobId);
     const model = pageModel(job, rows, now, deps.secrets);
     if (json) return answer(200, "application/json; charset=utf-8", JSON.stringify(model));
-    const repoName = repoParam(query);
+    const repoName = param(query, "repo");
     if (repoName === undefined) return answer(200, HTML, renderJobPage(model, token));
     const view = model.repositories.find((r) => r.name === repoName);
     const row = rows.find((r) => r.repositoryName === repoName);
@@ -96,10 +102,10 @@ export async function servePage(deps: PageDeps, rest: string, query = ""): Promi
   }
 }
 
-/** The `repo` parameter of a query string, or undefined (absent or malformed). */
-function repoParam(query: string): string | undefined {
+/** A parameter of a query string, or undefined (absent or malformed). */
+function param(query: string, name: string): string | undefined {
   try {
-    const v = new URLSearchParams(query.startsWith("?") ? query.slice(1) : query).get("repo");
+    const v = new URLSearchParams(query.startsWith("?") ? query.slice(1) : query).get(name);
     return v ?? undefined;
   } catch {
     return undefined;
