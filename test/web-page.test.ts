@@ -308,3 +308,27 @@ describe("cody web and cody status", () => {
     expect(r.stderr).toContain(tc.want);
   });
 });
+
+describe("the page on the bot's HTTP receiver", () => {
+  it("serves /jobs/<token>, its JSON and its assets through Bolt's custom routes", async () => {
+    const { HTTPReceiver } = await import("@slack/bolt");
+    const { httpRoutes } = await import("../bot/app.ts");
+    const page = { pageKey: key, store: stack.store, artifacts: stack.artifacts, secrets: [SECRET], log: stack.log };
+    const receiver = new HTTPReceiver({ signingSecret: SECRET, customRoutes: httpRoutes({ artifacts: stack.artifacts, log: stack.log, page }) });
+    receiver.init({ processEvent: async () => undefined } as never);
+    const server = (await receiver.start(0)) as import("node:http").Server;
+    try {
+      const base = `http://127.0.0.1:${(server.address() as import("node:net").AddressInfo).port}`;
+      const token = pageToken(key, midway);
+      const html = await fetch(`${base}/jobs/${token}`);
+      expect(html.status).toBe(200);
+      expect(html.headers.get("content-security-policy")).toBe(PAGE_CSP);
+      expect(await html.text()).toContain(midway.jobId);
+      expect(JSON.parse(await (await fetch(`${base}/jobs/${token}.json`)).text()).job.jobId).toBe(midway.jobId);
+      expect((await fetch(`${base}/jobs/assets/${ASSETS.css.name}`)).status).toBe(200);
+      expect((await fetch(`${base}/jobs/${token}x`)).status).toBe(404);
+    } finally {
+      await receiver.stop();
+    }
+  });
+});
