@@ -183,6 +183,8 @@ export type Job = {
   allowNoChecks?: boolean;
   /** The bulk actions taken on the job after its pull requests (newest last, at most 20 kept). */
   actions?: CampaignActionRecord[];
+  /** Points of the count history, for the web page's chart (core/count-history.ts). */
+  history?: CountPoint[];
   expiresAt: number;
 };
 
@@ -339,3 +341,16 @@ export function editedByOthers(row: Pick<RepoRow, "pr" | "pushedSha" | "editedBy
 
 /** How a run treats commits others pushed to Cody's branch: keep them (rebase onto), skip the repository, or replace them. */
 export type OnConflict = "keep" | "skip" | "replace";
+
+// ── Count history: the points the web page's chart is drawn from (count-history.ts) ──────────
+
+/** What the chart draws: repositories by outcome, and pull requests by state. */
+export const HISTORY_KEYS = ["completed", "noChanges", "failed", "cancelled", "open", "merged", "closed"] as const;
+export type HistoryKey = (typeof HISTORY_KEYS)[number];
+
+/**
+ * One stored point: a change `d` of one count `k`, or absolute values `s` (a PR refresh, or a
+ * compacted point that stands for everything before it). `t` is epoch milliseconds: a number is
+ * a third of an ISO string's size, and every write of the job row pays for the whole item.
+ */
+export type CountPoint = { t: number; k?: HistoryKey; d?: number; s?: Partial<Record<HistoryKey, number>> };
