@@ -15,7 +15,7 @@ import { cancelJob, submitJob, type CancelDeps, type CancelResult, type SubmitRe
 import { canSee, commandRefusal } from "./access.ts";
 import { helpText, listText, statusText } from "./messages/ephemeral.ts";
 import { escapeMrkdwn } from "./messages/text.ts";
-import { FIELDS, type ModalMetadata, type ModalValues } from "./messages/modal.ts";
+import { FIELDS, NO_JUDGE_OPTION, type ModalMetadata, type ModalValues } from "./messages/modal.ts";
 import { previewProblem, previewTargets, resolveSubmissionTargets, targetsBlock, type PreviewTask } from "./targets.ts";
 
 /** Who may do what (see access.ts for commands, visibility and workspaces). */
@@ -83,13 +83,15 @@ type ViewValues = Record<string, Record<string, { value?: string | null; selecte
 export function modalValues(values: ViewValues): ModalValues {
   const v = (block: string) => values[block]?.value;
   const out: ModalValues = {};
-  for (const key of ["name", "instructions", "repositories", "base_branch", "verify", "spec"] as const) {
+  for (const key of ["name", "instructions", "repositories", "base_branch", "verify", "spec", "budget"] as const) {
     const t = v(key)?.value;
     if (t) out[key] = t;
   }
   const type = v(FIELDS.type)?.selected_option?.value;
   if (type) out.type = type;
   out.options = (v(FIELDS.options)?.selected_options ?? []).map((o) => o.value);
+  const quality = (v(FIELDS.quality)?.selected_options ?? []).map((o) => o.value);
+  if (quality.length) out.quality = quality;
   return out;
 }
 
@@ -117,6 +119,9 @@ export async function readSubmission(values: ViewValues, meta: ModalMetadata, us
     ...(options.has("pr") ? { pullRequest: { draft: options.has("draft") } } : {}),
     createdBy: userId,
     slack: { teamId: meta.teamId, channel: meta.channel },
+    // Change quality (issue 19): a typed budget (validated as a number > 0), the judge's opt-out.
+    ...(text(FIELDS.budget) ? { budgetUsd: Number(text(FIELDS.budget).replace(/^\$/, "")) } : {}),
+    ...((v(FIELDS.quality)?.selected_options ?? []).some((o) => o.value === NO_JUDGE_OPTION) ? { judge: false } : {}),
   };
   return { request, repositories, owners, lines, selectors };
 }
@@ -163,6 +168,9 @@ const BLOCK_OF: Record<FieldError["field"], string> = {
   createPullRequests: FIELDS.options,
   createdBy: FIELDS.name,
   slack: FIELDS.name,
+  judge: FIELDS.quality,
+  budgetUsd: FIELDS.budget,
+  heal: FIELDS.quality,
 };
 
 /**

@@ -179,8 +179,32 @@ export type Job = {
   campaign?: CampaignSummary;
   /** The bulk actions taken on the job after its pull requests (newest last, at most 20 kept). */
   actions?: CampaignActionRecord[];
+  /** Change quality (issue 19): the scope judge (absent: on for Claude jobs, off for scripts). */
+  judge?: boolean;
+  /** The job's hard cost cap in US dollars; absent: no cap. */
+  budgetUsd?: number;
+  /** Model spend so far in micro-dollars: one atomic counter raised after every model response. */
+  spendMicroUsd?: number;
+  /** Healing attempts per pull request with failing checks (`--heal N`); absent or 0: only on request. */
+  heal?: number;
+  /** Check failures found on many of the job's PRs at once, reported once and not healed. */
+  systematic?: SystematicFailure[];
   expiresAt: number;
 };
+
+/** A check that fails with the same first error line on at least 30 % (and 3) of a job's PRs. */
+export type SystematicFailure = { check: string; firstLine: string; repositories: string[]; reportedAt: string };
+
+/** The scope judge's last verdict on a repository's change. */
+export type ScopeCheck = { decision: "approve" | "veto"; reason: string; requests: number };
+
+/** One healing attempt on a repository's pull request. */
+export type HealAttempt = { at: string; checks: string[]; outcome: "pushed" | "failed" | "no_changes"; reason?: string; commitSha?: string };
+
+/** True when the job's changes go through the scope judge: as set, else on for Claude jobs only. */
+export function isJudged(job: Pick<Job, "judge" | "type">): boolean {
+  return job.judge ?? job.type === "code-pattern-update";
+}
 
 /** A repository row as stored. */
 export type RepoRow = {
@@ -213,6 +237,12 @@ export type RepoRow = {
   pr?: PullRequestStatus;
   /** Set by `cody publish`: the next attempt applies the stored diff instead of running the change. */
   replayDiff?: boolean;
+  /** The scope judge's verdict (issue 19). */
+  scopeCheck?: ScopeCheck;
+  /** Set by `cody heal`: the next attempt heals the PR's failing checks with this context. */
+  healContext?: string;
+  /** Healing attempts made on this repository's pull request, oldest first. */
+  heals?: HealAttempt[];
   expiresAt: number;
 };
 
@@ -227,6 +257,8 @@ export const LIMITS = {
   prTitleChars: 256,
   bodyTemplateChars: 20_000,
   commitMessageChars: 5_000,
+  maxBudgetUsd: 1_000_000,
+  maxHealAttempts: 5,
 } as const;
 
 /** Days a job and its repository rows are kept (DynamoDB TTL). */
@@ -246,6 +278,12 @@ export type JobRequest = {
   commitMessage?: string;
   createdBy: string;
   slack?: SlackThread;
+  /** The scope judge: absent → on for Claude jobs, off for scripts. */
+  judge?: boolean;
+  /** Hard cost cap in dollars (> 0). */
+  budgetUsd?: number;
+  /** Healing attempts per failing PR (0–5). */
+  heal?: number;
 };
 
 /** A field-level problem with a request; `field` names the input the person typed into. */
@@ -340,6 +378,13 @@ export function validateJobRequest(req: JobRequest, allowlist: readonly AllowPat
     });
   }
 
+  if (req.budgetUsd !== undefined && !(Number.isFinite(req.budgetUsd) && req.budgetUsd > 0 && req.budgetUsd <= LIMITS.maxBudgetUsd)) {
+    errors.push({ field: "budgetUsd", message: `budget must be a number of dollars above 0 and at most ${LIMITS.maxBudgetUsd}, got ${String(req.budgetUsd)}` });
+  }
+  if (req.heal !== undefined && !(Number.isInteger(req.heal) && req.heal >= 0 && req.heal <= LIMITS.maxHealAttempts)) {
+    errors.push({ field: "heal", message: `heal attempts must be a whole number from 0 to ${LIMITS.maxHealAttempts}, got ${String(req.heal)}` });
+  }
+
   if (errors.length > 0) return { kind: "invalid", errors };
   return { kind: "ok", request: { ...req, name, repositories } };
 }
@@ -419,6 +464,9 @@ export function newJobRows(
     ...(req.commitMessage ? { commitMessage: req.commitMessage } : {}),
     createdBy: req.createdBy,
     ...(req.slack ? { slack: req.slack } : {}),
+    ...(req.judge !== undefined ? { judge: req.judge } : {}),
+    ...(req.budgetUsd !== undefined ? { budgetUsd: req.budgetUsd } : {}),
+    ...(req.heal ? { heal: req.heal } : {}),
     counters: { total: req.repositories.length, completed: 0, noChanges: 0, failed: 0, cancelled: 0 },
     totals: { prsOpened: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costMicroUsd: 0 },
     status: "PENDING",

@@ -44,6 +44,8 @@ export type Workspace = {
   stageAll(signal: AbortSignal): Promise<StageResult>;
   /** Paths (relative to the checkout) of the staged files that were added or modified, not deleted. */
   changedFiles(signal: AbortSignal): Promise<string[]>;
+  /** The staged change as a patch against HEAD (what the scope judge reads before the commit). */
+  stagedPatch(signal: AbortSignal): Promise<string>;
   /** Commits what is staged with fixed dates (so a retried runner makes the same commit) and returns its SHA. */
   commit(message: string, date: string, signal: AbortSignal): Promise<string>;
   /** The unified diff and stats between `from` and `to`. */
@@ -162,6 +164,10 @@ export function newWorkspace(opts: { dir: string; gitDir: string; home: string; 
     },
 
     changedFiles,
+
+    async stagedPatch(signal) {
+      return git(["diff", "--cached", "--no-color", "--no-ext-diff", "--no-textconv", "--patch"], repoEnv, signal);
+    },
 
     async commit(message, date, signal) {
       await git(["commit", "--no-verify", "--no-gpg-sign", "-q", "-m", message], { ...repoEnv, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date }, signal);
