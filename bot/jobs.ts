@@ -26,6 +26,8 @@ export type BotSettings = {
   allowedScriptUsers?: readonly string[];
   /** ALLOWED_SLACK_TEAMS: workspaces the bot answers (empty: the bot token's own). */
   allowedSlackTeams?: readonly string[];
+  /** DEFAULT_JOB_BUDGET_USD: the cap of a job whose request names none (issue 19). */
+  defaultJobBudgetUsd?: number;
 };
 
 /** Lists an owner's non-archived repositories (`owner/name`); wired to core/github.ts by entry points. */
@@ -242,7 +244,7 @@ export async function createJobFromSubmission(
     const lines = submission.lines ?? [...submission.repositories, ...submission.owners.map((o) => `${o}/*`)];
     const resolved = await resolveSubmissionTargets(deps, lines, signal);
     const checked = resolved.kind === "ok"
-      ? validateJobRequest({ ...submission.request, repositories: resolved.repositories }, deps.settings.allowlist)
+      ? validateJobRequest({ ...submission.request, repositories: resolved.repositories, ...budgetDefault(submission.request, deps.settings) }, deps.settings.allowlist)
       : undefined;
     if (resolved.kind === "invalid" || checked?.kind !== "ok") {
       const message = resolved.kind === "invalid"
@@ -367,4 +369,9 @@ export async function runDeferredTask(deps: TaskDeps, task: DeferredTask, signal
     deps.log.error({ err, jobId: task.jobId }, "cancelling the job failed");
     await deps.tell(to, `Cancelling \`${task.jobId}\` failed: internal error (job ${task.jobId}). Please try again.`, signal).catch(() => undefined);
   }
+}
+
+/** The default cap for a request that names none (DEFAULT_JOB_BUDGET_USD); nothing otherwise. */
+export function budgetDefault(request: Pick<JobRequest, "budgetUsd">, settings: Pick<BotSettings, "defaultJobBudgetUsd">): Pick<JobRequest, "budgetUsd"> {
+  return request.budgetUsd === undefined && settings.defaultJobBudgetUsd !== undefined ? { budgetUsd: settings.defaultJobBudgetUsd } : {};
 }

@@ -91,6 +91,7 @@ export function newBotDeps(config: Config, log: Logger, parts: BotParts): BotDep
       allowlist: config.allowlist,
       allowedSlackUsers: config.allowedSlackUsers,
       allowedScriptUsers: config.allowedScriptUsers,
+      ...(config.defaultJobBudgetUsd !== undefined ? { defaultJobBudgetUsd: config.defaultJobBudgetUsd } : {}),
       allowedSlackTeams: config.allowedSlackTeams,
     },
     tell: newTell(client, log),

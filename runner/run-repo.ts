@@ -33,7 +33,8 @@ import type { Sandbox } from "./sandbox.ts";
 import { changedFileTooBig, checkoutTooBig, truncate, DEFAULT_MAX_CHANGED_FILES, DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_REPO_BYTES, freshWorkDir } from "./repo-caps.ts";
 import { newWorkspace, type GitTokenSource, type Workspace } from "./workspace.ts";
 import { replayStoredDiff } from "./replay-diff.ts";
-import { budgetReason, isBudgetSpent, newSpendMeter, type SpendMeter } from "./agent/budget.ts";
+import { newSpendMeter, type SpendMeter } from "./agent/budget.ts";
+import { budgetReason, isBudgetSpent } from "../core/spend.ts";
 import type { ScopeJudge } from "./agent/judge.ts";
 import { judgeRound, newJudgeTally, vetoMessage, withJudgeUsage, type JudgeTally } from "./judge-step.ts";
 

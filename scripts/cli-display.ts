@@ -10,6 +10,7 @@ import { newConsoleNotifier } from "../core/notifier.ts";
 import { sweepJob } from "../core/watchdog.ts";
 import type { CliEnvironment } from "./cli-environment.ts";
 import { burndownText } from "../bot/messages/campaign.ts";
+import { spendLine } from "../core/spend.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -106,6 +107,7 @@ export async function printFinalTable(world: CliEnvironment, job: Job, rows: rea
     `\nJob ${job.jobId} ${job.status}${took}: ${job.name}\n` +
       `${lines.join("\n")}\n` +
       `\n${c.completed} completed · ${c.noChanges} no changes · ${c.failed} failed · ${c.cancelled} cancelled · ${c.total} total\n` +
+      (spendLine(job) ? `${spendLine(job)}\n` : "") +
       (job.campaign ? `${burndownText(job.campaign)}\n` : ""),
   );
 }

@@ -27,7 +27,7 @@ export class UsageError extends Error {
 const USAGE = `usage:
   cody run --repo OWNER/NAME [--repo …] (--prompt TEXT | --script CMD) [--name TEXT] [--pr] [--draft]
            [--base BRANCH] [--verify CMD] [--concurrency N] [--label L] [--reviewer U] [--team-reviewer T]
-           [--assignee U] [--pr-interval SECONDS] [--json] [--plan]
+           [--assignee U] [--pr-interval SECONDS] [--json] [--plan] [--judge | --no-judge] [--budget-usd N] [--heal N]
       or: cody run -f change.yaml [--plan] [--concurrency N] [--json]
            --repo also takes owner/*, "search: CODE QUERY", "repos: QUERY", "topic: NAME [owner:LOGIN]"
            (+ include:archived / include:forks); --plan prints what matches and runs nothing
@@ -134,7 +134,7 @@ async function cliLogger(env: NodeJS.ProcessEnv, config?: Config): Promise<Logge
   return newLogger({ level, secrets: config ? secretValues(config) : [], base: { program: "cody" } }, { write: (s: string) => void process.stderr.write(s) });
 }
 
-type RunInput = { request: JobRequest; concurrency?: number; json: boolean; plan?: boolean; extraEnv?: NodeJS.ProcessEnv; stopStackWhenIdle?: boolean };
+type RunInput = { request: JobRequest; concurrency?: number; json: boolean; plan?: boolean; extraEnv?: NodeJS.ProcessEnv; stopStackWhenIdle?: boolean; quality?: import("./cli-quality.ts").QualityFlags };
 
 async function runCommand(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { values } = checkPositionals(parseArgs({ args, options: {
@@ -155,9 +155,10 @@ async function runCommand(args: string[], env: NodeJS.ProcessEnv): Promise<numbe
     json: { type: "boolean" },
     file: { type: "string", short: "f" },
     plan: { type: "boolean" },
+    judge: { type: "boolean" }, "no-judge": { type: "boolean" }, "budget-usd": { type: "string" }, heal: { type: "string" },
   }, allowPositionals: true, strict: true }), 0);
   const concurrency = values.concurrency === undefined ? undefined : positiveInt("--concurrency", values.concurrency);
-  const common = { ...(concurrency ? { concurrency } : {}), json: values.json ?? false, plan: values.plan ?? false };
+  const common = { ...(concurrency ? { concurrency } : {}), json: values.json ?? false, plan: values.plan ?? false, quality: values };
   if (values.file !== undefined) {
     const spec = await (await import("./cli-run-spec.ts")).requestFromSpecFile(values.file, values, `cli:${env.USER ?? "unknown"}`);
     if (spec.kind === "invalid") throw new UsageError(spec.message, false);
@@ -231,6 +232,9 @@ async function runJob(input: RunInput, env0: NodeJS.ProcessEnv): Promise<number>
   const env = { ...env0, ...input.extraEnv };
   const [{ loadConfig }, { validateJobRequest }] = await Promise.all([import("../core/config.ts"), import("../core/job.ts")]);
   const config = loadConfig(env);
+  const quality = (await import("./cli-quality.ts")).qualityRequest(input.quality ?? {}, input.request, config);
+  if (quality.kind === "invalid") throw new UsageError(quality.message, "run");
+  input = { ...input, request: { ...input.request, ...quality.fields } };
   if (!input.plan && input.request.type === "code-pattern-update" && !config.anthropic.apiKey && !config.anthropic.baseUrl) {
     throw new UsageError(
       "a Claude job needs ANTHROPIC_API_KEY (or CLAUDE_API_KEY), or ANTHROPIC_BASE_URL for an Anthropic-compatible server. " +
@@ -247,6 +251,7 @@ async function runJob(input: RunInput, env0: NodeJS.ProcessEnv): Promise<number>
   if (checked.kind === "invalid") throw new UsageError(checked.errors.map((e) => `${e.field}: ${e.message}`).join("\n"), false);
   if (input.plan) {
     targeting.printPlan(targets, checked.request, input.json);
+    if (!input.json) for (const l of await (await import("./cli-quality.ts")).budgetPlanLines(checked.request, async () => { const w = await openCli(env, { launcher: false }); try { return await w.store.listJobs(50); } finally { await w.close(); } })) process.stdout.write(`${l}\n`);
     return 0;
   }
   return runValidated(checked.request, input, env, config);

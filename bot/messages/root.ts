@@ -3,6 +3,7 @@
  * bar with counts per status and elapsed time, and a Cancel button while the job can still be
  * cancelled. Pure: the same job and clock give the same blocks (golden-tested).
  */
+import { spendLine } from "../../core/spend.ts";
 import { finishedCount, isCampaignDone, isTerminalJob, type Job } from "../../core/job.ts";
 import { burndownText } from "./campaign.ts";
 import { cut, duration, escapeCut } from "./text.ts";
@@ -60,6 +61,8 @@ export function rootMessage(job: Job, now: Date): SlackMessage {
   if (quote) blocks.push({ type: "section", text: { type: "mrkdwn", text: quote } });
   blocks.push({ type: "section", text: { type: "mrkdwn", text: `\`${progressBar(done, c.total)}\`  ${counts}` } });
   if (totals) blocks.push({ type: "section", text: { type: "mrkdwn", text: totals } });
+  const spend = spendLine(job);
+  if (spend) blocks.push({ type: "section", text: { type: "mrkdwn", text: `💰 ${spend}` } });
   if (job.campaign && job.campaign.prs > 0) blocks.push({ type: "section", text: { type: "mrkdwn", text: burndownText(job.campaign) } });
   blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: extras.join(" · ") }] });
   if (!ended) {

@@ -3,6 +3,7 @@
  * raised after every response with that response's priced usage. The counter itself is one
  * atomic DynamoDB ADD on the job row (core/store-spend.ts).
  */
+import { budgetReason, isBudgetSpent, toMicroUsd } from "../../core/spend.ts";
 
 /** Where a job's spend is kept. */
 export type SpendCounter = {
@@ -19,26 +20,6 @@ export type SpendMeter = {
   /** Adds one response's cost (dollars) to the job's spend. */
   add(costUsd: number, signal: AbortSignal): Promise<void>;
 };
-
-/** Dollars to whole micro-dollars (what the counter adds: integers stay exact, floats would drift). */
-export function toMicroUsd(usd: number): number {
-  return Math.max(0, Math.round(usd * 1_000_000));
-}
-
-/** `$5`, `$0.25`, `$0.001`: a cap as people wrote it. */
-export function formatUsd(usd: number): string {
-  return `$${Number(usd.toFixed(6)).toString()}`;
-}
-
-/** The reason a repository ends with once its job's cap is reached. */
-export function budgetReason(budgetUsd: number): string {
-  return `job budget of ${formatUsd(budgetUsd)} spent`;
-}
-
-/** True when `spendMicroUsd` has reached a cap of `budgetUsd` dollars (no cap: never). */
-export function isBudgetSpent(spendMicroUsd: number | undefined, budgetUsd: number | undefined): boolean {
-  return budgetUsd !== undefined && (spendMicroUsd ?? 0) >= toMicroUsd(budgetUsd);
-}
 
 /**
  * The meter of one job over `counter`. Without a cap, `check` answers `ok` without a request
