@@ -11,7 +11,7 @@ import { loadConfig } from "../core/config.ts";
 import { newJobId, newJobRows, validateJobRequest, type JobRequest, type RepoRow } from "../core/job.ts";
 import { runRepo } from "../runner/run-repo.ts";
 import { newRunnerDeps } from "../runner/wiring.ts";
-import { message, startFakeAnthropic, text, toolUse, verdict, type FakeAnthropic, type FakeStep, type RecordedRequest } from "./fakes/anthropic.ts";
+import { message, startFakeAnthropic, text, toolUse, verdict, type FakeAnthropic, type FakeReply, type FakeStep, type RecordedRequest } from "./fakes/anthropic.ts";
 import { startFakeGitHub, type FakeGitHub } from "./fakes/github.ts";
 import { startTestStack, tempRemotes, type TestRemotes, type TestStack } from "./support/stack.ts";
 
@@ -51,7 +51,7 @@ function freshRepo(): string {
  * The scripted Claude: bumps the version and (out of scope) touches the README; told of a veto,
  * it puts the README back; after tool results it ends with a summary.
  */
-function claude(req: RecordedRequest): ReturnType<Extract<FakeStep, (...a: never[]) => unknown>> {
+function claude(req: RecordedRequest): FakeReply {
   const blocks = req.body.messages.at(-1).content as { type: string; text?: string }[];
   if (blocks.some((b) => b.type === "tool_result")) return message([text("Bumped the version to 2.")]);
   if (blocks.some((b) => b.type === "text" && b.text?.includes("vetoed"))) {

@@ -14,8 +14,8 @@ export type RecordedRequest = { method: string; path: string; headers: IncomingH
 /** What the fake answers: an HTTP status (default 200), extra headers and a JSON body. */
 export type FakeReply = { status?: number; headers?: Record<string, string>; body: unknown };
 
-/** A scripted step: a reply, or a function of the request (and the requests so far) returning one. */
-export type FakeStep = FakeReply | ((req: RecordedRequest, all: RecordedRequest[]) => FakeReply);
+/** A scripted step: a reply, or a function of the request (and the requests so far) returning one (or a promise of one, to delay it). */
+export type FakeStep = FakeReply | ((req: RecordedRequest, all: RecordedRequest[]) => FakeReply | Promise<FakeReply>);
 
 export type FakeAnthropic = {
   /** Base URL for the SDK's `baseURL`. */
@@ -35,8 +35,8 @@ export type FakeAnthropic = {
  * `api_error` saying so, which fails the test visibly.
  */
 export async function startFakeAnthropic(
-  script: FakeStep[] | ((req: RecordedRequest, all: RecordedRequest[]) => FakeReply),
-  opts: { /** The judge's answers: a queue (then the default again) or one function; default: approve. */ judge?: FakeStep[] | ((req: RecordedRequest, all: RecordedRequest[]) => FakeReply) } = {},
+  script: FakeStep[] | ((req: RecordedRequest, all: RecordedRequest[]) => FakeReply | Promise<FakeReply>),
+  opts: { /** The judge's answers: a queue (then the default again) or one function; default: approve. */ judge?: FakeStep[] | ((req: RecordedRequest, all: RecordedRequest[]) => FakeReply | Promise<FakeReply>) } = {},
 ): Promise<FakeAnthropic> {
   const requests: RecordedRequest[] = [];
   const queue = Array.isArray(script) ? [...script] : undefined;
@@ -67,21 +67,17 @@ export async function startFakeAnthropic(
       if (isJudgeRequest(recorded)) {
         const allJudge = requests.filter(isJudgeRequest);
         step = judgeQueue?.shift() ?? (typeof opts.judge === "function" ? opts.judge : verdict("approve", "The change does what the instructions ask.", { usage: ZERO_USAGE }));
-        try {
-          return send(typeof step === "function" ? step(recorded, allJudge) : step);
-        } catch (err) {
-          return send(apiError(500, "api_error", `fake Anthropic judge script threw: ${String(err)}`));
-        }
+        return void Promise.resolve()
+          .then(() => (typeof step === "function" ? step(recorded, allJudge) : step!))
+          .then(send, (err: unknown) => send(apiError(500, "api_error", `fake Anthropic judge script threw: ${String(err)}`)));
       }
       const all = requests.filter((r) => r.method === "POST" && r.path === "/v1/messages" && !isJudgeRequest(r));
       if (queue) step = queue.shift();
       else step = script as FakeStep;
       if (step === undefined) return send(apiError(500, "api_error", "fake Anthropic: no scripted reply left"));
-      try {
-        send(typeof step === "function" ? step(recorded, all) : step);
-      } catch (err) {
-        send(apiError(500, "api_error", `fake Anthropic script threw: ${String(err)}`));
-      }
+      void Promise.resolve()
+        .then(() => (typeof step === "function" ? step(recorded, all) : step!))
+        .then(send, (err: unknown) => send(apiError(500, "api_error", `fake Anthropic script threw: ${String(err)}`)));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
