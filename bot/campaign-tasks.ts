@@ -4,15 +4,17 @@
  * root and tells the person the outcome. Loaded on first use (Octokit is not needed at cold start).
  */
 import type { CampaignAction } from "../core/job.ts";
-import { publishJob, retryJob, updateJob, type ActionOutcome, type CampaignDeps } from "../core/campaign.ts";
+import { publishJob, retryJob, updateJob, type ActionOutcome } from "../core/campaign.ts";
 import { closeJob, mergeJob } from "../core/campaign-merge.ts";
 import { refreshJob } from "../core/pr-tracking.ts";
+import { healJob, type HealDeps } from "../core/campaign-heal.ts";
+import { systematicMessage } from "./messages/heal.ts";
 import type { SlackNotifier } from "../core/slack-notifier.ts";
 import { canCancel, type DeferredTask, type TaskDeps } from "./jobs.ts";
 import { actionSummaryMessage, burndownText, countsText } from "./messages/campaign.ts";
 
 /** GitHub access of the campaign actions; absent pieces make those actions refuse. */
-export type CampaignGitHub = Pick<CampaignDeps, "forge" | "readPr">;
+export type CampaignGitHub = Pick<HealDeps, "forge" | "readPr" | "readFailures">;
 
 /** What the deferred campaign task needs (TaskDeps carries the optional `campaignGitHub`). */
 export type CampaignTaskDeps = TaskDeps;
@@ -30,13 +32,16 @@ export async function runCampaignTask(deps: CampaignTaskDeps, task: Extract<Defe
     if (!canCancel(deps.settings, job, task.userId)) return deps.tell(to, refusalText(job.createdBy, task.action, task.jobId), signal);
     const github = (await deps.campaignGitHub?.()) ?? {};
     const notifier = deps.notifier as TaskDeps["notifier"] & Partial<Pick<SlackNotifier, "postInThread">>;
-    const campaign: CampaignDeps = {
+    const campaign: HealDeps = {
       store: deps.store,
       launcher: deps.launcher,
       log: deps.log,
       ...github,
       announce: async (jobNow, summary, s) => {
         await notifier.postInThread?.(jobNow, actionSummaryMessage(summary), s);
+      },
+      reportSystematic: async (jobNow, found, s) => {
+        await notifier.postInThread?.(jobNow, systematicMessage(found), s);
       },
     };
     if (task.action === "refresh") {
@@ -56,8 +61,10 @@ export async function runCampaignTask(deps: CampaignTaskDeps, task: Extract<Defe
   }
 }
 
-function runAction(deps: CampaignDeps, action: Exclude<CampaignAction, "refresh">, input: { jobId: string; by: string }, signal?: AbortSignal): Promise<ActionOutcome> {
+function runAction(deps: HealDeps, action: Exclude<CampaignAction, "refresh">, input: { jobId: string; by: string }, signal?: AbortSignal): Promise<ActionOutcome> {
   switch (action) {
+    case "heal":
+      return healJob(deps, input, signal);
     case "publish":
       return publishJob(deps, input, signal);
     case "retry":

@@ -341,8 +341,8 @@ export function cancelText(r: CancelAnswer, jobId: string): string {
 
 /** Everything the deferred tasks need (the campaign's GitHub access loaded on first use). */
 export type TaskDeps = CreateDeps & CommandDeps & {
-  store: import("../core/campaign.ts").CampaignDeps["store"];
-  campaignGitHub?: () => Promise<Pick<import("../core/campaign.ts").CampaignDeps, "forge" | "readPr">>;
+  store: import("../core/campaign-heal.ts").HealDeps["store"];
+  campaignGitHub?: () => Promise<Pick<import("../core/campaign-heal.ts").HealDeps, "forge" | "readPr" | "readFailures">>;
 };
 
 /** Runs a deferred task; never throws (problems are logged and told to the person). */

@@ -8,6 +8,7 @@ import type { CampaignDeps } from "./campaign.ts";
 import type { Config } from "./config.ts";
 import type { Logger } from "./log.ts";
 import { newPrReader, octokitPerOwner } from "./pr-tracking.ts";
+import { newFailureReader, type FailureReader } from "./check-output.ts";
 
 /** True when the config can reach GitHub's API (a token, an App, or an API URL for a test server). */
 export function hasGitHub(config: Pick<Config, "github">): boolean {
@@ -19,7 +20,7 @@ export function newCampaignDeps(
   config: Pick<Config, "github">,
   log: Logger,
   parts: Pick<CampaignDeps, "store" | "launcher"> & Partial<Pick<CampaignDeps, "announce" | "now">>,
-): CampaignDeps {
+): CampaignDeps & { readFailures?: FailureReader } {
   const octokitFor = hasGitHub(config) ? octokitPerOwner(config, log) : undefined;
-  return { ...parts, log, ...(octokitFor ? { forge: newCampaignForge(octokitFor), readPr: newPrReader(octokitFor) } : {}) };
+  return { ...parts, log, ...(octokitFor ? { forge: newCampaignForge(octokitFor), readPr: newPrReader(octokitFor), readFailures: newFailureReader(octokitFor) } : {}) };
 }

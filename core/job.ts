@@ -553,7 +553,7 @@ export type CampaignActionRecord = {
   results: { repository: string; kind: string; reason?: string }[];
 };
 
-export type CampaignAction = "publish" | "retry" | "update" | "merge" | "close" | "refresh";
+export type CampaignAction = "publish" | "retry" | "update" | "merge" | "close" | "refresh" | "heal";
 
 /**
  * The burndown over a job's repository rows: merged / closed / open (passing, failing, pending;

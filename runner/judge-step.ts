@@ -34,12 +34,12 @@ export function vetoMessage(reason: string): string {
  */
 export async function judgeRound(
   deps: { judge?: ScopeJudge },
-  input: { job: Pick<Job, "type" | "prompt" | "script" | "name" | "verify">; ws: Pick<Workspace, "stagedPatch">; tally: JudgeTally; meter?: SpendMeter; verified?: { ok: boolean; output: string } },
+  input: { job: Pick<Job, "type" | "prompt" | "script" | "name" | "verify">; /** Instead of the job's (healing). */ instructions?: string; ws: Pick<Workspace, "stagedPatch">; tally: JudgeTally; meter?: SpendMeter; verified?: { ok: boolean; output: string } },
   signal: AbortSignal,
 ): Promise<JudgeRound> {
   if (!deps.judge) return { kind: "failed", reason: "the scope judge needs Claude (set ANTHROPIC_API_KEY or ANTHROPIC_BASE_URL), or turn it off (--no-judge)" };
   const { job } = input;
-  const instructions = job.type === "script" ? `${job.name}\n\nThe change was made by this shell script:\n${job.script ?? ""}` : (job.prompt ?? "");
+  const instructions = input.instructions ?? (job.type === "script" ? `${job.name}\n\nThe change was made by this shell script:\n${job.script ?? ""}` : (job.prompt ?? ""));
   const diff = await input.ws.stagedPatch(signal);
   const v = await deps.judge(
     {

@@ -37,6 +37,7 @@ import { newSpendMeter, type SpendMeter } from "./agent/budget.ts";
 import { budgetReason, isBudgetSpent } from "../core/spend.ts";
 import type { ScopeJudge } from "./agent/judge.ts";
 import { judgeRound, newJudgeTally, vetoMessage, withJudgeUsage, type JudgeTally } from "./judge-step.ts";
+import { healInstructions, healKey, healNumber, isHealing, settleHeal } from "./heal.ts";
 
 /** What a Claude change ended with (see runner/agent). `transcript` is redacted JSON. */
 export type AgentOutcome =
@@ -229,6 +230,7 @@ export async function runRepo(
     signal.removeEventListener("abort", onAbort);
     await rm(dir, { recursive: true, force: true }).catch(() => undefined);
   }
+  if (isHealing(row)) outcome = settleHeal(outcome, row, now());
   await endRepo(deps, job, row, [state.status], outcome, log, deps.crashPoint ? () => deps.crashPoint!("report", row) : undefined);
   return 0;
 }
@@ -259,7 +261,10 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
   const ws: Workspace = newWorkspace({ dir: checkout, gitDir: join(runnerDir, "git"), home: join(runnerDir, "home"), ...(forge.gitToken ? { token: forge.gitToken } : {}) });
   const url = `${deps.settings.gitBaseUrl}/${repository}.git`;
 
-  const cloned = await ws.clone({ url, repository, ...(job.baseBranch ? { baseBranch: job.baseBranch } : {}), depth: deps.settings.cloneDepth ?? 1 }, signal);
+  // Healing (runner/heal.ts) works on the PR's branch: one new commit on top of it.
+  const healing = isHealing(row);
+  const cloneBranch = healing ? branchFor(job.jobId) : job.baseBranch;
+  const cloned = await ws.clone({ url, repository, ...(cloneBranch ? { baseBranch: cloneBranch } : {}), depth: deps.settings.cloneDepth ?? 1 }, signal);
   if (cloned.kind === "failed") return { kind: "failed", reason: cloned.reason };
   const tooBig = await checkoutTooBig(checkout, deps.settings.maxRepoBytes ?? DEFAULT_MAX_REPO_BYTES);
   if (tooBig) return { kind: "failed", reason: tooBig };
@@ -313,13 +318,15 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
   let verified: VerifyOutcome | undefined;
   // Change quality (issue 19): every model request of this repository checks and raises the job's spend.
   const meter = newSpendMeter(deps.store, job);
-  const judge: JudgeTally | undefined = isJudged(job) && !row.replayDiff ? newJudgeTally() : undefined;
+  const judge: JudgeTally | undefined = (isJudged(job) || healing) && !row.replayDiff ? newJudgeTally() : undefined;
+  const instructions = healing ? healInstructions(job, row.healContext!) : job.type === "script" ? undefined : (job.prompt ?? "");
+  const artifactKey = (key: string) => (healing ? healKey(key, healNumber(row)) : key);
   let followUp: ((message: string, signal: AbortSignal) => Promise<AgentOutcome>) | undefined;
   const takeAgent = async (r: AgentOutcome): Promise<RepoOutcome | undefined> => {
     if (judge) Object.assign(judge, { agentUsage: r.usage, agentCostUsd: r.costUsd });
     agentFields = withJudgeUsage({ ...agentFields, usage: r.usage, costUsd: r.costUsd }, judge);
     if (r.transcript) {
-      const key = transcriptKeyFor(job.jobId, repository);
+      const key = artifactKey(transcriptKeyFor(job.jobId, repository));
       await deps.artifacts.put(key, redact(r.transcript, deps.settings.secrets), "application/json", signal);
       agentFields.transcriptKey = key;
     }
@@ -342,7 +349,7 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
       if (replayed.kind === "failed") return { kind: "failed", reason: replayed.reason };
       summary = row.summary;
       agentFields = { replayDiff: false };
-    } else if (job.type === "script") {
+    } else if (job.type === "script" && !healing) {
       const r = await runCommand(job.script ?? "", { cwd: checkout, env: cmdEnv, timeoutSeconds: deps.settings.scriptTimeoutSeconds, ...sandbox }, signal);
       if (r.kind === "aborted") throw signal.reason ?? new Error("aborted");
       if (r.kind === "timed_out") return { kind: "failed", reason: `script timed out after ${r.seconds} s` };
@@ -353,7 +360,7 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
     } else {
       if (!deps.agent) return { kind: "failed", reason: "Claude is not configured (set ANTHROPIC_API_KEY or ANTHROPIC_BASE_URL)" };
       const r = await deps.agent(
-        { root: checkout, gitDir: ws.gitDir, repository, instructions: job.prompt ?? "", ...(job.verify ? { verifyCommand: job.verify } : {}), ...(verify ? { verify } : {}), meter },
+        { root: checkout, gitDir: ws.gitDir, repository, instructions: instructions ?? "", ...(job.verify ? { verifyCommand: job.verify } : {}), ...(verify ? { verify } : {}), meter },
         signal,
       );
       const failed = await takeAgent(r);
@@ -383,7 +390,7 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
 
     // Nothing unjudged is pushed: approve → on; veto → one correction (Claude), else FAILED.
     state.step = "judge";
-    const judged = await judgeRound(deps, { job, ws, tally: judge, meter, ...(verified ? { verified } : {}) }, signal);
+    const judged = await judgeRound(deps, { job, ws, tally: judge, meter, ...(instructions !== undefined ? { instructions } : {}), ...(verified ? { verified } : {}) }, signal);
     agentFields = withJudgeUsage(agentFields, judge, judged.scopeCheck);
     if (judged.kind === "approve") break;
     if (judged.kind === "failed") return { kind: "failed", reason: judged.reason, fields: agentFields };
@@ -407,7 +414,7 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
   const commitSha = await ws.commit(message, job.createdAt, signal);
   deps.crashPoint?.("commit", row);
   const { patch, stats } = await ws.diff(cloned.baseSha, commitSha, signal);
-  const diffKey = diffKeyFor(job.jobId, repository);
+  const diffKey = artifactKey(diffKeyFor(job.jobId, repository));
   await deps.artifacts.put(diffKey, redact(patch, deps.settings.secrets), "text/x-diff; charset=utf-8", signal);
   // The stored diff is redacted; the commit is not: a change that would differ is never published.
   const inChange = secretReason([{ where: "the change", text: await ws.addedText(cloned.baseSha, signal) }], deps.settings.secrets);
@@ -452,14 +459,15 @@ async function publish(deps: RunRepoDeps, ctx: Ctx, p: PublishInput, signal: Abo
   // cancel came first, so nothing is pushed.
   if ((await deps.store.getJob(job.jobId, signal))?.status === "CANCELLED") return { kind: "cancelled", reason: "job cancelled before the push" };
   signal = ctx.publishSignal;
-  const pushed = p.alreadyPushed ? ({ kind: "ok" } as const) : await ws.push(url, branch, signal);
+  // Healing adds a commit on top of the PR's branch: never a force-push.
+  const pushed = p.alreadyPushed ? ({ kind: "ok" } as const) : await ws.push(url, branch, signal, { force: !isHealing(row) });
   if (pushed.kind === "failed") {
     const reason = pushed.reason === "token has no push access" ? `token has no push access to ${repository}` : pushed.reason;
     return { kind: "failed", reason, fields };
   }
   deps.crashPoint?.("push", row);
-  if (!forge.pullRequests) {
-    log.info("branch pushed; no GitHub API configured, so no pull request");
+  if (!forge.pullRequests || isHealing(row)) {
+    log.info(isHealing(row) ? "healing commit pushed; the pull request follows its branch" : "branch pushed; no GitHub API configured, so no pull request");
     return { kind: "completed", fields };
   }
   state.step = "pull_request";

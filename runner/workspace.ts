@@ -55,7 +55,7 @@ export type Workspace = {
   /** The commit `branch` points at on the remote, or undefined when it has no such branch (or cannot be read). */
   remoteBranchSha(url: string, branch: string, signal: AbortSignal): Promise<string | undefined>;
   /** Force-pushes HEAD of the runner's git directory as `branch` (our own `cody/<jobId>`: a retried runner replaces its earlier push). */
-  push(url: string, branch: string, signal: AbortSignal): Promise<{ kind: "ok" } | { kind: "failed"; reason: string }>;
+  push(url: string, branch: string, signal: AbortSignal, opts?: { /** Default true; false: the remote branch must be an ancestor (healing). */ force?: boolean }): Promise<{ kind: "ok" } | { kind: "failed"; reason: string }>;
 };
 
 const IDENTITY = { name: "Cody Batch", email: "cody-batch@users.noreply.github.com" };
@@ -207,9 +207,9 @@ export function newWorkspace(opts: { dir: string; gitDir: string; home: string; 
       }
     },
 
-    async push(url, branch, signal) {
+    async push(url, branch, signal, pushOpts) {
       try {
-        await git(["push", "--force", "--no-verify", "--no-recurse-submodules", url, `HEAD:refs/heads/${branch}`], await withToken(repoEnv, url), signal);
+        await git(["push", ...(pushOpts?.force === false ? [] : ["--force"]), "--no-verify", "--no-recurse-submodules", url, `HEAD:refs/heads/${branch}`], await withToken(repoEnv, url), signal);
         return { kind: "ok" };
       } catch (err) {
         if (signal.aborted) throw err;

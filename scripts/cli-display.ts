@@ -108,6 +108,7 @@ export async function printFinalTable(world: CliEnvironment, job: Job, rows: rea
       `${lines.join("\n")}\n` +
       `\n${c.completed} completed · ${c.noChanges} no changes · ${c.failed} failed · ${c.cancelled} cancelled · ${c.total} total\n` +
       (spendLine(job) ? `${spendLine(job)}\n` : "") +
+      (job.systematic ?? []).map((s) => `systematic failure: "${s.check}" fails with "${s.firstLine}" on ${s.repositories.length} PRs (not healed)\n`).join("") +
       (job.campaign ? `${burndownText(job.campaign)}\n` : ""),
   );
 }

@@ -44,6 +44,7 @@ const USAGE = `usage:
   cody update JOB_ID [--all] [--json]     redo the change on the current base for PRs that conflict or are behind
   cody merge JOB_ID [--method squash|merge|rebase] [--force] [--json]   merge the open, green, approved PRs
   cody close JOB_ID [--comment TEXT] [--delete-branch] [--json]         close the open PRs
+  cody heal JOB_ID [--attempts N] [--json]   fix the PRs whose checks fail (agent on the PR branch, one new commit)
   --env dev|prod                          with list, status, watchdog, run, cancel: the deployed stack (outputs of make deploy)`;
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
@@ -78,6 +79,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       case "merge":
       case "close":
         return await (await import("./cli-campaign.ts")).campaignMain(command, rest, env);
+      case "heal":
+        return await (await import("./cli-heal.ts")).healMain(rest, env);
       case "help":
       case "--help":
       case "-h":

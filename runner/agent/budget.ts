@@ -1,7 +1,7 @@
 /**
  * The job's spend as the agent and the judge see it: checked before every model request,
  * raised after every response with that response's priced usage. The counter itself is one
- * atomic DynamoDB ADD on the job row (core/store-spend.ts).
+ * atomic DynamoDB ADD on the job row (core/store-quality.ts).
  */
 import { budgetReason, isBudgetSpent, toMicroUsd } from "../../core/spend.ts";
 
