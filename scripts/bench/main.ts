@@ -2,7 +2,7 @@
  * `make bench`: every benchmark of issue 7, each against a baseline measured in the same run,
  * printed as ratio + absolute figures, and summarized in bench/results/latest.json (keys in
  * results.ts). Sizes are chosen to fit in well under 10 minutes on a 2-core machine; BENCH_*
- * variables change them (BENCH_ONLY=orchestration,cli,ack,cold,job,claude runs a subset and writes
+ * variables change them (BENCH_ONLY=orchestration,cli,ack,cold,job,claude,quality runs a subset and writes
  * bench/results/partial.json instead).
  */
 import { join } from "node:path";
@@ -12,6 +12,7 @@ import { benchCliStart, benchRealRepos, REAL_PACKAGES } from "./cli.ts";
 import { benchColdStart } from "./cold-start.ts";
 import { benchJob1000 } from "./job1000.ts";
 import { benchOrchestration } from "./orchestration.ts";
+import { benchQuality } from "./quality.ts";
 import { ROOT } from "./processes.ts";
 import { round, writeResults } from "./results.ts";
 
@@ -103,6 +104,23 @@ if (wants("claude")) {
   const k = await benchClaudeCache();
   Object.assign(results, { claude_cached_input_share: k.cachedShare, claude_baseline_cached_input_share: k.baselineCachedShare });
   say(`claude cache    ${(k.cachedShare / k.baselineCachedShare).toFixed(2)}× static breakpoints only (goal ≥ 0.8, ${goal(k.cachedShare >= 0.8)}): ${round(k.cachedShare * 100, 1)} % of each request's input served from the previous request's cache entry, turns 3–10 (least ${round(k.readShare * 100, 1)} %), vs ${round(k.baselineCachedShare * 100, 1)} % with tools+system breakpoints only; ${round(k.share * 100, 1)} % sits before its own last breakpoint; request sizes ≈ ${k.requestTokens.join(", ")} tokens`);
+}
+
+if (wants("quality")) {
+  const repos = num("BENCH_QUALITY_REPOS", 4);
+  process.stderr.write(`${stamp()} change quality: judge, cost cap, healing over ${repos} repositories\n`);
+  const q = await benchQuality({ repos });
+  Object.assign(results, {
+    judge_token_share: round(q.judgeTokenShare, 4),
+    judge_tokens_ratio: round(q.judgeTokensRatio, 3),
+    budget_dynamodb_requests_ratio: round(q.budgetRequestsRatio, 3),
+    budget_extra_dynamodb_requests_per_model_request: round(q.budgetExtraPerModelRequest, 2),
+    heal_wall_ratio: round(q.healWallRatio, 2),
+    heal_tokens_ratio: round(q.healTokensRatio, 3),
+  });
+  say(`scope judge     ${q.judgeTokensRatio.toFixed(3)}× the job's tokens without the judge: the judge's requests are ${round(q.judgeTokenShare * 100, 1)} % of a judged job's tokens (${repos} repositories, 6-turn conversations, sizes from the requests' JSON)`);
+  say(`cost cap        ${q.budgetRequestsRatio.toFixed(3)}× DynamoDB requests of the same job without a cap: +${q.budgetExtraPerModelRequest.toFixed(2)} requests per model request (the counter's read before each request; the ADD after each response is made with or without a cap)`);
+  say(`healing         one attempt costs ${q.healWallRatio.toFixed(2)}× the wall time and ${q.healTokensRatio.toFixed(3)}× the tokens of the repository's original attempt (clone of the PR branch, agent, judge, one commit pushed without force)`);
 }
 
 say(`total ${Math.round((performance.now() - started) / 1000)} s`);

@@ -35,6 +35,12 @@ export const RESULT_KEYS = [
   "job1000_lost_or_duplicated_replies",
   "claude_cached_input_share",
   "claude_baseline_cached_input_share",
+  "judge_token_share",
+  "judge_tokens_ratio",
+  "budget_dynamodb_requests_ratio",
+  "budget_extra_dynamodb_requests_per_model_request",
+  "heal_wall_ratio",
+  "heal_tokens_ratio",
 ] as const;
 
 export type ResultKey = (typeof RESULT_KEYS)[number];
