@@ -148,7 +148,7 @@ export async function benchQuality(opts: { repos?: number } = {}): Promise<Quali
     const healMs = performance.now() - healStarted;
     const healed = (await store.listRepos(pushed.jobId)).find((r) => r.repositoryName === row.repositoryName)!;
     if (healed.heals?.at(-1)?.outcome !== "pushed") throw new Error(`bench quality: heal ${JSON.stringify(healed.heals)}`);
-    const healTokens = tokensOf(anthropic.messageRequests().slice(agentBefore), claude) + tokensOf(anthropic.judgeRequests().slice(judgeBefore), judgeReply);
+    const healTokens = tokensOf(anthropic.messageRequests().slice(agentBefore)) + tokensOf(anthropic.judgeRequests().slice(judgeBefore));
     return {
       judgeTokenShare: judged.judgeTokens / (judged.agentTokens + judged.judgeTokens),
       judgeTokensRatio: (judged.agentTokens + judged.judgeTokens) / unjudged.agentTokens,
