@@ -5,8 +5,8 @@
  * one new commit on the same branch without force. Whatever the attempt comes to, the row keeps
  * its pull request (it ends COMPLETED again, unless cancelled) and the attempt is recorded.
  */
-import type { HealAttempt, Job, RepoRow } from "../core/job.ts";
-import type { RepoFields } from "../core/store.ts";
+import type { HealAttempt, Job, RepoRow } from "../core/jobs/index.ts";
+import type { RepoFields } from "../core/jobs/index.ts";
 
 /** True when this attempt heals the PR's failing checks. */
 export function isHealing(row: Pick<RepoRow, "healContext">): boolean {

@@ -2,7 +2,7 @@
  * The scope judge's step in the per-repository run (issue 19): the staged change against the
  * job's instructions, one `verdict` request, its tokens counted with the repository's usage.
  */
-import type { Job, RepoRow, ScopeCheck, Usage } from "../core/job.ts";
+import type { Job, RepoRow, ScopeCheck, Usage } from "../core/jobs/index.ts";
 import type { ScopeJudge } from "./agent/judge.ts";
 import type { SpendMeter } from "./agent/budget.ts";
 import { addUsage } from "./agent/loop.ts";

@@ -5,17 +5,17 @@
  * Exit codes: 0 nothing failed, 1 a heal attempt failed or checks were unreadable, 2 bad input or refused.
  */
 import { parseArgs } from "node:util";
-import { loadConfig, secretValues, type Config } from "../core/config.ts";
-import { healJob, systematicText, type HealDeps } from "../core/campaign-heal.ts";
-import { hasGitHub, newCampaignDeps } from "../core/campaign-wiring.ts";
-import { LIMITS } from "../core/job.ts";
-import { newLogger, type Logger } from "../core/log.ts";
-import { newSlackNotifierFromConfig } from "../core/slack-notifier.ts";
+import { loadConfig, secretValues, type Config } from "../core/config/index.ts";
+import { healJob, systematicText, type HealDeps } from "../core/campaign/index.ts";
+import { hasGitHub, newCampaignDeps } from "../core/campaign/index.ts";
+import { LIMITS } from "../core/jobs/index.ts";
+import { newLogger, type Logger } from "../core/runtime/index.ts";
+import { newSlackNotifierFromConfig } from "../bot/slack-notifier.ts";
 import { actionSummaryMessage, actionSummaryText } from "../bot/messages/campaign.ts";
 import { systematicMessage } from "../bot/messages/heal.ts";
-import { openEnvironment, type CliEnvironment } from "./cli-environment.ts";
+import { openEnvironment, type CliEnvironment } from "../environment/index.ts";
 import { printFinalTable, watchJob } from "./cli-display.ts";
-import { UsageError } from "./cody.ts";
+import { UsageError } from "./cli-usage-error.ts";
 
 /** Runs `cody heal` with `args`; returns the exit code. Throws UsageError for bad input. */
 export async function healMain(args: string[], env: NodeJS.ProcessEnv): Promise<number> {

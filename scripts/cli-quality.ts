@@ -3,9 +3,10 @@
  * `--judge` / `--no-judge` / `--budget-usd N` / `--heal N` flags, the default cap
  * (DEFAULT_JOB_BUDGET_USD), and the budget lines of `--plan`.
  */
-import type { Config } from "../core/config.ts";
-import type { Job, JobRequest } from "../core/job.ts";
-import { formatUsd, meanCostPerRepository } from "../core/spend.ts";
+import type { Config } from "../core/config/index.ts";
+import type { Job, JobRequest } from "../core/jobs/index.ts";
+import { formatUsd, meanCostPerRepository } from "../core/jobs/index.ts";
+import { UsageError } from "./cli-usage-error.ts";
 
 /** The parsed flag values this file reads (as node:util parseArgs returns them). */
 export type QualityFlags = { judge?: boolean; "no-judge"?: boolean; "budget-usd"?: string; heal?: string };
@@ -37,6 +38,13 @@ export function qualityRequest(
     fields.heal = h;
   }
   return { kind: "ok", fields };
+}
+
+/** `request` with the quality flags applied (see {@link qualityRequest}); throws UsageError (exit 2) for bad flags. */
+export function withQuality<R extends Pick<JobRequest, "judge" | "budgetUsd" | "heal">>(request: R, flags: QualityFlags, config: Pick<Config, "defaultJobBudgetUsd">): R {
+  const q = qualityRequest(flags, request, config);
+  if (q.kind === "invalid") throw new UsageError(q.message, "run");
+  return { ...request, ...q.fields };
 }
 
 /**

@@ -2,8 +2,8 @@
  * The thread reply that reports systematic check failures (issue 19): posted once per failure,
  * when healing finds the same check failing with the same first error line on many PRs. Pure.
  */
-import type { SystematicFailure } from "../../core/job.ts";
-import { systematicText } from "../../core/campaign-heal.ts";
+import type { SystematicFailure } from "../../core/jobs/index.ts";
+import { systematicText } from "../../core/campaign/index.ts";
 import type { Block } from "./root.ts";
 import { escapeCut, SLACK_LIMITS } from "./text.ts";
 

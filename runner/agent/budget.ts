@@ -3,7 +3,7 @@
  * raised after every response with that response's priced usage. The counter itself is one
  * atomic DynamoDB ADD on the job row (core/store-quality.ts).
  */
-import { budgetReason, isBudgetSpent, toMicroUsd } from "../../core/spend.ts";
+import { budgetReason, isBudgetSpent, toMicroUsd } from "../../core/jobs/index.ts";
 
 /** Where a job's spend is kept. */
 export type SpendCounter = {

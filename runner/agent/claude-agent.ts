@@ -3,8 +3,8 @@
  * bound, its log narrowed, and the transcript handed back as redacted JSON ready for upload.
  * Also the scope judge bound the same way (runner/agent/judge.ts).
  */
-import type { Usage } from "../../core/job.ts";
-import type { Logger } from "../../core/log.ts";
+import type { Usage } from "../../core/jobs/index.ts";
+import type { Logger } from "../../core/runtime/index.ts";
 import type { SpendMeter } from "./budget.ts";
 import { judgeChange, type ScopeJudge } from "./judge.ts";
 import type { AgentLimits } from "./limits.ts";

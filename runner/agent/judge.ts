@@ -5,8 +5,8 @@
  * or malformed verdict is a failure, never an approval.
  */
 import type { MessageCreateParamsNonStreaming, Tool, ToolUseBlock } from "@anthropic-ai/sdk/resources/messages";
-import type { Usage } from "../../core/job.ts";
-import type { Logger } from "../../core/log.ts";
+import type { Usage } from "../../core/jobs/index.ts";
+import type { Logger } from "../../core/runtime/index.ts";
 import type { SpendMeter } from "./budget.ts";
 import { callModel, checkSpend, usageOf, type MessagesClient } from "./loop.ts";
 import { estimateCostUsd } from "./pricing.ts";

@@ -14,14 +14,14 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadConfig } from "../../core/config.ts";
-import { newJobId, newJobRows, validateJobRequest, type JobRequest, type RepoRow, type Usage } from "../../core/job.ts";
-import { newLogger } from "../../core/log.ts";
-import { newDynamoClient, newStore, type RequestCounter } from "../../core/store.ts";
+import { loadConfig } from "../../core/config/index.ts";
+import { newJobId, newJobRows, validateJobRequest, type JobRequest, type RepoRow, type Usage } from "../../core/jobs/index.ts";
+import { newLogger } from "../../core/runtime/index.ts";
+import { newDynamoClient, newStore, type RequestCounter } from "../../core/jobs/index.ts";
 import { runRepo } from "../../runner/run-repo.ts";
 import { newRunnerDeps } from "../../runner/wiring.ts";
 import { message, startFakeAnthropic, text, toolUse, type FakeReply, type RecordedRequest } from "../../test/fakes/anthropic.ts";
-import { EmbeddedStack } from "../embedded-stack.ts";
+import { EmbeddedStack } from "../../environment/index.ts";
 import { makeBareRepo } from "../example-repos.ts";
 
 export type QualityResult = {
