@@ -47,6 +47,8 @@ export async function runCampaignTask(deps: CampaignTaskDeps, task: Extract<Defe
     if (task.action === "refresh") {
       if (!github.readPr) return deps.tell(to, "Refreshing PRs needs GitHub access (GITHUB_TOKEN or a GitHub App).", signal);
       const r = await refreshJob({ store: campaign.store, readPr: github.readPr, log: deps.log }, job.jobId, {}, signal);
+      // A job with --heal N heals what tracking found failing (issue 19).
+      if (job.heal && r.summary.failing > 0) await healJob(campaign, { jobId: job.jobId, by: task.userId, auto: true }, signal);
       await deps.notifier.refreshRoot?.(job.jobId, signal);
       return deps.tell(to, `Refreshed ${r.refreshed} PRs of \`${job.jobId}\`. ${burndownText(r.summary)}`, signal);
     }

@@ -28,7 +28,20 @@ export async function healMain(args: string[], env: NodeJS.ProcessEnv): Promise<
     attempts = Number(values.attempts);
     if (!/^\d+$/.test(values.attempts) || attempts < 1 || attempts > LIMITS.maxHealAttempts) throw new UsageError(`--attempts takes a whole number from 1 to ${LIMITS.maxHealAttempts}, got "${values.attempts}"`, "heal");
   }
-  const json = values.json === true;
+  return runHeal(jobId, env, { json: values.json === true, ...(attempts ? { attempts } : {}) });
+}
+
+/**
+ * `cody refresh` on a job with `--heal N` (issue 19): heals what tracking found failing, within
+ * the job's attempts, and prints the heal's summary. Returns the exit code (0 when the job heals
+ * only on request).
+ */
+export async function autoHeal(jobId: string, env: NodeJS.ProcessEnv): Promise<number> {
+  return runHeal(jobId, env, { json: false, auto: true });
+}
+
+async function runHeal(jobId: string, env: NodeJS.ProcessEnv, opts: { json: boolean; attempts?: number; auto?: boolean }): Promise<number> {
+  const { json, attempts } = opts;
   const config = loadConfig(env);
   if (!hasGitHub(config)) throw new UsageError("heal needs GitHub access: set GITHUB_TOKEN (or a GitHub App)", false);
   const log = newLogger({ level: env.LOG_LEVEL ?? "warn", secrets: secretValues(config), base: { program: "cody" } }, { write: (s: string) => void process.stderr.write(s) });
@@ -36,8 +49,9 @@ export async function healMain(args: string[], env: NodeJS.ProcessEnv): Promise<
   try {
     const job = await world.store.getJob(jobId);
     if (!job) throw new UsageError(`no job ${jobId}`, false);
-    const outcome = await healJob(healDeps(world, config, log, json), { jobId, by: `cli:${env.USER ?? "unknown"}`, ...(attempts ? { attempts } : {}) });
+    const outcome = await healJob(healDeps(world, config, log, json), { jobId, by: `cli:${env.USER ?? "unknown"}`, ...(attempts ? { attempts } : {}), ...(opts.auto ? { auto: true } : {}) });
     if (outcome.kind === "not_found") throw new UsageError(`no job ${jobId}`, false);
+    if (opts.auto && outcome.kind === "refused") return 0;
     if (outcome.kind === "refused") throw new UsageError(outcome.reason, false);
     const summary = outcome.summary;
     let failed = (summary.counts.failed ?? 0) > 0;

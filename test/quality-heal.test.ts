@@ -112,13 +112,18 @@ describe("healing a PR whose checks fail", () => {
     expect(git("acme/h1", "rev-parse", branch)).toBe(after);
   }, 120_000);
 
-  it("stops when the attempts run out (--heal 1): the PR is reported exhausted and left alone", async () => {
+  it("heals on `cody refresh` with --heal 1, then stops when the attempts run out: the PR is reported exhausted and left alone", async () => {
     const jobId = await runPrJob(["acme/h2"], ["--prompt", "Bump the version to 2", "--heal", "1"]);
     const branch = `cody/${jobId}`;
+    const before = git("acme/h2", "rev-parse", branch);
     github.setCheckRuns("acme/h2", branch, [failingTest("AssertionError: expected VERSION_LABEL to be exported from src/app.js")]);
-    const first = await heal(jobId);
-    expect(first.json.action.counts).toEqual({ launched: 1 });
+    // Tracking sees the failing checks and, the job having --heal 1, heals at once.
+    const refreshed = await runCli(["refresh", jobId], env(), 90_000);
+    expect(refreshed.code, refreshed.stderr).toBe(0);
     const head = git("acme/h2", "rev-parse", branch);
+    expect(git("acme/h2", "rev-parse", `${head}^`)).toBe(before);
+    const row = (await stack.store.listRepos(jobId))[0]!;
+    expect(row.heals).toEqual([expect.objectContaining({ outcome: "pushed", commitSha: head })]);
     // The fix did not make CI green.
     github.setCheckRuns("acme/h2", branch, [failingTest("AssertionError: VERSION_LABEL should be \"2\"")]);
     const requests = anthropic.messageRequests().length;
