@@ -241,6 +241,8 @@ export type RepoRow = {
   healContext?: string;
   /** Healing attempts made on this repository's pull request, oldest first. */
   heals?: HealAttempt[];
+  /** Milliseconds per runner step of the attempt that ended the row (runner/step-timings.ts), `total` included. */
+  timings?: Record<string, number>;
   expiresAt: number;
 };
 

@@ -1,7 +1,7 @@
 /**
  * The notifier tells people what happened: a thread root when a job starts, a reply when a
  * repository ends, progress on the root, and a final update. The Slack implementation lives in
- * slack-notifier.ts; the console one here writes plain lines for local runs.
+ * bot/slack-notifier.ts (core never imports it); the console one here writes plain lines for local runs.
  */
 import type { Job, RepoRow, SlackThread } from "./job.ts";
 import type { Logger } from "../runtime/index.ts";
