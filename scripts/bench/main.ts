@@ -4,7 +4,7 @@
  * results.ts). Sizes are chosen to fit in well under 10 minutes on a 2-core machine; BENCH_*
  * variables change them. A subset — case names as arguments (`node --import tsx
  * scripts/bench/main.ts orchestration latency`) or BENCH_ONLY=orchestration,latency,cli,history,
- * ack,cold,job,claude,quality — writes bench/results/partial.json instead.
+ * ack,cold,job,claude,page,quality — writes bench/results/partial.json instead.
  */
 import { join } from "node:path";
 import { benchAck } from "./ack.ts";
@@ -16,6 +16,7 @@ import { benchLatency } from "./latency.ts";
 import { ensureHistoryRemotes, HISTORY } from "./history.ts";
 import { benchOrchestration } from "./orchestration.ts";
 import { benchQuality } from "./quality.ts";
+import { benchWebPage } from "./web-page.ts";
 import { ROOT } from "./processes.ts";
 import { round, writeResults } from "./results.ts";
 
@@ -150,6 +151,14 @@ if (wants("quality")) {
   say(`scope judge     ${q.judgeTokensRatio.toFixed(3)}× the job's tokens without the judge: the judge's requests are ${round(q.judgeTokenShare * 100, 1)} % of a judged job's tokens (${repos} repositories, 6-turn conversations, sizes from the requests' JSON)`);
   say(`cost cap        ${q.budgetRequestsRatio.toFixed(3)}× DynamoDB requests of the same job without a cap: +${q.budgetExtraPerModelRequest.toFixed(2)} requests per model request (the counter's read before each request; the ADD after each response is made with or without a cap)`);
   say(`healing         one attempt costs ${q.healWallRatio.toFixed(2)}× the wall time and ${q.healTokensRatio.toFixed(3)}× the tokens of the repository's original attempt (clone of the PR branch, agent, judge, one commit pushed without force)`);
+}
+
+if (wants("page")) {
+  const repos = num("BENCH_PAGE_REPOS", 1000);
+  process.stderr.write(`${stamp()} job page of a ${repos}-repository campaign in headless chromium\n`);
+  const w = await benchWebPage({ repos, runs: num("BENCH_PAGE_RUNS", 5) });
+  Object.assign(results, { page1000_html_bytes: w.htmlBytes, page1000_json_bytes: w.jsonBytes, page1000_server_ms: w.serverMs, page1000_first_paint_ms: w.firstPaintMs, page1000_baseline_first_paint_ms: w.baselineFirstPaintMs });
+  say(`job page        ${w.ratio.toFixed(2)}× a bare table's first paint: first contentful paint ${w.firstPaintMs} ms vs ${w.baselineFirstPaintMs} ms (medians, headless chromium) for ${repos} repositories; HTML ${(w.htmlBytes / 1024).toFixed(0)} KiB, JSON ${(w.jsonBytes / 1024).toFixed(0)} KiB, built and served in ${w.serverMs} ms`);
 }
 
 say(`total ${Math.round((performance.now() - started) / 1000)} s`);

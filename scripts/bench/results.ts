@@ -41,6 +41,11 @@ export const RESULT_KEYS = [
   "budget_extra_dynamodb_requests_per_model_request",
   "heal_wall_ratio",
   "heal_tokens_ratio",
+  "page1000_html_bytes",
+  "page1000_json_bytes",
+  "page1000_server_ms",
+  "page1000_first_paint_ms",
+  "page1000_baseline_first_paint_ms",
 ] as const;
 
 export type ResultKey = (typeof RESULT_KEYS)[number];
