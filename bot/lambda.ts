@@ -13,11 +13,13 @@ import type { AwsEvent, AwsResponse } from "@slack/bolt/dist/receivers/AwsLambda
 import type { Artifacts } from "../core/artifacts.ts";
 import { newArtifacts } from "../core/artifacts.ts";
 import { loadConfig, secretValues, type Config } from "../core/config.ts";
+import type { Job } from "../core/job.ts";
 import type { Launcher } from "../core/launcher.ts";
 import { newLogger, type Logger } from "../core/log.ts";
 import type { Notifier } from "../core/notifier.ts";
 import { resolveSecrets } from "../core/secrets.ts";
 import { newStore } from "../core/store.ts";
+import type { QueueProbe } from "../core/batch-queue.ts";
 import { runWatchdog, type WatchdogSettings } from "../core/watchdog.ts";
 import { newBoltApp, type BotDeps, type GitHubWebhookHandler } from "./app.ts";
 import { runDeferredTask, type DeferredTask } from "./jobs.ts";
@@ -56,6 +58,8 @@ export function newLambdaHandler(parts: {
   log: Logger;
   /** Settings of the scheduled watchdog pass (defaults: 30 s heartbeats, 3 attempts, 60 minutes). */
   watchdog?: Omit<WatchdogSettings, "limit">;
+  /** What AWS Batch says about a job, asked before the watchdog fails anything (core/batch-queue.ts). */
+  queue?: QueueProbe;
   /** `POST /github/webhooks` (bot/wiring.ts githubWebhookOf); absent without GITHUB_WEBHOOK_SECRET. */
   githubWebhook?: GitHubWebhookHandler;
   /** The sweep's second half: refreshes the PRs of open campaigns (core/pr-tracking.ts); absent without GitHub. */
@@ -73,9 +77,11 @@ export function newLambdaHandler(parts: {
       const settings = parts.watchdog ?? { heartbeatSeconds: 30, maxAttempts: 3, pendingMinutes: 60 };
       const n = parts.deps.notifier as typeof parts.deps.notifier & Partial<Pick<Notifier, "repoFinished">>;
       const notifier = { jobFinished: n.jobFinished.bind(n), repoFinished: n.repoFinished ? n.repoFinished.bind(n) : async () => undefined };
+      const inThread = (n as { postInThread?: (job: Job, m: { text: string; blocks: unknown[] }) => Promise<void> }).postInThread;
+      const postInThread = inThread ? (job: Job, text: string) => inThread.call(n, job, { text, blocks: [] }) : undefined;
       let r: Awaited<ReturnType<typeof runWatchdog>>;
       try {
-        r = await runWatchdog({ store: parts.deps.store, notifier, log: parts.log }, settings, new Date());
+        r = await runWatchdog({ store: parts.deps.store, notifier, log: parts.log, ...(parts.queue ? { queue: parts.queue } : {}), ...(postInThread ? { postInThread } : {}) }, settings, new Date());
       } catch (err) {
         // The "watchdog-errors" alarm counts this line (terraform/alarms.ts).
         parts.log.error({ err: { message: (err as Error).message } }, "watchdog pass failed");
@@ -143,6 +149,7 @@ export async function lambdaHandlerFromConfig(config: Config, launcher: Launcher
     artifacts,
     log,
     watchdog: { heartbeatSeconds: config.heartbeatSeconds, maxAttempts: config.maxAttempts, pendingMinutes: config.watchdogPendingMinutes },
+    ...(config.batchJobQueue ? { queue: lazyQueueProbe(config) } : {}),
     ...webhookPart(config, log, store, deps),
     ...(config.github.token || config.github.app || config.github.apiUrl
       ? {
@@ -158,6 +165,15 @@ export async function lambdaHandlerFromConfig(config: Config, launcher: Launcher
         }
       : {}),
   });
+}
+
+/** The Batch queue probe, built on the first scheduled pass (the Batch SDK does not load at cold start). */
+function lazyQueueProbe(config: Pick<Config, "env" | "region" | "batchJobQueue">): QueueProbe {
+  let probe: QueueProbe | undefined;
+  return async (job, signal) => {
+    probe ??= (await import("../core/batch-queue.ts")).queueProbeFromConfig(config);
+    return probe(job, signal);
+  };
 }
 
 function webhookPart(config: Config, log: Logger, store: ReturnType<typeof newStore>, deps: BotDeps): { githubWebhook?: GitHubWebhookHandler } {

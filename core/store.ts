@@ -35,6 +35,7 @@ import {
 } from "./job.ts";
 import { sleep } from "./sleep.ts";
 import { campaignStoreMethods, type CampaignStore } from "./store-campaign.ts";
+import { watchdogStoreMethods, type WatchdogStore } from "./store-watchdog.ts";
 
 export const JOBS_STATUS_INDEX = "status-createdAt-index";
 
@@ -153,7 +154,8 @@ export type Store = {
   finalizeIfDone(jobId: string, now: Date, signal?: AbortSignal, known?: Job): Promise<Job | undefined>;
   /** PENDING/RUNNING → CANCELLED; returns the job after the attempt, or undefined when missing. */
   markJobCancelled(jobId: string, by: string, now: Date, signal?: AbortSignal): Promise<{ kind: "cancelled" | "already_finished"; job: Job } | undefined>;
-} & CampaignStore;
+} & CampaignStore &
+  WatchdogStore;
 
 /** Every AWS SDK client gets these: a stalled connection fails (and is retried) instead of hanging. */
 export const AWS_HTTP_TIMEOUTS = { connectionTimeout: 5_000, requestTimeout: 30_000 } as const;
@@ -493,6 +495,7 @@ export function newStore(config: Config, client: DynamoDBClient = newDynamoClien
     },
 
     ...campaignStoreMethods(doc, { jobsTable, reposTable }),
+    ...watchdogStoreMethods(doc, { jobsTable }),
   } satisfies Store;
 }
 

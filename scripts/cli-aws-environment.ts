@@ -85,6 +85,8 @@ export function withAwsEnvironment(argv: string[], env: NodeJS.ProcessEnv): { ar
     ...(region ? { AWS_REGION: region } : {}),
     // Read-only commands run without a launcher, so they need no queue.
     ...(LAUNCHING.has(command) ? { LAUNCHER: "batch", AWS_BATCH_JOB_QUEUE: o.job_queue, AWS_BATCH_JOB_DEFINITION: o.job_definition } : { LAUNCHER: undefined }),
+    // The watchdog asks the queue before it fails anything (core/batch-queue.ts).
+    ...(command === "watchdog" && o.job_queue ? { AWS_BATCH_JOB_QUEUE: o.job_queue } : {}),
   };
   return { argv: rest, env: out };
 }

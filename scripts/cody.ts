@@ -389,8 +389,10 @@ async function watchdogCommand(args: string[], env: NodeJS.ProcessEnv): Promise<
   const { config, log } = world;
   const { runWatchdog } = await import("../core/watchdog.ts");
   try {
+    // Against a deployed stack the watchdog asks AWS Batch first, as the bot's schedule does.
+    const queue = config.batchJobQueue ? (await import("../core/batch-queue.ts")).queueProbeFromConfig(config) : undefined;
     const r = await runWatchdog(
-      { store: world.store, notifier: world.runnerDeps().notifier, log },
+      { store: world.store, notifier: world.runnerDeps().notifier, log, ...(queue ? { queue } : {}) },
       { heartbeatSeconds: config.heartbeatSeconds, maxAttempts: config.maxAttempts, pendingMinutes: config.watchdogPendingMinutes, limit },
       new Date(),
     );
