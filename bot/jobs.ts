@@ -54,7 +54,7 @@ export type DeferredTask =
   | PreviewTask
   | { kind: "cancel_job"; jobId: string; userId: string; channel?: string }
   /** A campaign button (bot/campaign-tasks.ts). */
-  | { kind: "campaign"; action: CampaignAction; jobId: string; userId: string; channel?: string };
+  | { kind: "campaign"; action: CampaignAction; jobId: string; userId: string; channel?: string; runId?: string };
 
 /** Where to tell a person something: ephemeral in `channel` when given, else a direct message. */
 export type Tell = (to: { userId: string; channel?: string }, text: string, signal?: AbortSignal) => Promise<void>;
@@ -331,8 +331,12 @@ export function cancelText(r: CancelAnswer, jobId: string): string {
 
 /** Everything the deferred tasks need (the campaign's GitHub access loaded on first use). */
 export type TaskDeps = CreateDeps & CommandDeps & {
-  store: import("../core/campaign.ts").CampaignDeps["store"];
+  store: import("../core/campaign-chunks.ts").ChunkDeps["store"];
   campaignGitHub?: () => Promise<Pick<import("../core/campaign.ts").CampaignDeps, "forge" | "readPr">>;
+  /** Starts the next chunk of a long campaign action (Lambda: an asynchronous self-invocation). */
+  deferred?: (task: DeferredTask) => Promise<void>;
+  /** When this invocation's work must stop, in epoch ms (Lambda: its remaining time minus a margin). */
+  deadline?: () => number;
 };
 
 /** Runs a deferred task; never throws (problems are logged and told to the person). */

@@ -33,6 +33,9 @@ export type ScheduledEvent = { source: "aws.events"; "detail-type": string; time
 export type LambdaEvent = AwsEvent | TaskEvent | ScheduledEvent;
 export type LambdaHandler = (event: LambdaEvent, context: unknown) => Promise<AwsResponse | { ok: boolean; jobs?: number; failed?: number; prsRefreshed?: number }>;
 
+/** How long before the Lambda's own timeout a chunk of a campaign action stops. */
+export const CHUNK_MARGIN_MS = 60_000;
+
 /** `deferred` for Lambda: invokes `functionName` asynchronously (InvocationType Event) with the task. */
 export function newLambdaDeferred(client: LambdaClient, functionName: string): (task: DeferredTask) => Promise<void> {
   return async (task) => {
@@ -70,7 +73,10 @@ export function newLambdaHandler(parts: {
   const bolt = receiver.toHandler();
   return async (event, context) => {
     if ("codyTask" in event) {
-      await runDeferredTask(parts.deps, event.codyTask);
+      // A long campaign action stops a minute before the Lambda would and continues in a new invocation.
+      const remaining = (context as { getRemainingTimeInMillis?: () => number } | undefined)?.getRemainingTimeInMillis?.();
+      const deadline = remaining !== undefined ? Date.now() + remaining - CHUNK_MARGIN_MS : undefined;
+      await runDeferredTask({ ...parts.deps, ...(deadline !== undefined ? { deadline: () => deadline } : {}) }, event.codyTask);
       return { ok: true };
     }
     if (isScheduledEvent(event)) {

@@ -38,7 +38,7 @@ async function forEachRow(
   deps: CampaignDeps,
   input: { jobId: string; by: string },
   action: "merge" | "close",
-  decide: (row: RepoRow, forge: CampaignForge, job: Job) => Promise<Omit<RepoResult, "repository">>,
+  decide: RowDecision,
   signal?: AbortSignal,
 ): Promise<ActionOutcome> {
   const job = await deps.store.getJob(input.jobId, signal);
@@ -52,7 +52,7 @@ async function forEachRow(
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, rows.length) }, async () => {
     while (next < rows.length) {
       const row = rows[next++]!;
-      results.set(row.repositoryName, { repository: row.repositoryName, ...(await decide(row, forge, job)) });
+      results.set(row.repositoryName, { repository: row.repositoryName, ...(await decide(row, forge, job, signal)) });
     }
   }));
   const ordered = rows.map((r) => results.get(r.repositoryName)!);
@@ -68,7 +68,15 @@ export async function mergeJob(
   input: { jobId: string; by: string; method?: MergeMethod; force?: boolean },
   signal?: AbortSignal,
 ): Promise<ActionOutcome> {
-  return forEachRow(deps, input, "merge", async (row, forge, job) => {
+  return forEachRow(deps, input, "merge", mergeDecision(deps, input), signal);
+}
+
+/** What merge does with one row (refreshed already): its result; shared by mergeJob and the chunked run (core/campaign-chunks.ts). */
+export type RowDecision = (row: RepoRow, forge: CampaignForge, job: Job, signal?: AbortSignal) => Promise<Omit<RepoResult, "repository">>;
+
+/** The merge of one row, see {@link mergeJob}. */
+export function mergeDecision(deps: Pick<CampaignDeps, "store">, input: { method?: MergeMethod; force?: boolean }): RowDecision {
+  return async (row, forge, job, signal) => {
     const refusal = row.prNumber === undefined ? { kind: "skipped", reason: "no pull request" } : mergeRefusal(row.pr, input.force === true);
     if (refusal) return refusal;
     const pr = row.pr!;
@@ -77,7 +85,7 @@ export async function mergeJob(
     row.pr = { ...pr, state: "merged", refreshedAt: new Date().toISOString() };
     await deps.store.setRepoPr(job.jobId, row.repositoryName, row.pr, signal);
     return { kind: "merged" };
-  }, signal);
+  };
 }
 
 /**
@@ -89,7 +97,12 @@ export async function closeJob(
   input: { jobId: string; by: string; comment?: string; deleteBranch?: boolean },
   signal?: AbortSignal,
 ): Promise<ActionOutcome> {
-  return forEachRow(deps, input, "close", async (row, forge, job) => {
+  return forEachRow(deps, input, "close", closeDecision(deps, input), signal);
+}
+
+/** The close of one row, see {@link closeJob}. */
+export function closeDecision(deps: Pick<CampaignDeps, "store">, input: { comment?: string; deleteBranch?: boolean }): RowDecision {
+  return async (row, forge, job, signal) => {
     const name = row.repositoryName;
     const pr = row.pr;
     if (row.prNumber === undefined || !pr) return { kind: "skipped", reason: "no pull request" };
@@ -109,5 +122,5 @@ export async function closeJob(
       if (d.kind === "refused") return { kind: "failed", reason: `closed, but the branch stays: ${d.reason}` };
     }
     return pr.state === "closed" ? { kind: "skipped", reason: `already closed${input.deleteBranch ? "; branch deleted" : ""}` } : { kind: "closed" };
-  }, signal);
+  };
 }

@@ -36,6 +36,7 @@ import {
 import { sleep } from "./sleep.ts";
 import { campaignStoreMethods, type CampaignStore } from "./store-campaign.ts";
 import { watchdogStoreMethods, type WatchdogStore } from "./store-watchdog.ts";
+import { actionRunStoreMethods, type ActionRunStore } from "./store-action-run.ts";
 
 export const JOBS_STATUS_INDEX = "status-createdAt-index";
 
@@ -155,7 +156,8 @@ export type Store = {
   /** PENDING/RUNNING → CANCELLED; returns the job after the attempt, or undefined when missing. */
   markJobCancelled(jobId: string, by: string, now: Date, signal?: AbortSignal): Promise<{ kind: "cancelled" | "already_finished"; job: Job } | undefined>;
 } & CampaignStore &
-  WatchdogStore;
+  WatchdogStore &
+  ActionRunStore;
 
 /** Every AWS SDK client gets these: a stalled connection fails (and is retried) instead of hanging. */
 export const AWS_HTTP_TIMEOUTS = { connectionTimeout: 5_000, requestTimeout: 30_000 } as const;
@@ -496,6 +498,7 @@ export function newStore(config: Config, client: DynamoDBClient = newDynamoClien
 
     ...campaignStoreMethods(doc, { jobsTable, reposTable }),
     ...watchdogStoreMethods(doc, { jobsTable }),
+    ...actionRunStoreMethods(doc, { jobsTable }),
   } satisfies Store;
 }
 

@@ -15,10 +15,13 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 /** Marks an environment opened for a deployed stack: scripts/cli-environment.ts then never starts the embedded stack. */
 export const AWS_ENV_MARKER = "CODY_AWS_ENVIRONMENT";
 
-/** Commands that only read the tables (and may update rows: the watchdog), so need no Batch queue. */
-const READ_ONLY = new Set(["list", "status", "watchdog"]);
-/** Commands that submit or stop Batch jobs. */
-const LAUNCHING = new Set(["run", "cancel"]);
+/**
+ * Commands that only use the tables (and may update rows: the watchdog; GitHub with the
+ * operator's GITHUB_TOKEN: refresh, merge, close), so need no Batch queue.
+ */
+const READ_ONLY = new Set(["list", "status", "watchdog", "refresh", "merge", "close", "doctor"]);
+/** Commands that submit or stop Batch jobs (the campaign's relaunching actions too). */
+const LAUNCHING = new Set(["run", "cancel", "publish", "retry", "update"]);
 
 /** Where the outputs of stack `cody-batch-<name>` are: CODY_OUTPUTS_FILE, else terraform/outputs-<name>.json. */
 export function outputsFile(env: NodeJS.ProcessEnv, name: string): string {
