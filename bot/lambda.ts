@@ -24,13 +24,14 @@ import { runWatchdog, type WatchdogSettings } from "../core/watchdog.ts";
 import { newBoltApp, type BotDeps, type GitHubWebhookHandler } from "./app.ts";
 import { runDeferredTask, type DeferredTask } from "./jobs.ts";
 import { serveLink } from "./links.ts";
+import { isSnsEvent, postAlerts, type SnsEvent } from "./ops-alerts.ts";
 import { githubWebhookOf, linkKeyOf, newBotDeps } from "./wiring.ts";
 
 /** The internal event of an asynchronous self-invocation. */
 export type TaskEvent = { codyTask: DeferredTask };
 /** The event an EventBridge schedule rule sends (terraform/bot.ts runs the watchdog every few minutes). */
 export type ScheduledEvent = { source: "aws.events"; "detail-type": string; time?: string };
-export type LambdaEvent = AwsEvent | TaskEvent | ScheduledEvent;
+export type LambdaEvent = AwsEvent | TaskEvent | ScheduledEvent | SnsEvent;
 export type LambdaHandler = (event: LambdaEvent, context: unknown) => Promise<AwsResponse | { ok: boolean; jobs?: number; failed?: number; prsRefreshed?: number }>;
 
 /** How long before the Lambda's own timeout a chunk of a campaign action stops. */
@@ -63,6 +64,8 @@ export function newLambdaHandler(parts: {
   watchdog?: Omit<WatchdogSettings, "limit">;
   /** What AWS Batch says about a job, asked before the watchdog fails anything (core/batch-queue.ts). */
   queue?: QueueProbe;
+  /** Where alarms from SNS are posted (ALARM_SLACK_CHANNEL; bot/ops-alerts.ts). */
+  alarmChannel?: string;
   /** `POST /github/webhooks` (bot/wiring.ts githubWebhookOf); absent without GITHUB_WEBHOOK_SECRET. */
   githubWebhook?: GitHubWebhookHandler;
   /** The sweep's second half: refreshes the PRs of open campaigns (core/pr-tracking.ts); absent without GitHub. */
@@ -77,6 +80,13 @@ export function newLambdaHandler(parts: {
       const remaining = (context as { getRemainingTimeInMillis?: () => number } | undefined)?.getRemainingTimeInMillis?.();
       const deadline = remaining !== undefined ? Date.now() + remaining - CHUNK_MARGIN_MS : undefined;
       await runDeferredTask({ ...parts.deps, ...(deadline !== undefined ? { deadline: () => deadline } : {}) }, event.codyTask);
+      return { ok: true };
+    }
+    if (isSnsEvent(event)) {
+      if (!parts.alarmChannel) return { ok: false };
+      const { WebClient } = await import("@slack/web-api");
+      const client = new WebClient(parts.token, { ...(parts.apiUrl ? { slackApiUrl: parts.apiUrl } : {}) });
+      await postAlerts(event, parts.alarmChannel, (channel, text) => client.chat.postMessage({ channel, text, unfurl_links: false }));
       return { ok: true };
     }
     if (isScheduledEvent(event)) {
@@ -120,7 +130,7 @@ export function newLambdaHandler(parts: {
   };
 }
 
-function isScheduledEvent(event: AwsEvent | ScheduledEvent): event is ScheduledEvent {
+function isScheduledEvent(event: AwsEvent | ScheduledEvent | SnsEvent): event is ScheduledEvent {
   return "source" in event && event.source === "aws.events";
 }
 
@@ -153,6 +163,7 @@ export async function lambdaHandlerFromConfig(config: Config, launcher: Launcher
     apiUrl: config.slack.apiUrl,
     linkKey: linkKeyOf(config),
     artifacts,
+    ...(process.env.ALARM_SLACK_CHANNEL ? { alarmChannel: process.env.ALARM_SLACK_CHANNEL } : {}),
     log,
     watchdog: { heartbeatSeconds: config.heartbeatSeconds, maxAttempts: config.maxAttempts, pendingMinutes: config.watchdogPendingMinutes },
     ...(config.batchJobQueue ? { queue: lazyQueueProbe(config) } : {}),

@@ -98,7 +98,9 @@ async function askBatch(deps: WatchdogDeps, job: Job, candidates: RepoRow[], opt
   const kept = candidates.filter((r) => r.status !== "PENDING" && r.attempt >= lastAttempt);
   const text = queuedNotice(job, state, opts.now);
   // The "watchdog queued job" lines feed the dashboard; the notice goes to the thread once an hour.
-  deps.log.info({ jobId: job.jobId, status: state.status, queued: state.queued, ahead: state.ahead.map((a) => a.jobName) }, "watchdog found a queued job");
+  const queuedMinutes = state.since ? Math.round((opts.now.getTime() - state.since.getTime()) / 60_000) : 0;
+  // The QueuedMinutes metric (terraform/alarms.ts) takes `queuedMinutes` of this line.
+  deps.log.info({ jobId: job.jobId, status: state.status, queued: state.queued, queuedMinutes, ahead: state.ahead.map((a) => a.jobName) }, "watchdog found a queued job");
   if (deps.postInThread && (await deps.store.claimQueuedNotice?.(job.jobId, opts.now, QUEUED_NOTICE_EVERY_MS, signal)) !== false) {
     await deps.postInThread(job, text, signal).catch((err: unknown) => deps.log.warn({ err, jobId: job.jobId }, "queued notice failed"));
   }

@@ -489,7 +489,8 @@ async function endRepo(
     }
     throw new Error(`could not record ${status} for ${row.repositoryName}`);
   }
-  log.info({ status, reason: "reason" in outcome ? outcome.reason : undefined }, "repository finished");
+  // The dashboard's Claude widgets sum `costUsd` and `usage` of this line (terraform/observability.ts).
+  log.info({ status, reason: "reason" in outcome ? outcome.reason : undefined, costUsd: fields.costUsd, usage: fields.usage }, "repository finished");
   // The row and the job as the writes returned them: no re-reads (DynamoDB requests per repository).
   const { repo, job: counted } = ended;
   const links = await linksFor(deps, repo);

@@ -1,7 +1,9 @@
 /**
  * The Slack-facing bot: a Node.js 22 arm64 Lambda running dist/lambda/bot.mjs (`make build`),
  * reachable through an HTTP API (`POST /slack/events`, `GET /health`, `GET /links/{token}`: stable
- * artifact links, BOT_PUBLIC_URL of the bot and the runners), with access logs. It may invoke itself
+ * artifact links, BOT_PUBLIC_URL of the bot and the runners; `POST /github/webhooks`: PR events,
+ * signed with GITHUB_WEBHOOK_SECRET), with access logs. X-Ray traces its invocations; its
+ * reserved concurrency is the kill switch. It may invoke itself
  * asynchronously (long work after Slack's 3-second acknowledgement); failed asynchronous
  * invocations land in an SQS dead-letter queue.
  *
@@ -95,6 +97,8 @@ export class Bot extends Construct {
         { Sid: "ReadSecrets", Action: ["secretsmanager:GetSecretValue"], Resource: botSecrets.map((u) => u.secret.arn) },
         { Sid: "InvokeSelf", Action: ["lambda:InvokeFunction"], Resource: [functionArn] },
         { Sid: "DeadLetters", Action: ["sqs:SendMessage"], Resource: [this.deadLetters.arn] },
+        // X-Ray traces (tracing_config Active): these two actions support no resource-level permissions.
+        { Sid: "Traces", Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Resource: ["*"] },
       ],
     });
 
@@ -121,6 +125,9 @@ export class Bot extends Construct {
       LOG_LEVEL: s.logLevel,
       // The watchdog's view of the runners: how many attempts Batch makes per repository.
       MAX_ATTEMPTS: String(s.runnerAttempts),
+      DEFAULT_JOB_BUDGET_USD: s.runnerLimits.DEFAULT_JOB_BUDGET_USD,
+      // Alarms arrive from SNS and are posted into this channel (bot/ops-alerts.ts).
+      ALARM_SLACK_CHANNEL: s.alarmSlackChannel,
       NODE_OPTIONS: "--enable-source-maps",
       // Only where to find each secret; core/secrets.ts reads the values once per cold start.
       ...Object.fromEntries(botSecrets.map((u) => [`${u.variable}_SECRET_ARN`, u.secret.arn])),
@@ -136,6 +143,9 @@ export class Bot extends Construct {
       sourceCodeHash: bundle.assetHash,
       memorySize: 1024,
       timeout: 300,
+      // The kill switch: BOT_RESERVED_CONCURRENCY=0 (or put-function-concurrency 0) stops every invocation (OPERATIONS.md).
+      reservedConcurrentExecutions: s.botReservedConcurrency,
+      tracingConfig: { mode: s.tracing },
       environment: { variables: Object.fromEntries(Object.entries(environment).filter((e): e is [string, string] => e[1] !== undefined)) },
       loggingConfig: { logFormat: "Text", logGroup: this.logGroup.name },
       dependsOn: [this.logGroup],
@@ -155,7 +165,7 @@ export class Bot extends Construct {
       timeoutMilliseconds: 29_000,
     });
     // Construct ids of the first two routes kept as they were (no replacement on update).
-    for (const [id, routeKey] of [["route-post", "POST /slack/events"], ["route-get", "GET /health"], ["route-links", "GET /links/{token}"]] as const) {
+    for (const [id, routeKey] of [["route-post", "POST /slack/events"], ["route-get", "GET /health"], ["route-links", "GET /links/{token}"], ["route-github", "POST /github/webhooks"]] as const) {
       new Apigatewayv2Route(this, id, { apiId: this.api.id, routeKey, target: `integrations/${integration.id}` });
     }
     this.accessLogs = new CloudwatchLogGroup(this, "access-logs", { name: `/aws/apigateway/${resourceName(s, "bot")}`, retentionInDays: s.logRetentionDays });
