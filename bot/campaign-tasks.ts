@@ -3,13 +3,13 @@
  * runs the action for the person who clicked, posts its summary into the thread, refreshes the
  * root and tells the person the outcome. Loaded on first use (Octokit is not needed at cold start).
  */
-import type { CampaignAction } from "../core/job.ts";
-import { publishJob, retryJob, updateJob, type ActionOutcome, type CampaignDeps } from "../core/campaign.ts";
-import { closeJob, mergeJob } from "../core/campaign-merge.ts";
-import { refreshJob } from "../core/pr-tracking.ts";
-import type { SlackNotifier } from "../core/slack-notifier.ts";
-import { CHUNKED_ACTIONS, runActionChunk, type ChunkDeps, type ChunkedAction } from "../core/campaign-chunks.ts";
-import { canCancel, type DeferredTask, type TaskDeps } from "./jobs.ts";
+import type { CampaignAction } from "../core/jobs/index.ts";
+import { publishJob, retryJob, updateJob, type ActionOutcome, type CampaignDeps } from "../core/campaign/index.ts";
+import { closeJob, mergeJob, CHUNKED_ACTIONS, runActionChunk, type ChunkDeps, type ChunkedAction } from "../core/campaign/index.ts";
+import { refreshJob } from "../core/github/index.ts";
+import type { SlackNotifier } from "./slack-notifier.ts";
+import { canCancel } from "./submission.ts";
+import type { DeferredTask, TaskDeps } from "./task-types.ts";
 import { actionSummaryMessage, burndownText, countsText } from "./messages/campaign.ts";
 
 /** GitHub access of the campaign actions; absent pieces make those actions refuse. */
@@ -64,7 +64,7 @@ export async function runCampaignTask(deps: CampaignTaskDeps, task: Extract<Defe
 export const DEFAULT_CHUNK_MS = 120_000;
 
 /**
- * One chunk of a long action (core/campaign-chunks.ts): the next chunk goes to `deferred`, the
+ * One chunk of a long action (core/campaign/campaign-chunks.ts): the next chunk goes to `deferred`, the
  * person hears once that it continues in the background, and the last chunk tells the outcome.
  */
 async function runChunk(

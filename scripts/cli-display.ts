@@ -4,11 +4,11 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
-import { finishedCount, isTerminalRepo, type Job, type RepoRow } from "../core/job.ts";
-import { repoLine } from "../core/notifier.ts";
-import { newConsoleNotifier } from "../core/notifier.ts";
-import { sweepJob } from "../core/watchdog.ts";
-import type { CliEnvironment } from "./cli-environment.ts";
+import { finishedCount, isTerminalRepo, type Job, type RepoRow } from "../core/jobs/index.ts";
+import { repoLine } from "../core/jobs/index.ts";
+import { newConsoleNotifier } from "../core/jobs/index.ts";
+import { sweepJob } from "../core/launch/index.ts";
+import type { CliEnvironment } from "../environment/index.ts";
 import { burndownText } from "../bot/messages/campaign.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

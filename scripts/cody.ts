@@ -7,22 +7,12 @@
 import { parseArgs } from "node:util";
 // Only types and node:util at the top: `cody --help` must load nothing else. Each command loads
 // what it needs with `await import()` (in the bundle, dist/cody.js, those are separate chunks).
-import type { Config } from "../core/config.ts";
-import type { Job, JobRequest, RepoRow } from "../core/job.ts";
-import type { Logger } from "../core/log.ts";
-import type { CliEnvironment } from "./cli-environment.ts";
-
-/** Bad input: printed with usage hints, exit code 2. */
-export class UsageError extends Error {
-  override name = "UsageError";
-  /**
-   * Whether usage helps (a mistyped command: all of it; a command's name: that command's lines)
-   * or is noise (false: a setting is missing).
-   */
-  constructor(message: string, readonly showUsage: boolean | string = true) {
-    super(message);
-  }
-}
+import type { Config } from "../core/config/index.ts";
+import type { Job, JobRequest, RepoRow } from "../core/jobs/index.ts";
+import type { Logger } from "../core/runtime/index.ts";
+import type { CliEnvironment } from "../environment/index.ts";
+import { UsageError } from "./cli-usage-error.ts";
+export { UsageError }; // bad input, exit code 2 (defined in cli-usage-error.ts so cli-*.ts need not import this file)
 
 const USAGE = `usage:
   cody run --repo OWNER/NAME [--repo …] (--prompt TEXT | --script CMD) [--name TEXT] [--pr] [--draft]
@@ -87,13 +77,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         throw new UsageError(command ? `unknown command "${command}"` : "no command given");
     }
   } catch (err) {
-    // ConfigError by name: core/config.ts is not loaded for every command.
+    // ConfigError by name: core/config/config.ts is not loaded for every command.
     if (err instanceof UsageError || (err instanceof Error && err.name === "ConfigError")) {
       const usage = err instanceof UsageError && err.showUsage ? `${typeof err.showUsage === "string" ? usageOf(err.showUsage) : USAGE}\n` : "";
       process.stderr.write(`cody: ${err.message}\n${usage}`);
       return 2;
     }
-    // A failure of the embedded stack: one line, exit 1 (scripts/stack-errors.ts words it).
+    // A failure of the embedded stack: one line, exit 1 (environment/stack-errors.ts words it).
     if (err instanceof Error && err.name === "StackError") {
       process.stderr.write(`cody: ${err.message}\n`);
       return 1;
@@ -109,7 +99,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 
 /** The configured environment with the CLI's logger (config, stack, store, launcher unless `launcher: false`). */
 async function openCli(env: NodeJS.ProcessEnv, opts: { launcher?: boolean; runner?: boolean }): Promise<CliEnvironment> {
-  const [{ loadConfig }, { openEnvironment }] = await Promise.all([import("../core/config.ts"), import("./cli-environment.ts")]);
+  const [{ loadConfig }, { openEnvironment }] = await Promise.all([import("../core/config/config.ts"), import("../environment/environment.ts")]);
   const config = loadConfig(env);
   return openEnvironment(env, { log: await cliLogger(env, config), ...opts });
 }
@@ -129,7 +119,7 @@ function checkPositionals<R extends { positionals: string[] }>(r: R, max: number
 }
 
 async function cliLogger(env: NodeJS.ProcessEnv, config?: Config): Promise<Logger> {
-  const [{ newLogger }, { secretValues }] = await Promise.all([import("../core/log.ts"), import("../core/config.ts")]);
+  const [{ newLogger }, { secretValues }] = await Promise.all([import("../core/runtime/log.ts"), import("../core/config/config.ts")]);
   const level = env.LOG_LEVEL ?? "warn";
   return newLogger({ level, secrets: config ? secretValues(config) : [], base: { program: "cody" } }, { write: (s: string) => void process.stderr.write(s) });
 }
@@ -165,7 +155,7 @@ async function runCommand(args: string[], env: NodeJS.ProcessEnv): Promise<numbe
   }
   if (values.prompt !== undefined && values.script !== undefined) throw new UsageError("give --prompt or --script, not both", "run");
   if (values.prompt === undefined && values.script === undefined) throw new UsageError("give --prompt TEXT (Claude) or --script CMD", "run");
-  const { splitSelectors } = await import("../core/selectors.ts");
+  const { splitSelectors } = await import("../core/github/selectors.ts");
   const repositories = (values.repo ?? []).flatMap(splitSelectors);
   if (repositories.length === 0) throw new UsageError("name at least one repository: --repo OWNER/NAME (or OWNER/*)", "run");
   const prInterval = values["pr-interval"] === undefined ? undefined : positiveInt("--pr-interval", values["pr-interval"], true);
@@ -229,7 +219,7 @@ async function demoCommand(env: NodeJS.ProcessEnv): Promise<number> {
 
 async function runJob(input: RunInput, env0: NodeJS.ProcessEnv): Promise<number> {
   const env = { ...env0, ...input.extraEnv };
-  const [{ loadConfig }, { validateJobRequest }] = await Promise.all([import("../core/config.ts"), import("../core/job.ts")]);
+  const [{ loadConfig }, { validateJobRequest }] = await Promise.all([import("../core/config/config.ts"), import("../core/jobs/job-request.ts")]);
   const config = loadConfig(env);
   if (!input.plan && input.request.type === "code-pattern-update" && !config.anthropic.apiKey && !config.anthropic.baseUrl) {
     throw new UsageError(
@@ -260,7 +250,7 @@ async function runValidated(
 ): Promise<number> {
   const log = await cliLogger(env, config);
   const [{ openEnvironment }, { newJobId }, { submitJob }, { newConsoleNotifier }, { printFinalTable, watchJob }] = await Promise.all([
-    import("./cli-environment.ts"), import("../core/job.ts"), import("../core/submit.ts"), import("../core/notifier.ts"), import("./cli-display.ts"),
+    import("../environment/environment.ts"), import("../core/jobs/job-request.ts"), import("../core/launch/submit.ts"), import("../core/jobs/notifier.ts"), import("./cli-display.ts"),
   ]);
   const world = await openEnvironment(env, { log, ...(input.concurrency ? { concurrency: input.concurrency } : {}), ...(input.stopStackWhenIdle ? { stopStackWhenIdle: true } : {}), warmRunners: request.repositories.length });
   try {
@@ -282,7 +272,7 @@ async function runValidated(
 }
 
 async function cancelOnInterrupt(world: CliEnvironment, jobId: string, log: Logger): Promise<() => void> {
-  const [{ cancelJob }, { newConsoleNotifier }] = await Promise.all([import("../core/submit.ts"), import("../core/notifier.ts")]);
+  const [{ cancelJob }, { newConsoleNotifier }] = await Promise.all([import("../core/launch/submit.ts"), import("../core/jobs/notifier.ts")]);
   const onInt = () => {
     process.stderr.write(`\ncody: cancelling job ${jobId} (Ctrl-C again to leave it running)\n`);
     process.once("SIGINT", () => process.exit(130));
@@ -345,7 +335,7 @@ async function cancelCommand(args: string[], env: NodeJS.ProcessEnv): Promise<nu
   if (!jobId) throw new UsageError("cancel needs a job id");
   const world = await openCli(env, {});
   const log = world.log;
-  const [{ cancelJob }, { newConsoleNotifier }] = await Promise.all([import("../core/submit.ts"), import("../core/notifier.ts")]);
+  const [{ cancelJob }, { newConsoleNotifier }] = await Promise.all([import("../core/launch/submit.ts"), import("../core/jobs/notifier.ts")]);
   try {
     const r = await cancelJob({ store: world.store, launcher: world.launcher, notifier: newConsoleNotifier(log), log }, { jobId, by: `cli:${env.USER ?? "unknown"}` });
     if (r.kind === "not_found") throw new UsageError(`no job ${jobId}`);
@@ -362,7 +352,7 @@ async function runnerCommand(args: string[], env: NodeJS.ProcessEnv): Promise<nu
   if (!values.job || values.index === undefined) throw new UsageError("runner needs --job JOB_ID --index N");
   const index = positiveInt("--index", values.index, true);
   const [{ loadConfig, secretValues }, { newLogger }, { openEnvironment }, { runRepo }] = await Promise.all([
-    import("../core/config.ts"), import("../core/log.ts"), import("./cli-environment.ts"), import("../runner/run-repo.ts"),
+    import("../core/config/config.ts"), import("../core/runtime/log.ts"), import("../environment/environment.ts"), import("../runner/run-repo.ts"),
   ]);
   const config = loadConfig({ ...env, JOB_ID: values.job, AWS_BATCH_JOB_ARRAY_INDEX: String(index) });
   const log = newLogger({ level: env.LOG_LEVEL ?? "info", secrets: secretValues(config), base: { program: "runner" } });
@@ -387,10 +377,9 @@ async function watchdogCommand(args: string[], env: NodeJS.ProcessEnv): Promise<
   const limit = values.limit ? positiveInt("--limit", values.limit) : 100;
   const world = await openCli(env, { launcher: false, runner: true });
   const { config, log } = world;
-  const { runWatchdog } = await import("../core/watchdog.ts");
+  const { runWatchdog } = await import("../core/launch/watchdog.ts");
   try {
-    // Against a deployed stack the watchdog asks AWS Batch first, as the bot's schedule does.
-    const queue = config.batchJobQueue ? (await import("../core/batch-queue.ts")).queueProbeFromConfig(config) : undefined;
+    const queue = config.batchJobQueue ? (await import("../core/launch/batch-queue.ts")).queueProbeFromConfig(config) : undefined;
     const r = await runWatchdog(
       { store: world.store, notifier: world.runnerDeps().notifier, log, ...(queue ? { queue } : {}) },
       { heartbeatSeconds: config.heartbeatSeconds, maxAttempts: config.maxAttempts, pendingMinutes: config.watchdogPendingMinutes, limit },

@@ -21,7 +21,7 @@ import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy/index.j
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription/index.js";
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission/index.js";
 import { Construct } from "constructs";
-import { CANCEL_REASON_PREFIX } from "../core/batch-launcher.ts";
+import { CANCEL_REASON_PREFIX } from "../core/launch/index.ts";
 import type { Bot } from "./bot.ts";
 import { policyDocument } from "./policy.ts";
 import type { Runner } from "./runner.ts";

@@ -6,10 +6,8 @@
  * action log kept; one summary is announced at the end, and every PR is merged exactly once.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BATCH_ROWS, runActionChunk, type ChunkDeps, type ChunkTask } from "../core/campaign-chunks.ts";
-import { newCampaignDeps } from "../core/campaign-wiring.ts";
-import type { ActionSummary } from "../core/campaign.ts";
-import { newJobRows } from "../core/job.ts";
+import { BATCH_ROWS, newCampaignDeps, runActionChunk, type ActionSummary, type ChunkDeps, type ChunkTask } from "../core/campaign/index.ts";
+import { newJobRows } from "../core/jobs/index.ts";
 import { startFakeGitHub, type FakeGitHub } from "./fakes/github.ts";
 import { startTestStack, type TestStack } from "./support/stack.ts";
 

@@ -6,11 +6,8 @@
  */
 import { BatchClient } from "@aws-sdk/client-batch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { batchJobName, newBatchLauncher } from "../core/batch-launcher.ts";
-import { newBatchQueueProbe } from "../core/batch-queue.ts";
-import { newJobId, newJobRows, type Job } from "../core/job.ts";
-import { newConsoleNotifier } from "../core/notifier.ts";
-import { runWatchdog, type WatchdogDeps } from "../core/watchdog.ts";
+import { batchJobName, newBatchLauncher, newBatchQueueProbe, runWatchdog, type WatchdogDeps } from "../core/launch/index.ts";
+import { newConsoleNotifier, newJobId, newJobRows, type Job } from "../core/jobs/index.ts";
 import { startFakeBatch, type FakeBatch } from "./fakes/batch.ts";
 import { startTestStack, type TestStack } from "./support/stack.ts";
 

@@ -1,0 +1,63 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { parseChangeSpec } from "./change-spec.ts";
+import { CHANGE_SPEC_SCHEMA_PATH, changeSpecSchemaFile } from "../../scripts/gen-change-spec-schema.ts";
+
+describe("parseChangeSpec", () => {
+  it("turns a full spec into selectors and a job request", () => {
+    const r = parseChangeSpec(`name: Migrate
+on:
+  - acme/billing
+  - acme/* 
+  - "search: fetchJson( org:acme"
+  - search: "fetchJson org:tools"
+    include: [archived]
+  - repos: billing org:acme
+  - topic: payments
+    owner: acme
+change:
+  prompt: Replace fetchJson
+verify: npm test
+pullRequest:
+  title: "chore: {{name}}"
+  body: "Hello\\n\\n{{details}}"
+  labels: [cleanup]
+  reviewersFromCodeOwners: true
+  commitMessage: "chore: migrate"
+  base: develop
+`);
+    expect(r.kind).toBe("ok");
+    if (r.kind !== "ok") return;
+    expect(r.selectors).toEqual(["acme/billing", "acme/*", "search: fetchJson( org:acme", "search: fetchJson org:tools include:archived", "repos: billing org:acme", "topic: payments owner:acme"]);
+    expect(r.request).toEqual({
+      type: "code-pattern-update",
+      name: "Migrate",
+      prompt: "Replace fetchJson",
+      verify: "npm test",
+      baseBranch: "develop",
+      commitMessage: "chore: migrate",
+      createPullRequests: true,
+      pullRequest: { draft: false, labels: ["cleanup"], reviewers: [], teamReviewers: [], assignees: [], title: "chore: {{name}}", bodyTemplate: "Hello\n\n{{details}}", reviewersFromCodeOwners: true },
+    });
+  });
+
+  it.for([
+    { name: "a scalar document", text: "just text", want: [{ field: "(document)", line: 1 }] },
+    { name: "an empty on:", text: "on: []\nchange: {script: ls}", want: [{ field: "on", line: 1, message: "at least 1 entry" }] },
+    { name: "a bad selector object", text: "on:\n  - acme/a\n  - serch: x\nchange: {script: ls}", want: [{ field: "on[1]", line: 3 }] },
+    { name: "a duplicate key", text: "on: [acme/a]\non: [acme/b]\nchange: {script: ls}", want: [{ field: "(yaml)", line: 2 }] },
+    { name: "an over-long name", text: `name: ${"x".repeat(121)}\non: [acme/a]\nchange: {script: ls}`, want: [{ field: "name", line: 1, message: "at most 120 characters" }] },
+    { name: "a bad include", text: "on:\n  - topic: x\n    include: [everything]\nchange: {script: ls}", want: [{ field: "on[0]", line: 2 }] },
+  ])("reports $name with field and line", (tc) => {
+    const r = parseChangeSpec(tc.text);
+    expect(r.kind).toBe("invalid");
+    expect((r as { errors: unknown[] }).errors).toMatchObject(tc.want);
+  });
+});
+
+describe("schema/change-spec.schema.json", () => {
+  it("is up to date with the zod schema (regenerate: node --import tsx scripts/gen-change-spec-schema.ts)", () => {
+    expect(readFileSync(CHANGE_SPEC_SCHEMA_PATH, "utf8")).toBe(changeSpecSchemaFile());
+    expect(JSON.parse(changeSpecSchemaFile())).toMatchObject({ title: "Cody Batch change spec", required: ["on", "change"], additionalProperties: false });
+  });
+});
