@@ -34,12 +34,12 @@ const USAGE = `usage:
   cody update JOB_ID [--all] [--json]     redo the change on the current base for PRs that conflict or are behind
   cody merge JOB_ID [--method squash|merge|rebase] [--force] [--json]   merge the open, green, approved PRs
   cody close JOB_ID [--comment TEXT] [--delete-branch] [--json]         close the open PRs
-  --env dev|prod                          with list, status, watchdog, run, cancel: the deployed stack (outputs of make deploy)`;
+  cody doctor --env dev|prod [--json]     the daily and weekly checks of OPERATIONS.md, each with its result
+  --env dev|prod                          every command above but demo, runner, stack: the deployed stack (outputs of make deploy)`;
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   try {
-    // --env dev|prod: a deployed stack, from its outputs (scripts/cli-aws-environment.ts).
     if (argv.some((a) => a === "--env" || a.startsWith("--env="))) ({ argv, env } = (await import("./cli-aws-environment.ts")).withAwsEnvironment(argv, env));
     const [command, ...rest] = argv;
     switch (command) {
@@ -68,9 +68,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       case "merge":
       case "close":
         return await (await import("./cli-campaign.ts")).campaignMain(command, rest, env);
-      case "help":
-      case "--help":
-      case "-h":
+      case "doctor":
+        return await (await import("./cli-doctor.ts")).doctorMain(rest, env);
+      case "help": case "--help": case "-h": // prettier-ignore
         process.stdout.write(`${USAGE}\n`);
         return 0;
       default:
