@@ -102,6 +102,10 @@ export function newLambdaHandler(parts: {
         parts.log.error({ err: { message: (err as Error).message } }, "watchdog pass failed");
         throw err;
       }
+      // Campaign actions whose chunks stopped (a crash without a replay) continue from their cursor.
+      await import("./campaign-resume.ts")
+        .then((m) => m.resumeStalledActions({ store: parts.deps.store, deferred: parts.deps.deferred, log: parts.log }, new Date()))
+        .catch((err: unknown) => void parts.log.error({ err }, "resuming stalled campaign actions failed"));
       // A GitHub outage must not hide the watchdog's result.
       const c = await parts.refreshCampaigns?.().catch((err: unknown) => void parts.log.error({ err }, "campaign refresh failed"));
       return { ok: true, ...r, ...(c ? { prsRefreshed: c.refreshed } : {}) };
