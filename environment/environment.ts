@@ -11,7 +11,7 @@ import { workerPoolExecutor } from "../core/launch/index.ts";
 import type { Logger } from "../core/runtime/index.ts";
 import { newDynamoClient, newStore, type RequestCounter, type Store } from "../core/jobs/index.ts";
 import type { RunRepoDeps } from "../runner/run-repo.ts";
-import { connectStack, repoRoot, type StackState } from "./stack-daemon.ts";
+import { connectStack, privateDir, repoRoot, type StackState } from "./stack-daemon.ts";
 
 /** The runner's command: the bundle (dist/runner.js, kept fresh by scripts/cody.mjs), or the sources through tsx. */
 function runnerCommand(env: NodeJS.ProcessEnv): string[] {
@@ -29,10 +29,13 @@ export type CliEnvironment = {
   launcher: Launcher & Partial<Pick<LocalLauncher, "whenIdle">>;
   log: Logger;
   dynamoCounter: RequestCounter;
+  /** Resolves when the runner workers started ahead of use are ready (pool mode); absent otherwise. */
+  runnersReady?: () => Promise<void>;
   /** The embedded stack's daemon this environment uses (`started`: this process started it). */
   stack?: StackState & { started: boolean };
   runnerDeps(): RunRepoDeps;
-  close(): Promise<void>;
+  /** Stops idle runner workers; `stopStartedStack`: a stack daemon this process started stops once idle. */
+  close(opts?: { stopStartedStack?: boolean }): Promise<void>;
 };
 
 /**
@@ -68,6 +71,7 @@ export async function openEnvironment(
   };
   let launcher: CliEnvironment["launcher"];
   const closers: (() => void)[] = [];
+  let runnersReady: (() => Promise<void>) | undefined;
   if (opts.launcher === false) {
     launcher = { submit: () => Promise.reject(new Error("no launcher here")), cancel: async () => undefined };
   } else if (config.launcher === "batch") {
@@ -77,6 +81,8 @@ export async function openEnvironment(
     // LOCAL_RUNNER: "pool" (default) long-lived runner workers, "process" one runner process per
     // repository (as AWS Batch does), "inprocess" inside this process.
     const mode = env.LOCAL_RUNNER ?? "pool";
+    // The runners' logs live in CODY_DIR: its owner's only, also without the embedded stack.
+    privateDir(resolve(env.CODY_DIR ?? ".cody"));
     const runnerOpts = { command: runnerCommand(env), env: { ...env, LOG_LEVEL: env.LOG_LEVEL ?? "info" }, logDir: resolve(env.CODY_DIR ?? ".cody", "logs") };
     let executor: Executor;
     if (mode === "inprocess") executor = async (jobId, index, attempt, signal) => (await import("../runner/run-repo.ts")).runRepo(runnerDeps(), { jobId, index, attempt }, signal);
@@ -86,6 +92,7 @@ export async function openEnvironment(
       closers.push(() => pool.close());
       // Runner workers load while this process still connects, validates and submits.
       if (opts.warmRunners) pool.warm(Math.min(opts.warmRunners, opts.concurrency ?? config.localConcurrency));
+      runnersReady = () => pool.ready();
       executor = pool;
     }
     launcher = newLocalLauncher({ concurrency: opts.concurrency ?? config.localConcurrency, maxAttempts: config.maxAttempts, log: opts.log, executor });
@@ -99,10 +106,11 @@ export async function openEnvironment(
     log: opts.log,
     dynamoCounter,
     ...(stack ? { stack } : {}),
+    ...(runnersReady ? { runnersReady } : {}),
     runnerDeps,
-    async close() {
+    async close(how) {
       for (const c of closers) c();
-      if (stack?.started && opts.stopStackWhenIdle) {
+      if (stack?.started && (opts.stopStackWhenIdle || how?.stopStartedStack)) {
         try {
           process.kill(stack.pid, "SIGUSR2");
         } catch {

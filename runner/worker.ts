@@ -35,10 +35,15 @@ export async function serveWorker(): Promise<number> {
   const log = newLogger({ level: config.logLevel, secrets, base: { program: "runner-worker" } });
   const deps = newRunnerDeps(config, log);
   const crashPoint = crashPointsFrom(process.env);
+  // Ready means ready for the first repository's first request: the DynamoDB client builds its
+  // middleware, resolves its endpoint and opens its connection now (one read of a job that does
+  // not exist), not while a repository waits.
+  await deps.store.getJob("j-warmup0000", AbortSignal.timeout(5000)).catch(() => undefined);
   let current: AbortController | undefined;
   const run = async (m: Extract<WorkerRequest, { type: "run" }>) => {
-    mkdirSync(dirname(m.log), { recursive: true });
-    const fd = openSync(m.log, "a");
+    // The runner's log is the runner's: not readable by the unprivileged users its commands run as.
+    mkdirSync(dirname(m.log), { recursive: true, mode: 0o700 });
+    const fd = openSync(m.log, "a", 0o600);
     const taskLog = newLogger({ level: config.logLevel, secrets, base: { program: "runner" } }, { write: (s: string) => void writeSync(fd, s) });
     current = new AbortController();
     let code: number;

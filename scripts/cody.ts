@@ -21,7 +21,7 @@ const USAGE = `usage:
       or: cody run -f change.yaml [--plan] [--concurrency N] [--json]
            --repo also takes owner/*, "search: CODE QUERY", "repos: QUERY", "topic: NAME [owner:LOGIN]"
            (+ include:archived / include:forks); --plan prints what matches and runs nothing
-  cody status JOB_ID [--json]
+  cody status JOB_ID [--json] [--timings]   --timings: each repository's step times (ms), slowest first
   cody list [--limit N] [--json]
   cody cancel JOB_ID
   cody runner --job JOB_ID --index N      run one repository exactly as an AWS Batch array child
@@ -228,18 +228,25 @@ async function runJob(input: RunInput, env0: NodeJS.ProcessEnv): Promise<number>
       false,
     );
   }
-  const targeting = await import("./cli-run-spec.ts");
-  const targets = await targeting.resolveTargets(input.request.repositories, config);
-  if (targets.kind === "invalid") throw new UsageError(`repositories: ${targets.message}`, false);
-  // With no ALLOWED_REPOSITORIES, the CLI (an operator on their own machine) may name any
-  // repository; the bot refuses to start without an allowlist.
-  const checked = validateJobRequest({ ...input.request, repositories: targets.repositories }, config.allowlist.length > 0 ? config.allowlist : "any");
-  if (checked.kind === "invalid") throw new UsageError(checked.errors.map((e) => `${e.field}: ${e.message}`).join("\n"), false);
-  if (input.plan) {
-    targeting.printPlan(targets, checked.request, input.json);
-    return 0;
+  // The environment (stack, runner workers) opens while the job is validated (scripts/cli-run-early.ts).
+  const early = input.plan ? undefined : (await import("./cli-run-early.ts")).openEarly(env, config, input, await cliLogger(env, config));
+  try {
+    const targeting = await import("./cli-run-spec.ts");
+    const targets = await targeting.resolveTargets(input.request.repositories, config);
+    if (targets.kind === "invalid") throw new UsageError(`repositories: ${targets.message}`, false);
+    // With no ALLOWED_REPOSITORIES, the CLI (an operator on their own machine) may name any
+    // repository; the bot refuses to start without an allowlist.
+    const checked = validateJobRequest({ ...input.request, repositories: targets.repositories }, config.allowlist.length > 0 ? config.allowlist : "any");
+    if (checked.kind === "invalid") throw new UsageError(checked.errors.map((e) => `${e.field}: ${e.message}`).join("\n"), false);
+    if (input.plan) {
+      targeting.printPlan(targets, checked.request, input.json);
+      return 0;
+    }
+    return await runValidated(checked.request, input, env, config, early);
+  } catch (err) {
+    await early?.abandon();
+    throw err;
   }
-  return runValidated(checked.request, input, env, config);
 }
 
 async function runValidated(
@@ -247,20 +254,23 @@ async function runValidated(
   input: RunInput,
   env: NodeJS.ProcessEnv,
   config: Config,
+  early?: import("./cli-run-early.ts").EarlyEnvironment,
 ): Promise<number> {
   const log = await cliLogger(env, config);
   const [{ openEnvironment }, { newJobId }, { submitJob }, { newConsoleNotifier }, { printFinalTable, watchJob }] = await Promise.all([
     import("../environment/environment.ts"), import("../core/jobs/job-request.ts"), import("../core/launch/submit.ts"), import("../core/jobs/notifier.ts"), import("./cli-display.ts"),
   ]);
-  const world = await openEnvironment(env, { log, ...(input.concurrency ? { concurrency: input.concurrency } : {}), ...(input.stopStackWhenIdle ? { stopStackWhenIdle: true } : {}), warmRunners: request.repositories.length });
+  const world = early ? await early.take() : await openEnvironment(env, { log, ...(input.concurrency ? { concurrency: input.concurrency } : {}), ...(input.stopStackWhenIdle ? { stopStackWhenIdle: true } : {}), warmRunners: request.repositories.length });
   try {
+    // The job is written once its runners can take it: the first repository starts right after.
+    await world.runnersReady?.();
     const jobId = newJobId();
     const created = await submitJob(
       { store: world.store, launcher: world.launcher, notifier: newConsoleNotifier(log), log },
       { jobId, request },
     );
     if (!input.json) process.stderr.write(`cody: job ${jobId} started: ${request.name} (${request.repositories.length} repositories)\n`);
-    const stopCancel = await cancelOnInterrupt(world, jobId, log);
+    const stopCancel = await (await import("./cli-run-early.ts")).cancelOnInterrupt(world, jobId, log);
     const { job, rows } = await watchJob(world, created.job, { quiet: input.json });
     stopCancel();
     if (input.json) process.stdout.write(`${JSON.stringify({ ...job, repositories: rows }, null, 2)}\n`);
@@ -271,24 +281,13 @@ async function runValidated(
   }
 }
 
-async function cancelOnInterrupt(world: CliEnvironment, jobId: string, log: Logger): Promise<() => void> {
-  const [{ cancelJob }, { newConsoleNotifier }] = await Promise.all([import("../core/launch/submit.ts"), import("../core/jobs/notifier.ts")]);
-  const onInt = () => {
-    process.stderr.write(`\ncody: cancelling job ${jobId} (Ctrl-C again to leave it running)\n`);
-    process.once("SIGINT", () => process.exit(130));
-    void cancelJob({ store: world.store, launcher: world.launcher, notifier: newConsoleNotifier(log), log }, { jobId, by: "cli" });
-  };
-  process.once("SIGINT", onInt);
-  return () => process.removeListener("SIGINT", onInt);
-}
-
 /** 0 when every repository is COMPLETED or NO_CHANGES, else 1. */
 export function exitCodeFor(rows: readonly RepoRow[]): number {
   return rows.every((r) => r.status === "COMPLETED" || r.status === "NO_CHANGES") ? 0 : 1;
 }
 
 async function statusCommand(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const { values, positionals } = checkPositionals(parseArgs({ args, options: { json: { type: "boolean" } }, allowPositionals: true, strict: true }), 1);
+  const { values, positionals } = checkPositionals(parseArgs({ args, options: { json: { type: "boolean" }, timings: { type: "boolean" } }, allowPositionals: true, strict: true }), 1);
   const jobId = positionals[0];
   if (!jobId) throw new UsageError("status needs a job id");
   const world = await openCli(env, { launcher: false });
@@ -297,6 +296,7 @@ async function statusCommand(args: string[], env: NodeJS.ProcessEnv): Promise<nu
     if (!job) throw new UsageError(`no job ${jobId}`);
     const rows = await world.store.listRepos(jobId);
     if (values.json) process.stdout.write(`${JSON.stringify({ ...job, repositories: rows }, null, 2)}\n`);
+    else if (values.timings) process.stdout.write((await import("./cli-timings.ts")).timingsTable(rows));
     else await (await import("./cli-display.ts")).printFinalTable(world, job, rows);
     return exitCodeFor(rows);
   } finally {

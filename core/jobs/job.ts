@@ -211,6 +211,8 @@ export type RepoRow = {
   pr?: PullRequestStatus;
   /** Set by `cody publish`: the next attempt applies the stored diff instead of running the change. */
   replayDiff?: boolean;
+  /** Milliseconds per runner step of the attempt that ended the row (runner/step-timings.ts), `total` included. */
+  timings?: Record<string, number>;
   expiresAt: number;
 };
 
