@@ -67,6 +67,9 @@ function doctor(args: string[]) {
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     AWS_ACCESS_KEY_ID: aws.env.AWS_ACCESS_KEY_ID,
     AWS_SECRET_ACCESS_KEY: aws.env.AWS_SECRET_ACCESS_KEY,
+    // The embedded stack answers only requests signed with its own credentials (environment/stack-auth.ts).
+    CODY_STACK_ACCESS_KEY_ID: aws.env.CODY_STACK_ACCESS_KEY_ID,
+    CODY_STACK_SECRET_ACCESS_KEY: aws.env.CODY_STACK_SECRET_ACCESS_KEY,
     DYNAMODB_ENDPOINT: aws.env.DYNAMODB_ENDPOINT,
     S3_ENDPOINT: aws.env.S3_ENDPOINT,
     AWS_ENDPOINT_URL_BATCH: batch.url,
