@@ -58,20 +58,31 @@ describe("a 500-PR merge under a Lambda-style time limit", () => {
     let merges = 0;
     let crashAt = 150; // the 150th merge call "times out the Lambda"
     const forge = base.forge!;
-    const deps: ChunkDeps = {
-      ...base,
-      store: stack.store,
-      forge: {
-        ...forge,
-        merge: async (...args) => {
-          if (++merges === crashAt) {
-            crashAt = -1;
-            throw new Error("Task timed out after 300.00 seconds");
-          }
-          t += 2_000;
-          return forge.merge(...args);
+    // One deps per invocation: a crashed ("killed") invocation makes no further GitHub call, and
+    // its merges already in flight are awaited before the retry, as nothing of a killed Lambda runs on.
+    const inflight = new Set<Promise<unknown>>();
+    const invocationDeps = (): ChunkDeps & { kill(): void } => {
+      let killed = false;
+      return {
+        ...base,
+        store: stack.store,
+        kill: () => void (killed = true),
+        forge: {
+          ...forge,
+          merge: async (...args) => {
+            if (killed) throw new Error("invocation killed");
+            if (++merges === crashAt) {
+              crashAt = -1;
+              killed = true;
+              throw new Error("Task timed out after 300.00 seconds");
+            }
+            t += 2_000;
+            const p = forge.merge(...args);
+            inflight.add(p);
+            return p.finally(() => inflight.delete(p));
+          },
         },
-      },
+      };
     };
     const LIMIT = 300_000;
     const MARGIN = 60_000;
@@ -82,11 +93,14 @@ describe("a 500-PR merge under a Lambda-style time limit", () => {
     for (let invocation = 0; invocation < 40 && !finished; invocation++) {
       const start = t;
       let r;
+      const deps = invocationDeps();
       try {
         r = await runActionChunk(deps, task, { now: () => t, deadline: start + LIMIT - MARGIN });
       } catch (err) {
-        // Lambda retries the same event: the task (with its runId) runs again.
+        // The dead letter is replayed: the task (with its runId) runs again.
         expect((err as Error).message).toContain("timed out");
+        deps.kill();
+        await Promise.allSettled([...inflight]);
         crashed += 1;
         const stored = (await stack.store.getJob(jobId)) as unknown as { actionRun?: { runId: string; next: number } };
         expect(stored.actionRun?.next).toBe(140); // the last batch saved before the crash
@@ -97,7 +111,7 @@ describe("a 500-PR merge under a Lambda-style time limit", () => {
       if (r.kind === "continue") {
         task = { ...task, runId: r.runId };
         // Another click meanwhile starts nothing: the job has an action in progress.
-        if (invocation === 0) expect(await runActionChunk(deps, { jobId, action: "close", by: "UBOB" }, { now: () => t, deadline: t + 1 })).toMatchObject({ kind: "busy", action: "merge", by: "UDANA" });
+        if (invocation === 0) expect(await runActionChunk(invocationDeps(), { jobId, action: "close", by: "UBOB" }, { now: () => t, deadline: t + 1 })).toMatchObject({ kind: "busy", action: "merge", by: "UDANA" });
       }
       else if (r.kind === "finished" && r.outcome.kind === "done") finished = r.outcome.summary;
       else throw new Error(`unexpected chunk outcome ${JSON.stringify(r)}`);
