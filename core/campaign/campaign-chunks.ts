@@ -129,8 +129,9 @@ async function runBatch(deps: ChunkDeps, job: Job, batch: RepoRow[], decide: Row
 }
 
 function decisionOf(deps: ChunkDeps, run: ActionRun): RowDecision | undefined {
-  if (run.action === "merge") return mergeDecision(deps, { ...(run.options.method ? { method: run.options.method } : {}), force: run.options.force === true });
-  if (run.action === "close") return closeDecision(deps, { ...(run.options.comment ? { comment: run.options.comment } : {}), deleteBranch: run.options.deleteBranch === true });
+  const o = run.options;
+  if (run.action === "merge") return mergeDecision(deps, { ...(o.method ? { method: o.method } : {}), force: o.force === true, ...(o.allowNoChecks ? { allowNoChecks: true } : {}), keepBranch: o.keepBranch === true });
+  if (run.action === "close") return closeDecision(deps, { ...(o.comment ? { comment: o.comment } : {}), keepBranch: o.keepBranch === true });
   return undefined;
 }
 

@@ -8,7 +8,7 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { conditionalUpdate } from "./dynamo.ts";
 
 /** Options of a chunked action, as the person gave them. */
-export type ActionRunOptions = { method?: "squash" | "merge" | "rebase"; force?: boolean; comment?: string; deleteBranch?: boolean; all?: boolean };
+export type ActionRunOptions = { method?: "squash" | "merge" | "rebase"; force?: boolean; allowNoChecks?: boolean; keepBranch?: boolean; comment?: string; all?: boolean };
 
 /** A campaign action in progress, as stored on the job row. */
 export type ActionRun = {
