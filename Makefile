@@ -48,7 +48,9 @@ build: $(NODE_MODULES_STAMP) ## bundle dist/bot.js, dist/runner.js and the CLI (
 synth: $(NODE_MODULES_STAMP) ## synthesize the Terraform JSON into terraform/cdktf.out (offline; CODY_ENV=dev|prod)
 	cd terraform && CHECKPOINT_DISABLE=1 CI=1 npx cdktf synth
 
-deploy: $(NODE_MODULES_STAMP) ## check AWS credentials, Docker and settings, then build, push the runner image and deploy (CODY_ENV=dev|prod)
+deploy: ## check AWS credentials, Docker and settings (before installing anything), then build, push the runner image and deploy (CODY_ENV=dev|prod)
+	scripts/deploy.sh preflight
+	@$(MAKE) --no-print-directory $(NODE_MODULES_STAMP)
 	scripts/deploy.sh deploy
 
 destroy: $(NODE_MODULES_STAMP) ## delete the whole stack of CODY_ENV after typing its name (or CONFIRM=<env>)

@@ -6,7 +6,7 @@
 import type { CampaignAction } from "../core/jobs/index.ts";
 import { healJob, publishJob, retryJob, updateJob, type ActionOutcome, type HealDeps } from "../core/campaign/index.ts";
 import { systematicMessage } from "./messages/heal.ts";
-import { closeJob, mergeJob } from "../core/campaign/index.ts";
+import { closeJob, mergeJob, CHUNKED_ACTIONS, runActionChunk, type ChunkDeps, type ChunkedAction } from "../core/campaign/index.ts";
 import { refreshJob } from "../core/github/index.ts";
 import type { SlackNotifier } from "./slack-notifier.ts";
 import { canCancel } from "./submission.ts";
@@ -44,6 +44,9 @@ export async function runCampaignTask(deps: CampaignTaskDeps, task: Extract<Defe
         await notifier.postInThread?.(jobNow, systematicMessage(found), s);
       },
     };
+    if (deps.deferred && (CHUNKED_ACTIONS as readonly string[]).includes(task.action)) {
+      return await runChunk({ ...campaign, store: deps.store }, deps.deferred, deps.deadline, { ...task, action: task.action as ChunkedAction }, (text) => deps.tell(to, text, signal), async () => deps.notifier.refreshRoot?.(job.jobId, signal), signal);
+    }
     if (task.action === "refresh") {
       if (!github.readPr) return deps.tell(to, "Refreshing PRs needs GitHub access (GITHUB_TOKEN or a GitHub App).", signal);
       const r = await refreshJob({ store: campaign.store, readPr: github.readPr, log: deps.log }, job.jobId, {}, signal);
@@ -60,6 +63,46 @@ export async function runCampaignTask(deps: CampaignTaskDeps, task: Extract<Defe
   } catch (err) {
     deps.log.error({ err, jobId: task.jobId, action: task.action }, "campaign action failed");
     await deps.tell(to, `The ${task.action} of \`${task.jobId}\` failed: internal error (job ${task.jobId}). Please try again.`, signal).catch(() => undefined);
+  }
+}
+
+/** Longest a chunk runs without a deadline from the runtime (well under Lambda's 300 s). */
+export const DEFAULT_CHUNK_MS = 120_000;
+
+/**
+ * One chunk of a long action (core/campaign/campaign-chunks.ts): the next chunk goes to `deferred`, the
+ * person hears once that it continues in the background, and the last chunk tells the outcome.
+ */
+async function runChunk(
+  deps: ChunkDeps,
+  deferred: (task: DeferredTask) => Promise<void>,
+  deadline: (() => number) | undefined,
+  task: Extract<DeferredTask, { kind: "campaign" }> & { action: ChunkedAction },
+  say: (text: string) => Promise<void>,
+  refreshRoot: () => Promise<void>,
+  signal?: AbortSignal,
+): Promise<void> {
+  const now = Date.now();
+  const clock = { now: Date.now, deadline: Math.min(deadline?.() ?? Infinity, now + DEFAULT_CHUNK_MS) };
+  const r = await runActionChunk(deps, { jobId: task.jobId, action: task.action, by: task.userId, ...(task.runId ? { runId: task.runId } : {}) }, clock, signal);
+  switch (r.kind) {
+    case "continue":
+      await deferred({ ...task, runId: r.runId });
+      if (!task.runId) await say(`${task.action} \`${task.jobId}\`: ${r.done} of ${r.total} repositories done; it goes on in the background and posts one summary in the thread.`);
+      return;
+    case "busy":
+      return say(`Nothing done: a ${r.action} by <@${r.by}> started ${r.since} is still in progress on \`${task.jobId}\`.`);
+    case "gone":
+      deps.log.info({ jobId: task.jobId, runId: task.runId }, "campaign chunk found its run ended already");
+      return;
+    case "finished": {
+      await refreshRoot();
+      const o = r.outcome;
+      if (o.kind === "not_found") return say(`No job \`${task.jobId}\`.`);
+      if (o.kind === "refused") return say(`Nothing done: ${o.reason}.`);
+      if (task.action === "refresh") return say(`Refreshed ${r.refreshed ?? 0} PRs of \`${task.jobId}\`.${r.campaign ? ` ${burndownText(r.campaign)}` : ""}`);
+      return say(`${task.action} \`${task.jobId}\`: ${countsText(o.summary.counts)} (details in the thread).`);
+    }
   }
 }
 

@@ -19,10 +19,12 @@ import { newLogger, type Logger } from "../core/runtime/index.ts";
 import type { Notifier } from "../core/jobs/index.ts";
 import { resolveSecrets } from "../core/secrets/index.ts";
 import { newStore } from "../core/jobs/index.ts";
-import { runWatchdog, type WatchdogSettings } from "../core/launch/index.ts";
+import { runWatchdog, type QueueProbe, type WatchdogSettings } from "../core/launch/index.ts";
+import type { Job } from "../core/jobs/index.ts";
 import { newBoltApp, type BotDeps, type GitHubWebhookHandler } from "./app.ts";
 import { runDeferredTask, type DeferredTask } from "./jobs.ts";
 import { serveLink } from "./links.ts";
+import { isSnsEvent, postAlerts, type SnsEvent } from "./ops-alerts.ts";
 import { pageDepsOf } from "./web/page-wiring.ts";
 import { servePage, type PageDeps } from "./web/serve-page.ts";
 import { githubWebhookOf, linkKeyOf, newBotDeps } from "./wiring.ts";
@@ -31,8 +33,11 @@ import { githubWebhookOf, linkKeyOf, newBotDeps } from "./wiring.ts";
 export type TaskEvent = { codyTask: DeferredTask };
 /** The event an EventBridge schedule rule sends (terraform/bot.ts runs the watchdog every few minutes). */
 export type ScheduledEvent = { source: "aws.events"; "detail-type": string; time?: string };
-export type LambdaEvent = AwsEvent | TaskEvent | ScheduledEvent;
+export type LambdaEvent = AwsEvent | TaskEvent | ScheduledEvent | SnsEvent;
 export type LambdaHandler = (event: LambdaEvent, context: unknown) => Promise<AwsResponse | { ok: boolean; jobs?: number; failed?: number; prsRefreshed?: number }>;
+
+/** How long before the Lambda's own timeout a chunk of a campaign action stops. */
+export const CHUNK_MARGIN_MS = 60_000;
 
 /** `deferred` for Lambda: invokes `functionName` asynchronously (InvocationType Event) with the task. */
 export function newLambdaDeferred(client: LambdaClient, functionName: string): (task: DeferredTask) => Promise<void> {
@@ -59,6 +64,10 @@ export function newLambdaHandler(parts: {
   log: Logger;
   /** Settings of the scheduled watchdog pass (defaults: 30 s heartbeats, 3 attempts, 60 minutes). */
   watchdog?: Omit<WatchdogSettings, "limit">;
+  /** What AWS Batch says about a job, asked before the watchdog fails anything (core/launch/batch-queue.ts). */
+  queue?: QueueProbe;
+  /** Where alarms from SNS are posted (ALARM_SLACK_CHANNEL; bot/ops-alerts.ts). */
+  alarmChannel?: string;
   /** `POST /github/webhooks` (bot/wiring.ts githubWebhookOf); absent without GITHUB_WEBHOOK_SECRET. */
   githubWebhook?: GitHubWebhookHandler;
   /** The job pages (`GET /jobs/…`); absent when pages cannot be signed. */
@@ -71,21 +80,37 @@ export function newLambdaHandler(parts: {
   const bolt = receiver.toHandler();
   return async (event, context) => {
     if ("codyTask" in event) {
-      await runDeferredTask(parts.deps, event.codyTask);
+      // A long campaign action stops a minute before the Lambda would and continues in a new invocation.
+      const remaining = (context as { getRemainingTimeInMillis?: () => number } | undefined)?.getRemainingTimeInMillis?.();
+      const deadline = remaining !== undefined ? Date.now() + remaining - CHUNK_MARGIN_MS : undefined;
+      await runDeferredTask({ ...parts.deps, ...(deadline !== undefined ? { deadline: () => deadline } : {}) }, event.codyTask);
+      return { ok: true };
+    }
+    if (isSnsEvent(event)) {
+      if (!parts.alarmChannel) return { ok: false };
+      const { WebClient } = await import("@slack/web-api");
+      const client = new WebClient(parts.token, { ...(parts.apiUrl ? { slackApiUrl: parts.apiUrl } : {}) });
+      await postAlerts(event, parts.alarmChannel, (channel, text) => client.chat.postMessage({ channel, text, unfurl_links: false }));
       return { ok: true };
     }
     if (isScheduledEvent(event)) {
       const settings = parts.watchdog ?? { heartbeatSeconds: 30, maxAttempts: 3, pendingMinutes: 60 };
       const n = parts.deps.notifier as typeof parts.deps.notifier & Partial<Pick<Notifier, "repoFinished">>;
       const notifier = { jobFinished: n.jobFinished.bind(n), repoFinished: n.repoFinished ? n.repoFinished.bind(n) : async () => undefined };
+      const inThread = (n as { postInThread?: (job: Job, m: { text: string; blocks: unknown[] }) => Promise<void> }).postInThread;
+      const postInThread = inThread ? (job: Job, text: string) => inThread.call(n, job, { text, blocks: [] }) : undefined;
       let r: Awaited<ReturnType<typeof runWatchdog>>;
       try {
-        r = await runWatchdog({ store: parts.deps.store, notifier, log: parts.log }, settings, new Date());
+        r = await runWatchdog({ store: parts.deps.store, notifier, log: parts.log, ...(parts.queue ? { queue: parts.queue } : {}), ...(postInThread ? { postInThread } : {}) }, settings, new Date());
       } catch (err) {
         // The "watchdog-errors" alarm counts this line (terraform/alarms.ts).
         parts.log.error({ err: { message: (err as Error).message } }, "watchdog pass failed");
         throw err;
       }
+      // Campaign actions whose chunks stopped (a crash without a replay) continue from their cursor.
+      await import("./campaign-resume.ts")
+        .then((m) => m.resumeStalledActions({ store: parts.deps.store, deferred: parts.deps.deferred, log: parts.log }, new Date()))
+        .catch((err: unknown) => void parts.log.error({ err }, "resuming stalled campaign actions failed"));
       // A GitHub outage must not hide the watchdog's result.
       const c = await parts.refreshCampaigns?.().catch((err: unknown) => void parts.log.error({ err }, "campaign refresh failed"));
       return { ok: true, ...r, ...(c ? { prsRefreshed: c.refreshed } : {}) };
@@ -118,7 +143,7 @@ export function newLambdaHandler(parts: {
   };
 }
 
-function isScheduledEvent(event: AwsEvent | ScheduledEvent): event is ScheduledEvent {
+function isScheduledEvent(event: AwsEvent | ScheduledEvent | SnsEvent): event is ScheduledEvent {
   return "source" in event && event.source === "aws.events";
 }
 
@@ -158,9 +183,11 @@ export async function lambdaHandlerFromConfig(config: Config, launcher: Launcher
     apiUrl: config.slack.apiUrl,
     linkKey: linkKeyOf(config),
     artifacts,
+    ...(process.env.ALARM_SLACK_CHANNEL ? { alarmChannel: process.env.ALARM_SLACK_CHANNEL } : {}),
     log,
     ...pagePart(config, store, artifacts, log),
     watchdog: { heartbeatSeconds: config.heartbeatSeconds, maxAttempts: config.maxAttempts, pendingMinutes: config.watchdogPendingMinutes },
+    ...(config.batchJobQueue ? { queue: lazyQueueProbe(config) } : {}),
     ...webhookPart(config, log, store, deps),
     ...(config.github.token || config.github.app || config.github.apiUrl
       ? {
@@ -176,6 +203,15 @@ export async function lambdaHandlerFromConfig(config: Config, launcher: Launcher
         }
       : {}),
   });
+}
+
+/** The Batch queue probe, built on the first scheduled pass (the Batch SDK does not load at cold start). */
+function lazyQueueProbe(config: Pick<Config, "env" | "region" | "batchJobQueue">): QueueProbe {
+  let probe: QueueProbe | undefined;
+  return async (job, signal) => {
+    probe ??= (await import("../core/launch/batch-queue.ts")).queueProbeFromConfig(config);
+    return probe(job, signal);
+  };
 }
 
 function pagePart(config: Config, store: ReturnType<typeof newStore>, artifacts: Artifacts, log: Logger): { page?: PageDeps } {

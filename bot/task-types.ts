@@ -17,7 +17,7 @@ export type DeferredTask =
   | PreviewTask
   | { kind: "cancel_job"; jobId: string; userId: string; channel?: string }
   /** A campaign button (bot/campaign-tasks.ts). */
-  | { kind: "campaign"; action: CampaignAction; jobId: string; userId: string; channel?: string };
+  | { kind: "campaign"; action: CampaignAction; jobId: string; userId: string; channel?: string; runId?: string };
 
 /** What creating a job from a submission needs. */
 export type CreateDeps = {
@@ -47,8 +47,12 @@ export type CommandDeps = {
 
 /** Everything the deferred tasks need (the campaign's GitHub access loaded on first use). */
 export type TaskDeps = CreateDeps & CommandDeps & {
-  store: import("../core/campaign/campaign-heal.ts").HealDeps["store"];
+  store: import("../core/campaign/campaign-heal.ts").HealDeps["store"] & import("../core/campaign/index.ts").ChunkDeps["store"];
   campaignGitHub?: () => Promise<Pick<import("../core/campaign/campaign-heal.ts").HealDeps, "forge" | "readPr" | "readFailures">>;
+  /** Starts the next chunk of a long campaign action (Lambda: an asynchronous self-invocation). */
+  deferred?: (task: DeferredTask) => Promise<void>;
+  /** When this invocation's work must stop, in epoch ms (Lambda: its remaining time minus a margin). */
+  deadline?: () => number;
 };
 
 /** What the listeners use. */

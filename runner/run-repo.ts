@@ -594,7 +594,11 @@ async function endRepo(
     }
     throw new Error(`could not record ${status} for ${row.repositoryName}`);
   }
-  log.info({ status, reason: "reason" in outcome ? outcome.reason : undefined, ...(spent ? { timingsMs: { ...spent, report: Math.round(timings!.elapsed() - (spent.total ?? 0)) } } : {}) }, "repository finished");
+  // The dashboard's Claude widgets sum `costUsd` and `usage` of this line (terraform/observability.ts).
+  log.info(
+    { status, reason: "reason" in outcome ? outcome.reason : undefined, costUsd: fields.costUsd, usage: fields.usage, ...(spent ? { timingsMs: { ...spent, report: Math.round(timings!.elapsed() - (spent.total ?? 0)) } } : {}) },
+    "repository finished",
+  );
   // The row and the job as the writes returned them: no re-reads (DynamoDB requests per repository).
   const { repo, job: counted } = ended;
   const links = await linksFor(deps, repo);

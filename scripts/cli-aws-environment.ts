@@ -15,10 +15,13 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 /** Marks an environment opened for a deployed stack: environment/environment.ts then never starts the embedded stack. */
 export const AWS_ENV_MARKER = "CODY_AWS_ENVIRONMENT";
 
-/** Commands that only read the tables (and may update rows: the watchdog), so need no Batch queue. */
-const READ_ONLY = new Set(["list", "status", "watchdog"]);
-/** Commands that submit or stop Batch jobs. */
-const LAUNCHING = new Set(["run", "cancel"]);
+/**
+ * Commands that only use the tables (and may update rows: the watchdog; GitHub with the
+ * operator's GITHUB_TOKEN: refresh, merge, close), so need no Batch queue.
+ */
+const READ_ONLY = new Set(["list", "status", "watchdog", "refresh", "merge", "close", "doctor"]);
+/** Commands that submit or stop Batch jobs (the campaign's relaunching actions too). */
+const LAUNCHING = new Set(["run", "cancel", "publish", "retry", "update"]);
 
 /** Where the outputs of stack `cody-batch-<name>` are: CODY_OUTPUTS_FILE, else terraform/outputs-<name>.json. */
 export function outputsFile(env: NodeJS.ProcessEnv, name: string): string {
@@ -85,6 +88,8 @@ export function withAwsEnvironment(argv: string[], env: NodeJS.ProcessEnv): { ar
     ...(region ? { AWS_REGION: region } : {}),
     // Read-only commands run without a launcher, so they need no queue.
     ...(LAUNCHING.has(command) ? { LAUNCHER: "batch", AWS_BATCH_JOB_QUEUE: o.job_queue, AWS_BATCH_JOB_DEFINITION: o.job_definition } : { LAUNCHER: undefined }),
+    // The watchdog asks the queue before it fails anything (core/batch-queue.ts).
+    ...(command === "watchdog" && o.job_queue ? { AWS_BATCH_JOB_QUEUE: o.job_queue } : {}),
   };
   return { argv: rest, env: out };
 }

@@ -7,8 +7,8 @@
 import { parseArgs } from "node:util";
 import { loadConfig, secretValues, type Config } from "../core/config/index.ts";
 import type { ActionOutcome, CampaignDeps } from "../core/campaign/index.ts";
-import { publishJob, retryJob, updateJob } from "../core/campaign/index.ts";
-import { closeJob, mergeJob } from "../core/campaign/index.ts";
+import { publishJob, retryJob } from "../core/campaign/index.ts";
+import { runActionChunk, type ChunkDeps, type ChunkTask } from "../core/campaign/index.ts";
 import { hasGitHub, newCampaignDeps, noGitHubReason } from "../core/campaign/index.ts";
 import type { MergeMethod } from "../core/campaign/index.ts";
 import { isTerminalRepo, type Job } from "../core/jobs/index.ts";
@@ -87,13 +87,13 @@ export async function campaignMain(command: string, args: string[], env: NodeJS.
         outcome = await retryJob(deps, { jobId, by, ...(values.repo?.length ? { repositories: values.repo.flatMap((r) => r.split(/[,\s]+/)).filter(Boolean) } : {}) });
         break;
       case "update":
-        outcome = await updateJob(deps, { jobId, by, all: values.all === true });
+        outcome = await chunked(deps, { jobId, by, action: "update", options: { all: values.all === true } });
         break;
       case "merge":
-        outcome = await mergeJob(deps, { jobId, by, method: method as MergeMethod, force: values.force === true, ...(values["allow-no-checks"] ? { allowNoChecks: true } : {}), keepBranch: values["keep-branch"] === true });
+        outcome = await chunked(deps, { jobId, by, action: "merge", options: { method: method as MergeMethod, force: values.force === true, ...(values["allow-no-checks"] ? { allowNoChecks: true } : {}), keepBranch: values["keep-branch"] === true } });
         break;
       default:
-        outcome = await closeJob(deps, { jobId, by, ...(values.comment ? { comment: values.comment } : {}), keepBranch: values["keep-branch"] === true });
+        outcome = await chunked(deps, { jobId, by, action: "close", options: { ...(values.comment ? { comment: values.comment } : {}), keepBranch: values["keep-branch"] === true } });
     }
     if (outcome.kind === "not_found") throw new UsageError(`no job ${jobId}`, false);
     if (outcome.kind === "refused") throw new UsageError(outcome.reason, false);
@@ -112,6 +112,18 @@ export async function campaignMain(command: string, args: string[], env: NodeJS.
   } finally {
     await world.close();
   }
+}
+
+/**
+ * merge, close and update through the action log (core/campaign-chunks.ts) with no deadline: one
+ * chunk does it all, an action a Slack click started and still runs is refused (exit 2), and one
+ * whose invocations died (no progress for 10 minutes) is resumed from its cursor.
+ */
+async function chunked(deps: CampaignDeps, task: ChunkTask): Promise<ActionOutcome> {
+  const r = await runActionChunk(deps as ChunkDeps, task, { now: Date.now, deadline: Infinity });
+  if (r.kind === "busy") throw new UsageError(`a ${r.action} by ${r.by} started ${r.since} is still in progress on ${task.jobId}; try again once it has ended`, false);
+  if (r.kind !== "finished") throw new UsageError(`the ${task.action} of ${task.jobId} ended elsewhere meanwhile`, false);
+  return r.outcome;
 }
 
 function campaignDeps(world: CliEnvironment, config: Config, log: Logger, json: boolean): CampaignDeps {

@@ -37,12 +37,12 @@ const USAGE = `usage:
   cody close JOB_ID [--comment TEXT] [--keep-branch] [--json]           close the open PRs and delete their branches
   cody import (JOB_ID | --branch NAME) [--repo SELECTOR …] [--json]     rebuild a job from its PRs on GitHub
   cody heal JOB_ID [--attempts N] [--json]   fix the PRs whose checks fail (agent on the PR branch, one new commit)
-  --env dev|prod                          with list, status, watchdog, run, cancel: the deployed stack (outputs of make deploy)`;
+  cody doctor --env dev|prod [--json]     the daily and weekly checks of OPERATIONS.md, each with its result
+  --env dev|prod                          every command above but demo, runner, stack: the deployed stack (outputs of make deploy)`;
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   try {
-    // --env dev|prod: a deployed stack, from its outputs (scripts/cli-aws-environment.ts).
     if (argv.some((a) => a === "--env" || a.startsWith("--env="))) ({ argv, env } = (await import("./cli-aws-environment.ts")).withAwsEnvironment(argv, env));
     const [command, ...rest] = argv;
     switch (command) {
@@ -72,12 +72,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       case "merge":
       case "close":
         return await (await import("./cli-campaign.ts")).campaignMain(command, rest, env);
+      case "doctor": return await (await import("./cli-doctor.ts")).doctorMain(rest, env);
       case "import": return await (await import("./cli-import.ts")).importMain(rest, env);
-      case "heal":
-        return await (await import("./cli-heal.ts")).healMain(rest, env);
-      case "help":
-      case "--help":
-      case "-h":
+      case "heal": return await (await import("./cli-heal.ts")).healMain(rest, env);
+      case "help": case "--help": case "-h": // prettier-ignore
         process.stdout.write(`${USAGE}\n`);
         return 0;
       default:
@@ -385,8 +383,9 @@ async function watchdogCommand(args: string[], env: NodeJS.ProcessEnv): Promise<
   const { config, log } = world;
   const { runWatchdog } = await import("../core/launch/watchdog.ts");
   try {
+    const queue = config.batchJobQueue ? (await import("../core/launch/batch-queue.ts")).queueProbeFromConfig(config) : undefined;
     const r = await runWatchdog(
-      { store: world.store, notifier: world.runnerDeps().notifier, log },
+      { store: world.store, notifier: world.runnerDeps().notifier, log, ...(queue ? { queue } : {}) },
       { heartbeatSeconds: config.heartbeatSeconds, maxAttempts: config.maxAttempts, pendingMinutes: config.watchdogPendingMinutes, limit },
       new Date(),
     );

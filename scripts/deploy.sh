@@ -5,6 +5,8 @@
 #   scripts/deploy.sh deploy    checks → build → synth → ECR repository → image push → cdktf deploy
 #   scripts/deploy.sh destroy   checks → confirmation (type the environment name) → cdktf destroy
 #   scripts/deploy.sh check     only the checks
+#   scripts/deploy.sh preflight the deploy checks that need no node_modules: `make deploy` runs
+#                               them before it installs anything (npm ci needs the network)
 #
 # Every check runs first and all problems are reported together, before anything is built or
 # touched; exit 1 when any fails. Settings come from the environment (or a .env file in the
@@ -14,6 +16,11 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 action="${1:-deploy}"
+preflight=false
+if [[ "$action" == preflight ]]; then
+  preflight=true
+  action=deploy
+fi
 
 if [[ -f .env ]]; then
   set -a
@@ -48,7 +55,7 @@ if [[ "${GITHUB_AUTH:-token}" == app && -z "${GITHUB_APP_ID:-}" ]]; then
   check "GITHUB_AUTH=app needs GITHUB_APP_ID (and usually GITHUB_APP_INSTALLATION_ID)"
 fi
 command -v terraform >/dev/null || check "terraform is not installed (https://developer.hashicorp.com/terraform/install, 1.10 or newer)"
-[[ -d node_modules ]] || check "dependencies are missing: run 'make install'"
+$preflight || [[ -d node_modules ]] || check "dependencies are missing: run 'make install'"
 
 if ! command -v aws >/dev/null; then
   check "the AWS CLI is not installed (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html)"
@@ -71,6 +78,7 @@ if ((${#problems[@]} > 0)); then
   printf '  - %s\n' "${problems[@]}" >&2
   exit 1
 fi
+$preflight && { say "deploy: preflight checks passed for $stack (account $account); installing dependencies next"; exit 0; }
 [[ "$action" == check ]] && { say "deploy: all checks passed for $stack (account $account)"; exit 0; }
 
 export AWS_REGION="${AWS_REGION:-${AWS_DEFAULT_REGION:-$(aws configure get region 2>/dev/null || true)}}"

@@ -1,7 +1,9 @@
 /**
  * The Slack-facing bot: a Node.js 22 arm64 Lambda running dist/lambda/bot.mjs (`make build`),
  * reachable through an HTTP API (`POST /slack/events`, `GET /health`, `GET /links/{token}`: stable
- * artifact links, `GET /jobs/{token}` and `GET /jobs/assets/{file}`: the job pages, BOT_PUBLIC_URL of the bot and the runners), with access logs. It may invoke itself
+ * artifact links, `GET /jobs/{token}` and `GET /jobs/assets/{file}`: the job pages, BOT_PUBLIC_URL of the bot and the runners;
+ * `POST /github/webhooks`: PR events, signed with GITHUB_WEBHOOK_SECRET), with access logs. X-Ray
+ * traces its invocations; its reserved concurrency is the kill switch. It may invoke itself
  * asynchronously (long work after Slack's 3-second acknowledgement); failed asynchronous
  * invocations land in an SQS dead-letter queue.
  *
@@ -95,6 +97,8 @@ export class Bot extends Construct {
         { Sid: "ReadSecrets", Action: ["secretsmanager:GetSecretValue"], Resource: botSecrets.map((u) => u.secret.arn) },
         { Sid: "InvokeSelf", Action: ["lambda:InvokeFunction"], Resource: [functionArn] },
         { Sid: "DeadLetters", Action: ["sqs:SendMessage"], Resource: [this.deadLetters.arn] },
+        // X-Ray traces (tracing_config Active): these two actions support no resource-level permissions.
+        { Sid: "Traces", Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Resource: ["*"] },
       ],
     });
 
@@ -115,13 +119,15 @@ export class Bot extends Construct {
       ALLOWED_SLACK_USERS: s.allowedSlackUsers,
       ALLOWED_SCRIPT_USERS: s.allowedScriptUsers,
       ALLOWED_SLACK_TEAMS: s.allowedSlackTeams,
-      DEFAULT_JOB_BUDGET_USD: s.defaultJobBudgetUsd,
       GITHUB_API_URL: s.githubApiUrl,
       GITHUB_APP_ID: s.githubAuth === "app" ? s.githubAppId : undefined,
       GITHUB_APP_INSTALLATION_ID: s.githubAuth === "app" ? s.githubAppInstallationId : undefined,
       LOG_LEVEL: s.logLevel,
       // The watchdog's view of the runners: how many attempts Batch makes per repository.
       MAX_ATTEMPTS: String(s.runnerAttempts),
+      DEFAULT_JOB_BUDGET_USD: s.runnerLimits.DEFAULT_JOB_BUDGET_USD,
+      // Alarms arrive from SNS and are posted into this channel (bot/ops-alerts.ts).
+      ALARM_SLACK_CHANNEL: s.alarmSlackChannel,
       NODE_OPTIONS: "--enable-source-maps",
       // Only where to find each secret; core/secrets/secrets.ts reads the values once per cold start.
       ...Object.fromEntries(botSecrets.map((u) => [`${u.variable}_SECRET_ARN`, u.secret.arn])),
@@ -137,6 +143,9 @@ export class Bot extends Construct {
       sourceCodeHash: bundle.assetHash,
       memorySize: 1024,
       timeout: 300,
+      // The kill switch: BOT_RESERVED_CONCURRENCY=0 (or put-function-concurrency 0) stops every invocation (OPERATIONS.md).
+      reservedConcurrentExecutions: s.botReservedConcurrency,
+      tracingConfig: { mode: s.tracing },
       environment: { variables: Object.fromEntries(Object.entries(environment).filter((e): e is [string, string] => e[1] !== undefined)) },
       loggingConfig: { logFormat: "Text", logGroup: this.logGroup.name },
       dependsOn: [this.logGroup],
@@ -163,6 +172,7 @@ export class Bot extends Construct {
       ["route-links", "GET /links/{token}"],
       ["route-jobs", "GET /jobs/{token}"],
       ["route-job-assets", "GET /jobs/assets/{file}"],
+      ["route-github", "POST /github/webhooks"],
     ] as const;
     for (const [id, routeKey] of routes) {
       new Apigatewayv2Route(this, id, { apiId: this.api.id, routeKey, target: `integrations/${integration.id}` });

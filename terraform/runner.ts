@@ -147,6 +147,8 @@ export class Runner extends Construct {
       GITHUB_APP_ID: s.githubAuth === "app" ? s.githubAppId : undefined,
       GITHUB_APP_INSTALLATION_ID: s.githubAuth === "app" ? s.githubAppInstallationId : undefined,
       MAX_ATTEMPTS: String(s.runnerAttempts),
+      // CLAUDE_MAX_* and DEFAULT_JOB_BUDGET_USD as this environment sets them (OPERATIONS.md "Settings").
+      ...s.runnerLimits,
       BOT_PUBLIC_URL: Lazy.stringValue({ produce: () => p.botPublicUrl() }),
       ...Object.fromEntries(byArn.map((u) => [`${u.variable}_SECRET_ARN`, u.secret.arn])),
     };

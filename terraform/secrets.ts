@@ -36,6 +36,8 @@ export class Secrets extends Construct {
       // Only Claude jobs need it: an empty key fails their repositories, never a script job's start.
       { variable: "ANTHROPIC_API_KEY", secret: secret("anthropic-api-key", "Anthropic API key"), bot: false, runner: true, optional: true },
       // Signs the stable `${BOT_PUBLIC_URL}/links/…` URLs; make deploy fills it with random bytes once.
+      // The GitHub webhook (`POST /github/webhooks`): without a value the route answers 404.
+      { variable: "GITHUB_WEBHOOK_SECRET", secret: secret("github-webhook-secret", "Secret of the GitHub webhook (X-Hub-Signature-256)"), bot: true, runner: false, optional: true },
       { variable: "LINK_SIGNING_SECRET", secret: secret("link-signing-secret", "Key signing Cody Batch's artifact links (random; set by make deploy)"), bot: true, runner: true, optional: true },
     ];
   }

@@ -45,8 +45,6 @@ export type StackSettings = {
   claudeModel?: string;
   /** CLAUDE_JUDGE_MODEL for the runner's scope judge (issue 19); absent: the agent's model. */
   claudeJudgeModel?: string;
-  /** DEFAULT_JOB_BUDGET_USD for the bot: the cost cap of a job that names none (issue 19). */
-  defaultJobBudgetUsd?: string;
   logLevel: string;
   runnerVcpu: number;
   runnerMemoryMiB: number;
@@ -57,7 +55,33 @@ export type StackSettings = {
   keepImages: number;
   /** Directory holding the Lambda package (`bot.mjs`), made by `make build`. */
   botBundleDir: string;
+  /** Ticket-severity alarms' e-mail (TICKET_EMAIL; default ALARM_EMAIL, which gets the page ones). */
+  ticketEmail?: string;
+  /** Slack channel id the bot posts every alarm into (ALARM_SLACK_CHANNEL; optional). */
+  alarmSlackChannel?: string;
+  /** Page when more than this percentage of a period's finished repositories FAILED (at least 10 finished). */
+  failureRatePagePercent: number;
+  /** Page when a job has been queued in Batch (RUNNABLE) longer than this (minutes). */
+  queuedPageMinutes: number;
+  /** The bot Lambda's reserved concurrency; 0 is the kill switch (nothing invokes it). */
+  botReservedConcurrency: number;
+  /** X-Ray active tracing on the bot Lambda (TRACING=Active|PassThrough). */
+  tracing: "Active" | "PassThrough";
+  /** CLAUDE_MAX_* / CLAUDE_TIME_LIMIT_SECONDS and DEFAULT_JOB_BUDGET_USD for the runner (and the bot), as set. */
+  runnerLimits: Record<string, string>;
 };
+
+/** Agent limits and the default job budget an environment may set (runner/agent/limits.ts, issue 19). */
+export const RUNNER_LIMIT_VARIABLES = [
+  "CLAUDE_MAX_TURNS",
+  "CLAUDE_MAX_TOTAL_TOKENS",
+  "CLAUDE_TIME_LIMIT_SECONDS",
+  "CLAUDE_MAX_TOOL_RESULT_BYTES",
+  "CLAUDE_MAX_FILE_BYTES",
+  "CLAUDE_MAX_OUTPUT_TOKENS",
+  "CLAUDE_MAX_RETRIES",
+  "DEFAULT_JOB_BUDGET_USD",
+] as const;
 
 /** Log retention values CloudWatch accepts. */
 const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
@@ -151,7 +175,30 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): StackSettings {
     return v;
   };
 
+  const runnerLimits: Record<string, string> = {};
+  for (const name of RUNNER_LIMIT_VARIABLES) {
+    const raw = get(name);
+    if (raw === undefined) continue;
+    const n = Number(raw);
+    const ok = name === "DEFAULT_JOB_BUDGET_USD" ? Number.isFinite(n) && n > 0 : Number.isInteger(n) && (n > 0 || (name === "CLAUDE_MAX_RETRIES" && n === 0));
+    if (!ok) throw new SettingsError(`${name}: must be a ${name === "DEFAULT_JOB_BUDGET_USD" ? "positive number of USD" : "positive whole number"}, got ${JSON.stringify(raw)}`);
+    runnerLimits[name] = raw;
+  }
+  const ticketEmail = get("TICKET_EMAIL");
+  if (ticketEmail && !/^[^@\s]+@[^@\s]+$/.test(ticketEmail)) throw new SettingsError(`TICKET_EMAIL: not an e-mail address: ${JSON.stringify(ticketEmail)}`);
+  const slackChannel = get("ALARM_SLACK_CHANNEL");
+  if (slackChannel && !/^[CG][A-Z0-9]{6,}$/.test(slackChannel)) throw new SettingsError(`ALARM_SLACK_CHANNEL: a Slack channel id (C…), got ${JSON.stringify(slackChannel)}`);
+  const tracing = get("TRACING") ?? "Active";
+  if (tracing !== "Active" && tracing !== "PassThrough") throw new SettingsError("TRACING: must be Active or PassThrough");
+
   return {
+    ticketEmail,
+    alarmSlackChannel: slackChannel,
+    failureRatePagePercent: int("FAILURE_RATE_PAGE_PERCENT", 50, 1, 100),
+    queuedPageMinutes: int("QUEUED_PAGE_MINUTES", 120, 5, 7 * 24 * 60),
+    botReservedConcurrency: int("BOT_RESERVED_CONCURRENCY", 20, 0, 1000),
+    tracing,
+    runnerLimits,
     env: envName,
     region,
     allowedRepositories: get("ALLOWED_REPOSITORIES") ?? "",
@@ -171,7 +218,6 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): StackSettings {
     githubApiUrl: get("GITHUB_API_URL"),
     claudeModel: get("CLAUDE_MODEL"),
     claudeJudgeModel: get("CLAUDE_JUDGE_MODEL"),
-    defaultJobBudgetUsd: get("DEFAULT_JOB_BUDGET_USD"),
     logLevel: get("LOG_LEVEL") ?? "info",
     runnerVcpu: vcpu,
     runnerMemoryMiB: memory,

@@ -9,14 +9,16 @@ describe("what an operator relies on once deployed", () => {
     const filters = resources(json, "aws_cloudwatch_log_metric_filter");
     const runnerLogs = ref(json, "aws_cloudwatch_log_group", "name", (g) => g.name === "/aws/batch/cody-batch-dev-runner");
     const botLogs = ref(json, "aws_cloudwatch_log_group", "name", (g) => g.name === "/aws/lambda/cody-batch-dev-bot");
-    expect(filters.map((f) => [f.log_group_name, f.pattern, f.metric_transformation.name]).sort()).toEqual(
-      [
+    expect(filters.map((f) => [f.log_group_name, f.pattern, f.metric_transformation.name])).toEqual(
+      expect.arrayContaining([
         [runnerLogs, '{ $.msg = "repository finished" && $.status = "FAILED" }', "FailedRepositories"],
         [botLogs, '{ $.msg = "watchdog failed a repository" }', "FailedRepositories"],
         [botLogs, '{ $.msg = "watchdog pass failed" }', "WatchdogErrors"],
-      ].sort(),
+        [botLogs, '{ $.msg = "watchdog pass finished" }', "WatchdogPasses"],
+        [botLogs, '{ $.msg = "watchdog found a queued job" }', "QueuedMinutes"],
+      ]),
     );
-    for (const f of filters) expect(f.metric_transformation).toMatchObject({ namespace: "CodyBatch/dev", value: "1" });
+    for (const f of filters) expect(f.metric_transformation).toMatchObject({ namespace: "CodyBatch/dev" });
     const alarm = (n: string) => resources(json, "aws_cloudwatch_metric_alarm").find((a) => a.alarm_name === `cody-batch-dev-${n}`)!;
     expect(alarm("failed-repositories")).toMatchObject({ namespace: "CodyBatch/dev", metric_name: "FailedRepositories", statistic: "Sum", threshold: 1 });
     expect(alarm("watchdog-errors")).toMatchObject({ namespace: "CodyBatch/dev", metric_name: "WatchdogErrors" });
@@ -55,9 +57,8 @@ describe("what an operator relies on once deployed", () => {
     const budget = one(json, "aws_budgets_budget");
     expect(budget).toMatchObject({ budget_type: "COST", limit_amount: "100", limit_unit: "USD", time_unit: "MONTHLY" });
     expect(budget.cost_filter).toEqual([{ name: "TagKeyValue", values: ["user:CodyBatchStack$cody-batch-dev"] }]);
-    for (const n of budget.notification) expect(n.subscriber_sns_topic_arns).toEqual([ref(json, "aws_sns_topic", "arn")]);
-    const topicPolicy = JSON.parse(one(json, "aws_sns_topic_policy").policy);
-    expect(topicPolicy.Statement[0].Principal.Service).toContain("budgets.amazonaws.com");
+    for (const n of budget.notification) expect(n.subscriber_sns_topic_arns).toEqual([ref(json, "aws_sns_topic", "arn", (t) => t.name === "cody-batch-dev-tickets")]);
+    for (const p of resources(json, "aws_sns_topic_policy")) expect(JSON.parse(p.policy).Statement[0].Principal.Service).toContain("budgets.amazonaws.com");
   });
 
   it("takes table names from the settings (a restored table adopted in place)", () => {
@@ -71,7 +72,10 @@ describe("what an operator relies on once deployed", () => {
   it("prod: subnets given, no default VPC data source, and alarms e-mailed", () => {
     const { json: prod } = synth(PROD_ENV);
     expect(prod.data?.aws_vpc).toBeUndefined();
-    expect(one(prod, "aws_sns_topic_subscription")).toMatchObject({ protocol: "email", endpoint: "ops@example.com" });
+    expect(resources(prod, "aws_sns_topic_subscription").map((x) => [x.protocol, x.endpoint])).toEqual([
+      ["email", "ops@example.com"],
+      ["email", "ops@example.com"],
+    ]);
     expect(prod.terraform.backend.s3).toBeDefined();
   });
 

@@ -72,7 +72,7 @@ describe("the default dev stack", () => {
     for (const st of statements) {
       for (const action of asList(st.Action)) expect(action, JSON.stringify(st)).not.toContain("*");
       if (asList(st.Resource).includes("*")) {
-        expect(asList(st.Action).every((a) => ["ecr:GetAuthorizationToken", "batch:DescribeJobs", "batch:ListJobs"].includes(a)), JSON.stringify(st)).toBe(true);
+        expect(asList(st.Action).every((a) => ["ecr:GetAuthorizationToken", "batch:DescribeJobs", "batch:ListJobs", "xray:PutTraceSegments", "xray:PutTelemetryRecords"].includes(a)), JSON.stringify(st)).toBe(true);
       }
     }
   });
@@ -158,7 +158,7 @@ describe("the default dev stack", () => {
     const invoke = allStatements(json).find((st) => asList(st.Action).includes("lambda:InvokeFunction"));
     expect(asList(invoke?.Resource)).toEqual([expect.stringMatching(/:function:cody-batch-dev-bot$/)]);
     expect(resources(json, "aws_lambda_permission").find((p) => p.principal === "apigateway.amazonaws.com")).toMatchObject({ action: "lambda:InvokeFunction" });
-    expect(resources(json, "aws_apigatewayv2_route").map((r) => r.route_key).sort()).toEqual(["GET /health", "GET /jobs/assets/{file}", "GET /jobs/{token}", "GET /links/{token}", "POST /slack/events"]);
+    expect(resources(json, "aws_apigatewayv2_route").map((r) => r.route_key).sort()).toEqual(["GET /health", "GET /jobs/assets/{file}", "GET /jobs/{token}", "GET /links/{token}", "POST /github/webhooks", "POST /slack/events"]);
     // The job pages reach the bot Lambda through the same proxy integration as Slack's events.
     const integration = `integrations/${ref(json, "aws_apigatewayv2_integration", "id")}`;
     expect(resources(json, "aws_apigatewayv2_route").filter((r) => String(r.route_key).startsWith("GET /jobs/")).map((r) => r.target)).toEqual([integration, integration]);
@@ -184,19 +184,22 @@ describe("the default dev stack", () => {
     for (const g of groups) expect(g.retention_in_days).toBe(30);
   });
 
-  it("wires every alarm and the Batch failure rule to the SNS topic", () => {
-    const topic = ref(json, "aws_sns_topic", "arn");
+  it("wires every alarm to its severity's topic: page or ticket (issue 23)", () => {
+    const page = ref(json, "aws_sns_topic", "arn", (t) => t.name === "cody-batch-dev-alarms");
+    const ticket = ref(json, "aws_sns_topic", "arn", (t) => t.name === "cody-batch-dev-tickets");
     const alarms = resources(json, "aws_cloudwatch_metric_alarm");
-    expect(alarms.map((a) => a.alarm_name).sort()).toEqual(
-      ["api-5xx", "bot-dead-letters", "bot-errors", "bot-throttles", "failed-repositories", "jobs-throttles", "repositories-throttles", "watchdog-errors"].map(
-        (n) => `cody-batch-dev-${n}`,
-      ),
-    );
-    for (const a of alarms) expect(a.alarm_actions).toEqual([topic]);
-    const rule = resources(json, "aws_cloudwatch_event_rule").find((r) => r.event_pattern)!;
+    const bySeverity = (arn: string) => alarms.filter((a) => a.alarm_actions[0] === arn).map((a) => a.alarm_name.replace("cody-batch-dev-", "")).sort();
+    expect(bySeverity(page)).toEqual(["api-5xx", "bot-duration", "bot-errors", "bot-throttles", "failure-rate", "queued-too-long"]);
+    expect(bySeverity(ticket)).toEqual(["bot-dead-letters", "failed-repositories", "jobs-throttles", "repositories-throttles", "watchdog-errors"]);
+    for (const a of alarms) {
+      expect(a.ok_actions).toEqual(a.alarm_actions);
+      expect(a.alarm_description).toMatch(a.alarm_actions[0] === page ? /^\[page\] / : /^\[ticket\] /);
+    }
+    const rule = resources(json, "aws_cloudwatch_event_rule").find((r) => r.event_pattern && JSON.parse(r.event_pattern)["detail-type"][0] === "Batch Job State Change")!;
     const pattern = JSON.parse(rule.event_pattern);
     expect(pattern).toMatchObject({ source: ["aws.batch"], detail: { status: ["FAILED"], jobQueue: [ref(json, "aws_batch_job_queue", "arn")] } });
-    expect(resources(json, "aws_cloudwatch_event_target").filter((t) => t.arn === topic)).toHaveLength(1);
+    expect(resources(json, "aws_cloudwatch_event_target").filter((t) => t.arn === ticket)).toHaveLength(1);
+    expect(resources(json, "aws_cloudwatch_event_target").filter((t) => t.arn === page)).toHaveLength(1); // the blocked queue
     expect(json.resource.aws_sns_topic_subscription).toBeUndefined();
   });
 
@@ -216,7 +219,10 @@ describe("settings change the stack", () => {
       ["cody-batch-prod-jobs", true],
       ["cody-batch-prod-repositories", true],
     ]);
-    expect(one(json, "aws_sns_topic_subscription")).toMatchObject({ protocol: "email", endpoint: "ops@example.com" });
+    expect(resources(json, "aws_sns_topic_subscription")).toEqual([
+      expect.objectContaining({ protocol: "email", endpoint: "ops@example.com", topic_arn: ref(json, "aws_sns_topic", "arn", (t) => t.name === "cody-batch-prod-alarms") }),
+      expect.objectContaining({ protocol: "email", endpoint: "ops@example.com", topic_arn: ref(json, "aws_sns_topic", "arn", (t) => t.name === "cody-batch-prod-tickets") }),
+    ]);
     expect(json.terraform.backend.s3).toMatchObject({ bucket: "acme-tf-state", key: "cody-batch/prod/terraform.tfstate", encrypt: true, use_lockfile: true });
   });
 

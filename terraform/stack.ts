@@ -8,6 +8,8 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider/index.js";
 import { LocalBackend, S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import { Alarms } from "./alarms.ts";
+import { Backup } from "./backup.ts";
+import { Observability } from "./observability.ts";
 import { Bot } from "./bot.ts";
 import { Runner } from "./runner.ts";
 import { Secrets } from "./secrets.ts";
@@ -48,6 +50,8 @@ export class CodyStack extends TerraformStack {
     const runner = new Runner(this, "runner", { settings: s, storage, secrets, accountId, botPublicUrl: () => bot!.publicUrl });
     bot = new Bot(this, "bot", { settings: s, storage, secrets, runner, accountId, partition });
     const alarms = new Alarms(this, "alarms", { settings: s, storage, runner, bot, accountId });
+    const observability = new Observability(this, "observability", { settings: s, bot, runner });
+    const backup = new Backup(this, "backup", { settings: s, storage, partition });
 
     const out = (id: string, value: string, description: string) => new TerraformOutput(this, id, { value, description });
     out("bot_url", bot.eventsUrl, "Slack request URL: put it into bot/manifest.yml (slash command, interactivity)");
@@ -65,7 +69,11 @@ export class CodyStack extends TerraformStack {
     out("job_definition", runner.jobDefinition.arn, "AWS Batch job definition (with revision)");
     out("runner_repository_url", runner.repository.repositoryUrl, "ECR repository of the runner image");
     out("runner_log_group", runner.logGroup.name, "the runners' logs");
-    out("alarm_topic", alarms.topic.arn, "SNS topic of every alarm");
+    out("alarm_topic", alarms.topic.arn, "SNS topic of the page alarms (wake someone)");
+    out("ticket_topic", alarms.ticketTopic.arn, "SNS topic of the ticket alarms (next working day)");
+    out("dashboard", observability.dashboard.dashboardName, "CloudWatch dashboard of the stack");
+    out("backup_vault", backup.vault.name, "AWS Backup vault of the tables' daily backups");
+    out("backup_role", backup.role.arn, "role for aws backup start-backup-job / start-restore-job");
     for (const u of secrets.all) {
       out(`secret_${u.variable.toLowerCase()}`, u.secret.arn, `${u.variable}: set with aws secretsmanager put-secret-value --secret-id ${u.secret.name}`);
     }

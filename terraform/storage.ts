@@ -9,6 +9,7 @@ import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-own
 import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy/index.js";
 import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block/index.js";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration/index.js";
+import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning/index.js";
 import { Construct } from "constructs";
 import { tableDefinitions } from "../core/jobs/index.ts";
 import { policyDocument } from "./policy.ts";
@@ -16,6 +17,8 @@ import { resourceName, type StackSettings } from "./settings.ts";
 
 /** Days before artifacts (diffs, transcripts) and job rows expire. */
 export const RETENTION_DAYS = 30;
+/** Days an overwritten or deleted artifact version is kept (versioned bucket). */
+export const NONCURRENT_DAYS = 7;
 
 export class Storage extends Construct {
   readonly jobsTable: DynamodbTable;
@@ -42,16 +45,22 @@ export class Storage extends Construct {
       bucket: this.bucket.id,
       rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
     });
+    // Versioning: an overwritten or deleted artifact stays recoverable for NONCURRENT_DAYS.
+    const versioning = new S3BucketVersioningA(this, "artifacts-versioning", { bucket: this.bucket.id, versioningConfiguration: { status: "Enabled" } });
     new S3BucketLifecycleConfiguration(this, "artifacts-lifecycle", {
       bucket: this.bucket.id,
+      dependsOn: [versioning],
       rule: [
         {
           id: "expire-artifacts",
           status: "Enabled",
           filter: [{ prefix: "" }],
           expiration: [{ days: RETENTION_DAYS }],
+          noncurrentVersionExpiration: [{ noncurrentDays: NONCURRENT_DAYS }],
           abortIncompleteMultipartUpload: [{ daysAfterInitiation: 1 }],
         },
+        // Delete markers left once every version expired.
+        { id: "expired-delete-markers", status: "Enabled", filter: [{ prefix: "" }], expiration: [{ expiredObjectDeleteMarker: true }] },
       ],
     });
     new S3BucketPolicy(this, "artifacts-policy", {

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newJobId, newJobRows } from "../core/jobs/index.ts";
 import { parseOutputs, withAwsEnvironment } from "../scripts/cli-aws-environment.ts";
+import { startFakeGitHub } from "./fakes/github.ts";
 import { runCli } from "./support/cli.ts";
 import { startTestStack, type TestStack } from "./support/stack.ts";
 
@@ -48,6 +49,9 @@ function cody(args: string[], outputs: object | undefined, extra: NodeJS.Process
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     AWS_ACCESS_KEY_ID: aws.env.AWS_ACCESS_KEY_ID,
     AWS_SECRET_ACCESS_KEY: aws.env.AWS_SECRET_ACCESS_KEY,
+    // The embedded stack answers only requests signed with its own credentials (environment/stack-auth.ts).
+    CODY_STACK_ACCESS_KEY_ID: aws.env.CODY_STACK_ACCESS_KEY_ID,
+    CODY_STACK_SECRET_ACCESS_KEY: aws.env.CODY_STACK_SECRET_ACCESS_KEY,
     DYNAMODB_ENDPOINT: aws.env.DYNAMODB_ENDPOINT,
     S3_ENDPOINT: aws.env.S3_ENDPOINT,
     CODY_OUTPUTS_FILE: file,
@@ -82,7 +86,7 @@ describe("cody --env", () => {
   it.for([
     { name: "no outputs file", args: ["list", "--env", "dev"], outputs: undefined, text: "--env dev: no outputs of cody-batch-dev at" },
     { name: "an unknown environment", args: ["list", "--env", "staging"], outputs: OUTPUTS, text: '--env: must be dev or prod, got "staging"' },
-    { name: "a command that cannot run on AWS", args: ["demo", "--env", "dev"], outputs: OUTPUTS, text: '--env: works with list, status, watchdog, run, cancel, not "demo"' },
+    { name: "a command that cannot run on AWS", args: ["demo", "--env", "dev"], outputs: OUTPUTS, text: '--env: works with list, status, watchdog, refresh, merge, close, doctor, run, cancel, publish, retry, update, not "demo"' },
     { name: "run without a queue in the outputs", args: ["run", "--env", "dev", "--repo", "acme/one", "--script", "true"], outputs: { jobs_table: "t", repositories_table: "r", artifacts_bucket: "b" }, text: "lacks job_queue, job_definition" },
   ])("exits 2 and never starts the embedded stack with $name", async ({ args, outputs, text }) => {
     const r = await cody(args, outputs);
@@ -101,5 +105,39 @@ describe("cody --env", () => {
     const same = { LAUNCHER: "local" };
     expect(withAwsEnvironment(["list"], same)).toEqual({ argv: ["list"], env: same });
     expect(parseOutputs(JSON.stringify({ x: 1, y: "s" }), "cody-batch-dev")).toEqual({ y: "s" });
+  });
+});
+
+describe("cody <campaign command> --env (issue 23: none is refused)", () => {
+  it("runs refresh, publish, retry, update, merge and close against the deployed tables, merging a green PR", async () => {
+    const TOKEN = "ghp_" + "e".repeat(36);
+    const github = await startFakeGitHub({ tokens: [TOKEN] });
+    try {
+      const id = newJobId();
+      const { job, repos } = newJobRows(id, { type: "script", name: "Campaign", script: "true", repositories: ["acme/pr", "acme/nopr"], createPullRequests: true, createdBy: "cli:ops" }, new Date());
+      await aws.store.createJob(job, repos);
+      github.addRepo("acme/pr");
+      github.setBranch("acme/pr", `cody/${id}`, "c".repeat(40));
+      github.pulls("acme/pr").push({ number: 5, title: "t", body: null, head: `cody/${id}`, base: "main", draft: false, state: "open", labels: [], requestedReviewers: [], requestedTeams: [], assignees: [] });
+      github.setCheckRuns("acme/pr", `cody/${id}`, [{ name: "lint", status: "completed", conclusion: "success" }]);
+      github.addReview("acme/pr", 5, "rev", "APPROVED");
+      await aws.store.finishRepo(repos[0]!, ["PENDING"], "COMPLETED", { prNumber: 5, prUrl: "https://github.test/acme/pr/pull/5" });
+      await aws.store.finishRepo(repos[1]!, ["PENDING"], "NO_CHANGES", {});
+      await aws.store.finalizeIfDone(id, new Date());
+      const gh = { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: github.url };
+      for (const command of ["refresh", "publish", "retry", "update"]) {
+        const r = await cody([command, id, "--env", "dev", "--json"], OUTPUTS, gh);
+        expect({ command, code: r.code, stderr: r.stderr }).toMatchObject({ command, code: 0 });
+      }
+      const merge = await cody(["merge", id, "--env", "dev", "--json"], OUTPUTS, gh);
+      expect(merge.code).toBe(0);
+      expect(JSON.parse(merge.stdout).action.counts).toEqual({ merged: 1, skipped: 1 });
+      expect(github.pulls("acme/pr")[0]!.merged).toBe(true);
+      const close = await cody(["close", id, "--env", "dev", "--json"], OUTPUTS, gh);
+      expect(close.code).toBe(0);
+      expect(JSON.parse(close.stdout).action.counts).toEqual({ skipped: 2 });
+    } finally {
+      await github.close();
+    }
   });
 });

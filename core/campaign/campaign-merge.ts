@@ -43,7 +43,7 @@ async function forEachRow(
   deps: CampaignDeps,
   input: { jobId: string; by: string },
   action: "merge" | "close",
-  decide: (row: RepoRow, forge: CampaignForge, job: Job) => Promise<Omit<RepoResult, "repository">>,
+  decide: RowDecision,
   signal?: AbortSignal,
 ): Promise<ActionOutcome> {
   const job = await deps.store.getJob(input.jobId, signal);
@@ -57,7 +57,7 @@ async function forEachRow(
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, rows.length) }, async () => {
     while (next < rows.length) {
       const row = rows[next++]!;
-      results.set(row.repositoryName, { repository: row.repositoryName, ...(await decide(row, forge, job)) });
+      results.set(row.repositoryName, { repository: row.repositoryName, ...(await decide(row, forge, job, signal)) });
     }
   }));
   const ordered = rows.map((r) => results.get(r.repositoryName)!);
@@ -76,7 +76,15 @@ export async function mergeJob(
   input: { jobId: string; by: string; method?: MergeMethod; force?: boolean; allowNoChecks?: boolean; keepBranch?: boolean },
   signal?: AbortSignal,
 ): Promise<ActionOutcome> {
-  return forEachRow(deps, input, "merge", async (row, forge, job) => {
+  return forEachRow(deps, input, "merge", mergeDecision(deps, input), signal);
+}
+
+/** What merge does with one row (refreshed already): its result; shared by mergeJob and the chunked run (core/campaign/campaign-chunks.ts). */
+export type RowDecision = (row: RepoRow, forge: CampaignForge, job: Job, signal?: AbortSignal) => Promise<Omit<RepoResult, "repository">>;
+
+/** The merge of one row, see {@link mergeJob}. */
+export function mergeDecision(deps: Pick<CampaignDeps, "store">, input: { method?: MergeMethod; force?: boolean; allowNoChecks?: boolean; keepBranch?: boolean }): RowDecision {
+  return async (row, forge, job, signal) => {
     const refusal = row.prNumber === undefined ? { kind: "skipped", reason: "no pull request" } : mergeRefusal(row.pr, input.force === true, input.allowNoChecks ?? job.allowNoChecks === true);
     if (refusal) return refusal;
     const pr = row.pr!;
@@ -87,7 +95,7 @@ export async function mergeJob(
     if (input.keepBranch || (await forge.deletesHeadBranches(row.repositoryName, signal))) return { kind: "merged" };
     const d = await forge.deleteBranch(row.repositoryName, row.branch ?? jobBranch(job), signal);
     return d.kind === "refused" ? { kind: "merged", reason: `merged, but the branch stays: ${d.reason}` } : { kind: "merged" };
-  }, signal);
+  };
 }
 
 /**
@@ -99,7 +107,12 @@ export async function closeJob(
   input: { jobId: string; by: string; comment?: string; keepBranch?: boolean },
   signal?: AbortSignal,
 ): Promise<ActionOutcome> {
-  return forEachRow(deps, input, "close", async (row, forge, job) => {
+  return forEachRow(deps, input, "close", closeDecision(deps, input), signal);
+}
+
+/** The close of one row, see {@link closeJob}. */
+export function closeDecision(deps: Pick<CampaignDeps, "store">, input: { comment?: string; keepBranch?: boolean }): RowDecision {
+  return async (row, forge, job, signal) => {
     const name = row.repositoryName;
     const pr = row.pr;
     if (row.prNumber === undefined || !pr) return { kind: "skipped", reason: "no pull request" };
@@ -121,5 +134,5 @@ export async function closeJob(
       deleted = d.kind === "deleted";
     }
     return pr.state === "closed" ? { kind: "skipped", reason: `already closed${deleted ? "; branch deleted" : ""}` } : { kind: "closed" };
-  }, signal);
+  };
 }

@@ -179,11 +179,12 @@ export async function retryJob(deps: CampaignDeps, input: { jobId: string; by: s
  * the job's onConflict, runner/branch-head.ts), which updates the same PR. The PRs
  * are refreshed first; every other repository says why it was left alone.
  */
-export async function updateJob(deps: CampaignDeps, input: { jobId: string; by: string; all?: boolean }, signal?: AbortSignal): Promise<ActionOutcome> {
+export async function updateJob(deps: CampaignDeps, input: { jobId: string; by: string; all?: boolean; refreshed?: boolean }, signal?: AbortSignal): Promise<ActionOutcome> {
   const job = await deps.store.getJob(input.jobId, signal);
   if (!job) return { kind: "not_found" };
   if (!deps.readPr) return { kind: "refused", reason: "updating PRs needs GitHub access (GITHUB_TOKEN or a GitHub App)" };
-  await refreshJob({ store: deps.store, readPr: deps.readPr, log: deps.log }, job.jobId, {}, signal);
+  // `refreshed`: the chunked run (core/campaign/campaign-chunks.ts) refreshed the PRs chunk by chunk already.
+  if (!input.refreshed) await refreshJob({ store: deps.store, readPr: deps.readPr, log: deps.log }, job.jobId, {}, signal);
   const rows = await deps.store.listRepos(job.jobId, signal);
   const picks = rows.map((row): Pick_ => {
     const pr = row.pr;

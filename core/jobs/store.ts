@@ -28,6 +28,8 @@ import {
 import { sleep } from "../runtime/index.ts";
 import { campaignStoreMethods, type CampaignStore } from "./store-campaign.ts";
 import { qualityStoreMethods } from "./store-quality.ts";
+import { watchdogStoreMethods } from "./store-watchdog.ts";
+import { actionRunStoreMethods } from "./store-action-run.ts";
 import { conditionalUpdate, isConditionFailure, JOBS_STATUS_INDEX, newDynamoClient, queryAll } from "./dynamo.ts";
 import type { ClaimResult, RepoFields, StepResult, Store } from "./store-types.ts";
 import { isExpired, LIVE_VALUES, ownedRowUpdate, repoUpdate, totalsAdd } from "./store-updates.ts";
@@ -352,5 +354,7 @@ export function newStore(config: Config, client: DynamoDBClient = newDynamoClien
 
     ...campaignStoreMethods(doc, { jobsTable, reposTable }),
     ...qualityStoreMethods(doc, { jobsTable, reposTable }),
+    ...watchdogStoreMethods(doc, { jobsTable }),
+    ...actionRunStoreMethods(doc, { jobsTable }),
   } satisfies Store;
 }

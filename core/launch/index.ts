@@ -3,6 +3,7 @@
  * The folder's public face: code outside core/launch/ imports this file (a lazy `await import()` may name one file, so a bundle's chunk holds only it).
  */
 export * from "./batch-launcher.ts";
+export * from "./batch-queue.ts";
 export * from "./launcher.ts";
 export * from "./submit.ts";
 export * from "./watchdog.ts";

@@ -1,17 +1,31 @@
 /**
  * The watchdog: fails repositories whose runner stopped (no heartbeat, or no runner left to
  * finish them) with a reason, and finalizes jobs that have nothing left running. Run by the bot
- * on a schedule in AWS and by the CLI locally after a job's runners exited.
+ * on a schedule in AWS and by the CLI locally after a job's runners exited. In AWS it asks Batch
+ * first: work still queued there (SUBMITTED/PENDING/RUNNABLE) is never failed, and the job's
+ * thread is told what it waits behind (core/launch/batch-queue.ts).
  */
+import type { QueueProbe, QueueState } from "./batch-queue.ts";
 import { isTerminalRepo, LIVE_REPO_STATUSES, type Job, type RepoRow } from "../jobs/index.ts";
 import type { Logger } from "../runtime/index.ts";
 import type { Notifier } from "../jobs/index.ts";
 import type { Store } from "../jobs/index.ts";
 
+/** How often the "queued in AWS Batch" notice is repeated in a job's thread while it stays queued. */
+export const QUEUED_NOTICE_EVERY_MS = 60 * 60_000;
+
 export type WatchdogDeps = {
-  store: Pick<Store, "listRepos" | "finishRepo" | "finalizeIfDone" | "getJob" | "countRepo">;
+  store: Pick<Store, "listRepos" | "finishRepo" | "finalizeIfDone" | "getJob" | "countRepo"> & Partial<Pick<Store, "claimQueuedNotice">>;
   notifier: Pick<Notifier, "jobFinished" | "repoFinished">;
   log: Logger;
+  /**
+   * AWS: what Batch says about the job (core/launch/batch-queue.ts), asked before anything is failed.
+   * Queued work (SUBMITTED/PENDING/RUNNABLE) is never failed; when Batch cannot be asked,
+   * nothing of the job is failed this pass. Absent locally (the local launcher has no queue).
+   */
+  queue?: QueueProbe;
+  /** Posts a line into the job's thread (the queued notice); absent: the notice is only logged. */
+  postInThread?: (job: Job, text: string, signal?: AbortSignal) => Promise<void>;
 };
 
 /**
@@ -37,6 +51,7 @@ export async function sweepJob(deps: WatchdogDeps, jobId: string, opts: SweepOpt
     return !row.heartbeatAt || Date.parse(row.heartbeatAt) < before.getTime();
   };
   const anyAlive = rows.some((r) => LIVE_REPO_STATUSES.includes(r.status) && !isStale(r));
+  const candidates: RepoRow[] = [];
   for (const row of rows) {
     if (isTerminalRepo(row.status)) {
       // A runner that died between ending its row and counting it (its last attempt) left the
@@ -47,8 +62,11 @@ export async function sweepJob(deps: WatchdogDeps, jobId: string, opts: SweepOpt
     const live = LIVE_REPO_STATUSES.includes(row.status);
     const stale = live && isStale(row);
     const neverStarted = row.status === "PENDING" && opts.includePending === true && !anyAlive;
-    if (!stale && !neverStarted) continue;
-    const reason = neverStarted
+    if (stale || neverStarted) candidates.push(row);
+  }
+  const toFail = candidates.length > 0 && job ? await askBatch(deps, job, candidates, opts, signal) : candidates;
+  for (const row of toFail) {
+    const reason = row.status === "PENDING"
       ? "runner never started"
       : `runner crashed ${Math.max(1, row.attempt)} time${row.attempt === 1 ? "" : "s"} at step ${row.step ?? "start"}`;
     const ok = await deps.store.finishRepo(row, [row.status], "FAILED", { error: reason }, signal);
@@ -61,6 +79,32 @@ export async function sweepJob(deps: WatchdogDeps, jobId: string, opts: SweepOpt
   const finalized = await deps.store.finalizeIfDone(jobId, opts.now, signal);
   if (finalized) await deps.notifier.jobFinished(finalized, signal);
   return failed;
+}
+
+/**
+ * Of the rows the sweep would fail, the ones Batch does not still hold: none while Batch cannot
+ * be asked; while any of the job is queued, only rows that crashed on their last attempt (a
+ * PENDING row or a retryable crash may still get a runner). Posts the queued notice.
+ */
+async function askBatch(deps: WatchdogDeps, job: Job, candidates: RepoRow[], opts: SweepOptions, signal?: AbortSignal): Promise<RepoRow[]> {
+  if (!deps.queue) return candidates;
+  const state = await deps.queue(job, signal);
+  if (state.kind === "unknown") {
+    deps.log.warn({ jobId: job.jobId, reason: state.reason }, "watchdog could not ask AWS Batch; fails nothing of the job this pass");
+    return [];
+  }
+  if (state.kind !== "queued") return candidates;
+  const lastAttempt = opts.maxAttempts ?? Infinity;
+  const kept = candidates.filter((r) => r.status !== "PENDING" && r.attempt >= lastAttempt);
+  const text = queuedNotice(job, state, opts.now);
+  // The "watchdog queued job" lines feed the dashboard; the notice goes to the thread once an hour.
+  const queuedMinutes = state.since ? Math.round((opts.now.getTime() - state.since.getTime()) / 60_000) : 0;
+  // The QueuedMinutes metric (terraform/alarms.ts) takes `queuedMinutes` of this line.
+  deps.log.info({ jobId: job.jobId, status: state.status, queued: state.queued, queuedMinutes, ahead: state.ahead.map((a) => a.jobName) }, "watchdog found a queued job");
+  if (deps.postInThread && (await deps.store.claimQueuedNotice?.(job.jobId, opts.now, QUEUED_NOTICE_EVERY_MS, signal)) !== false) {
+    await deps.postInThread(job, text, signal).catch((err: unknown) => deps.log.warn({ err, jobId: job.jobId }, "queued notice failed"));
+  }
+  return kept;
 }
 
 /**
@@ -119,6 +163,22 @@ export async function runWatchdog(
     },
     signal,
   );
-  if (failed > 0 || jobs.length > 0) deps.log.info({ jobs: jobs.length, failed }, "watchdog pass finished");
+  // Logged on every pass, idle ones too: the WatchdogPasses heartbeat metric counts this line (terraform/alarms.ts).
+  deps.log.info({ jobs: jobs.length, failed }, "watchdog pass finished");
   return { jobs: jobs.length, failed };
+}
+
+/** One line for the job's thread: queued since when, how many waiting, behind what. */
+export function queuedNotice(job: Pick<Job, "jobId">, q: Extract<QueueState, { kind: "queued" }>, now: Date): string {
+  const waited = q.since ? ` for ${duration(now.getTime() - q.since.getTime())}` : "";
+  const behind =
+    q.ahead.length === 0
+      ? "waiting for compute capacity (no other job ahead of it: check the compute environment, `cody doctor`)"
+      : `behind ${q.ahead.map((a) => `${a.jobName} (${a.status}${a.size !== undefined ? `, ${a.size} repositories` : ""})`).join(", ")}`;
+  return `⏳ Job \`${job.jobId}\` is queued in AWS Batch (${q.status}${waited}, ${q.queued} waiting), ${behind}. Nothing is lost: its repositories start when capacity frees up.`;
+}
+
+function duration(ms: number): string {
+  const m = Math.max(0, Math.round(ms / 60_000));
+  return m < 60 ? `${m} min` : `${Math.floor(m / 60)} h ${m % 60} min`;
 }

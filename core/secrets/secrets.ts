@@ -23,7 +23,7 @@ export const SECRET_VARIABLES = [
  * its variable unset instead of failing the start. Without ANTHROPIC_API_KEY a script job runs and
  * a Claude job fails its repository with a reason; without LINK_SIGNING_SECRET links are presigned.
  */
-export const OPTIONAL_SECRETS: readonly string[] = ["ANTHROPIC_API_KEY", "LINK_SIGNING_SECRET"];
+export const OPTIONAL_SECRETS: readonly string[] = ["ANTHROPIC_API_KEY", "LINK_SIGNING_SECRET", "GITHUB_WEBHOOK_SECRET"];
 
 /** A secret that exists but holds no value yet. */
 class NoValueError extends Error {

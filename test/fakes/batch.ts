@@ -4,7 +4,8 @@
  * Any other route answers 501 naming it, so a new call cannot pass unnoticed.
  *
  * Array jobs get children `<parentId>:<index>` in SUBMITTED; tests move jobs between statuses with
- * `setStatus`. Every request is recorded with its operation and parsed body.
+ * `setStatus`; an array parent reports its children's counts in `arrayProperties.statusSummary`,
+ * as Batch does. `now` is the fake's clock for `createdAt` (tests simulate hours). Every request is recorded with its operation and parsed body.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -21,6 +22,8 @@ export type FakeBatchJob = {
   parentId?: string;
   index?: number;
   containerOverrides?: unknown;
+  /** Epoch ms of the submission (the fake's clock, see `now`). */
+  createdAt: number;
 };
 
 /** One request the fake received. */
@@ -31,8 +34,8 @@ export type FakeBatch = {
   url: string;
   requests: FakeBatchRequest[];
   jobs: Map<string, FakeBatchJob>;
-  /** Sets a job's status (parent or child id). */
-  setStatus(jobId: string, status: string): void;
+  /** Sets a job's status (parent or child id); a parent's `withChildren` moves its children too. */
+  setStatus(jobId: string, status: string, withChildren?: boolean): void;
   /** Makes the next call of `operation` fail with this HTTP status and AWS error type. */
   failNext(operation: string, httpStatus: number, errorType: string): void;
   close(): Promise<void>;
@@ -41,7 +44,8 @@ export type FakeBatch = {
 const ACTIVE = ["SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING"];
 
 /** Starts the fake on 127.0.0.1 with a random port. */
-export async function startFakeBatch(): Promise<FakeBatch> {
+export async function startFakeBatch(opts: { now?: () => number } = {}): Promise<FakeBatch> {
+  const now = opts.now ?? Date.now;
   const jobs = new Map<string, FakeBatchJob>();
   const requests: FakeBatchRequest[] = [];
   const failures = new Map<string, { httpStatus: number; errorType: string }>();
@@ -55,10 +59,17 @@ export async function startFakeBatch(): Promise<FakeBatch> {
     jobDefinition: j.jobDefinition,
     status: j.status,
     ...(j.statusReason ? { statusReason: j.statusReason } : {}),
-    ...(j.arraySize !== undefined ? { arrayProperties: { size: j.arraySize } } : {}),
+    ...(j.arraySize !== undefined ? { arrayProperties: { size: j.arraySize, statusSummary: summaryOf(j.jobId) } } : {}),
     ...(j.index !== undefined ? { arrayProperties: { index: j.index } } : {}),
+    createdAt: j.createdAt,
     startedAt: 0,
   });
+  // An array parent's children by status, as Batch reports them in arrayProperties.statusSummary.
+  const summaryOf = (parentId: string) => {
+    const counts: Record<string, number> = {};
+    for (const c of jobs.values()) if (c.parentId === parentId) counts[c.status] = (counts[c.status] ?? 0) + 1;
+    return counts;
+  };
 
   const operations: Record<string, (body: Record<string, unknown>) => [number, unknown]> = {
     submitjob(body) {
@@ -71,6 +82,7 @@ export async function startFakeBatch(): Promise<FakeBatch> {
         jobDefinition: String(body.jobDefinition),
         status: "SUBMITTED",
         containerOverrides: body.containerOverrides,
+        createdAt: now(),
         ...(size !== undefined ? { arraySize: size } : {}),
       };
       jobs.set(jobId, job);
@@ -103,7 +115,9 @@ export async function startFakeBatch(): Promise<FakeBatch> {
             jobId: j.jobId,
             jobName: j.jobName,
             status: j.status,
+            createdAt: j.createdAt,
             ...(j.index !== undefined ? { arrayProperties: { index: j.index } } : {}),
+            ...(j.arraySize !== undefined ? { arrayProperties: { size: j.arraySize } } : {}),
           })),
           ...(next ? { nextToken: next } : {}),
         },
@@ -175,10 +189,11 @@ export async function startFakeBatch(): Promise<FakeBatch> {
     url: `http://127.0.0.1:${port}`,
     requests,
     jobs,
-    setStatus(jobId, status) {
+    setStatus(jobId, status, withChildren) {
       const j = jobs.get(jobId);
       if (!j) throw new Error(`fake batch: no job ${jobId}`);
       j.status = status;
+      if (withChildren) for (const c of jobs.values()) if (c.parentId === jobId) c.status = status;
     },
     failNext(operation, httpStatus, errorType) {
       failures.set(operation.toLowerCase(), { httpStatus, errorType });
