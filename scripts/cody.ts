@@ -21,7 +21,7 @@ const USAGE = `usage:
       or: cody run -f change.yaml [--plan] [--concurrency N] [--json]
            --repo also takes owner/*, "search: CODE QUERY", "repos: QUERY", "topic: NAME [owner:LOGIN]"
            (+ include:archived / include:forks); --plan prints what matches and runs nothing
-  cody status JOB_ID [--json] [--timings]   --timings: each repository's step times (ms), slowest first
+  cody status JOB_ID [--json] [--timings]   --timings: each repository's step times (ms), slowest first · cody web JOB_ID [--port N]: the job's web page (its URL; served on 127.0.0.1 without a bot)
   cody list [--limit N] [--json]
   cody cancel JOB_ID
   cody runner --job JOB_ID --index N      run one repository exactly as an AWS Batch array child
@@ -59,6 +59,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         return await watchdogCommand(rest, env);
       case "dev":
         return await devCommand(env);
+      case "web": return await (await import("./cli-web.ts")).webCommand(rest, env, (e) => openCli(e, { launcher: false }), (m) => new UsageError(m, false));
       case "stack":
         return await (await import("./cli-stack.ts")).stackCommand(rest, env, (m) => new UsageError(m));
       case "refresh":
@@ -297,7 +298,7 @@ async function statusCommand(args: string[], env: NodeJS.ProcessEnv): Promise<nu
     const rows = await world.store.listRepos(jobId);
     if (values.json) process.stdout.write(`${JSON.stringify({ ...job, repositories: rows }, null, 2)}\n`);
     else if (values.timings) process.stdout.write((await import("./cli-timings.ts")).timingsTable(rows));
-    else await (await import("./cli-display.ts")).printFinalTable(world, job, rows);
+    else await (await import("./cli-web.ts")).printStatus(world, job, rows);
     return exitCodeFor(rows);
   } finally {
     await world.close();

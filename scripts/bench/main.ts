@@ -4,7 +4,7 @@
  * results.ts). Sizes are chosen to fit in well under 10 minutes on a 2-core machine; BENCH_*
  * variables change them. A subset — case names as arguments (`node --import tsx
  * scripts/bench/main.ts orchestration latency`) or BENCH_ONLY=orchestration,latency,cli,history,
- * ack,cold,job,claude — writes bench/results/partial.json instead.
+ * ack,cold,job,claude,page — writes bench/results/partial.json instead.
  */
 import { join } from "node:path";
 import { benchAck } from "./ack.ts";
@@ -15,6 +15,7 @@ import { benchJob1000 } from "./job1000.ts";
 import { benchLatency } from "./latency.ts";
 import { ensureHistoryRemotes, HISTORY } from "./history.ts";
 import { benchOrchestration } from "./orchestration.ts";
+import { benchWebPage } from "./web-page.ts";
 import { ROOT } from "./processes.ts";
 import { round, writeResults } from "./results.ts";
 
@@ -132,6 +133,14 @@ if (wants("claude")) {
   const k = await benchClaudeCache();
   Object.assign(results, { claude_cached_input_share: k.cachedShare, claude_baseline_cached_input_share: k.baselineCachedShare });
   say(`claude cache    ${(k.cachedShare / k.baselineCachedShare).toFixed(2)}× static breakpoints only (goal ≥ 0.8, ${goal(k.cachedShare >= 0.8)}): ${round(k.cachedShare * 100, 1)} % of each request's input served from the previous request's cache entry, turns 3–10 (least ${round(k.readShare * 100, 1)} %), vs ${round(k.baselineCachedShare * 100, 1)} % with tools+system breakpoints only; ${round(k.share * 100, 1)} % sits before its own last breakpoint; request sizes ≈ ${k.requestTokens.join(", ")} tokens`);
+}
+
+if (wants("page")) {
+  const repos = num("BENCH_PAGE_REPOS", 1000);
+  process.stderr.write(`${stamp()} job page of a ${repos}-repository campaign in headless chromium\n`);
+  const w = await benchWebPage({ repos, runs: num("BENCH_PAGE_RUNS", 5) });
+  Object.assign(results, { page1000_html_bytes: w.htmlBytes, page1000_json_bytes: w.jsonBytes, page1000_server_ms: w.serverMs, page1000_first_paint_ms: w.firstPaintMs, page1000_baseline_first_paint_ms: w.baselineFirstPaintMs });
+  say(`job page        ${w.ratio.toFixed(2)}× a bare table's first paint: first contentful paint ${w.firstPaintMs} ms vs ${w.baselineFirstPaintMs} ms (medians, headless chromium) for ${repos} repositories; HTML ${(w.htmlBytes / 1024).toFixed(0)} KiB, JSON ${(w.jsonBytes / 1024).toFixed(0)} KiB, built and served in ${w.serverMs} ms`);
 }
 
 say(`total ${Math.round((performance.now() - started) / 1000)} s`);
