@@ -30,6 +30,8 @@ export type PullRequestRef = {
   requestedReviewers: string[];
   requestedTeams: string[];
   assignees: string[];
+  /** The PR's description as GitHub has it (the job markers name the jobs that touched it). */
+  body?: string;
 };
 
 export type NewPullRequest = { repo: RepoRef; head: string; base: string; title: string; body: string; draft: boolean };
@@ -88,6 +90,8 @@ export type PullRequestInput = {
   verify?: { ok: boolean; output?: string; reason?: string };
   /** Link to the job's Slack thread (e.g. from chat.getPermalink); built from `job.slack` when absent. */
   slackThreadUrl?: string;
+  /** Every job that touched the PR, oldest first (a branch lasting across jobs); listed in the body when more than this one. */
+  touchedBy?: string[];
 };
 
 export type PullRequestOutcome =
@@ -161,7 +165,10 @@ export async function openOrUpdatePullRequest(deps: PullRequestDeps, input: Pull
       }
     }
     if (kind === "updated") {
-      await deps.forge.updatePullRequest(repo, existing.number, { title, body, ...(input.base && input.base !== existing.base ? { base: input.base } : {}) }, signal);
+      // A branch lasting across jobs: the body names every job that touched the PR.
+      const earlier = jobsInBody(existing.body ?? "").filter((j) => j !== input.job.jobId);
+      const text = earlier.length > 0 ? redact(pullRequestBody({ ...input, touchedBy: [...earlier, input.job.jobId] }), deps.secrets ?? []) : body;
+      await deps.forge.updatePullRequest(repo, existing.number, { title, body: text, ...(input.base && input.base !== existing.base ? { base: input.base } : {}) }, signal);
     }
     const owners = options.reviewersFromCodeOwners ? await codeOwnersOf(deps.forge, repo, existing.number, base, log, signal) : undefined;
     await decorate(deps.forge, repo, existing, owners ? { ...options, reviewers: unique([...options.reviewers, ...owners.reviewers]), teamReviewers: unique([...options.teamReviewers, ...owners.teamReviewers]) } : options, log, signal);
@@ -205,6 +212,15 @@ export function pullRequestMarker(jobId: string): string {
   return `<!-- cody-batch:job=${jobId} -->`;
 }
 
+/** The jobs a PR body's markers name, oldest first, once each (the `jobs=` list, then the `job=` marker). */
+export function jobsInBody(body: string): string[] {
+  const out: string[] = [];
+  const add = (j: string) => void (/^j-[a-z0-9]+$/.test(j) && !out.includes(j) && out.push(j));
+  for (const m of body.matchAll(/<!-- cody-batch:jobs=([a-z0-9,-]+) -->/g)) m[1]!.split(",").forEach(add);
+  for (const m of body.matchAll(/<!-- cody-batch:job=([a-z0-9-]+) -->/g)) add(m[1]!);
+  return out;
+}
+
 const BODY_MAX = 60_000; // GitHub refuses bodies over 65,536 characters
 
 /**
@@ -239,7 +255,9 @@ export function pullRequestBody(input: PullRequestInput): string {
   const text = template
     ? fillPlaceholders(template, input, parts.join("\n\n"))
     : [`Made by **Cody Batch** for job \`${job.jobId}\` (${inertMarkdown(job.name)}).`, ...parts, "<sub>Review it like any other change; close it to decline. Re-running the job updates this pull request.</sub>"].join("\n\n");
-  return clip(`${pullRequestMarker(job.jobId)}\n\n${text}`, BODY_MAX);
+  const touched = (input.touchedBy ?? []).filter((j) => /^j-[a-z0-9]+$/.test(j));
+  const jobs = touched.length > 1 ? `\n<!-- cody-batch:jobs=${touched.join(",")} -->\n\n**Jobs that touched this pull request:** ${touched.map((j) => `\`${j}\``).join(", ")}` : "";
+  return clip(`${pullRequestMarker(job.jobId)}${jobs}\n\n${text}`, BODY_MAX);
 }
 
 /**
@@ -332,6 +350,7 @@ function errorText(err: unknown): string {
 type GhPull = {
   number: number;
   html_url: string;
+  body?: string | null;
   base: { ref: string };
   labels?: Array<{ name?: string } | string>;
   requested_reviewers?: Array<{ login: string }> | null;
@@ -348,6 +367,7 @@ function toRef(p: GhPull): PullRequestRef {
     requestedReviewers: (p.requested_reviewers ?? []).map((u) => u.login),
     requestedTeams: (p.requested_teams ?? []).map((t) => t.slug),
     assignees: (p.assignees ?? []).map((u) => u.login),
+    ...(p.body ? { body: p.body } : {}),
   };
 }
 

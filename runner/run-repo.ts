@@ -8,8 +8,8 @@ import { mkdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  branchFor,
   diffKeyFor,
+  jobBranch,
   isTerminalRepo,
   transcriptKeyFor,
   type DiffStats,
@@ -33,6 +33,7 @@ import type { Sandbox, SandboxSession } from "./sandbox.ts";
 import { changedFileTooBig, checkoutTooBig, truncate, DEFAULT_MAX_CHANGED_FILES, DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_REPO_BYTES, freshWorkDir } from "./repo-caps.ts";
 import { newWorkspace, type GitTokenSource, type Workspace } from "./workspace.ts";
 import { replayStoredDiff } from "./replay-diff.ts";
+import { readBranch, settleBranch } from "./branch-head.ts";
 import { newStepTimings, type StepTimings } from "./step-timings.ts";
 
 /** What a Claude change ended with (see runner/agent). `transcript` is redacted JSON. */
@@ -274,7 +275,8 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
   if (cloned.kind === "failed") return { kind: "failed", reason: cloned.reason };
   const tooBig = await timings.time("clone", () => checkoutTooBig(checkout, deps.settings.maxRepoBytes ?? DEFAULT_MAX_REPO_BYTES));
   if (tooBig) return { kind: "failed", reason: tooBig };
-  const branch = branchFor(job.jobId);
+  const branch = jobBranch(job);
+  if (branch === cloned.baseBranch) return { kind: "failed", reason: `the branch ${truncate(branch, 100)} is the base branch of ${repository}; choose another --branch` };
   // No local branch is needed: the commit is pushed as HEAD:refs/heads/<branch>.
   deps.crashPoint?.("clone", row);
 
@@ -439,14 +441,23 @@ async function publish(deps: RunRepoDeps, ctx: Ctx, p: PublishInput, signal: Abo
     // The cancel marks the job before it flags live rows: a job already CANCELLED here means the
     // cancel came first, so nothing is pushed.
     if ((await deps.store.getJob(job.jobId, signal))?.status === "CANCELLED") return { kind: "cancelled", reason: "job cancelled before the push" };
-    return p.alreadyPushed ? { kind: "ok" } : ws.push(url, branch, ctx.publishSignal);
+    if (p.alreadyPushed) return { kind: "ok" };
+    // Others' commits on the branch are kept (rebased onto this commit), skipped or replaced: never lost.
+    const onBranch = await readBranch(ws, { url, branch, base: p.base, own: [row.pushedSha, row.commitSha, fields.commitSha] }, ctx.publishSignal);
+    const decision = await settleBranch(ws, onBranch, job.onConflict, url, ctx.publishSignal);
+    if (decision.kind === "skip") return { kind: "no_changes", fields: { ...fields, error: decision.reason } };
+    if (decision.kind === "refuse") return { kind: "failed", reason: decision.reason, fields };
+    fields.editedByOthers = decision.kept;
+    if (decision.kept > 0) log.info({ kept: decision.kept }, "commits by others kept on the branch");
+    return ws.push(url, branch, ctx.publishSignal, decision.lease ? { lease: decision.lease } : {});
   });
   signal = ctx.publishSignal;
-  if (pushed.kind === "cancelled") return pushed;
+  if (pushed.kind === "cancelled" || pushed.kind === "no_changes") return pushed;
   if (pushed.kind === "failed") {
     const reason = pushed.reason === "token has no push access" ? `token has no push access to ${repository}` : pushed.reason;
     return { kind: "failed", reason, fields };
   }
+  if (fields.commitSha) fields.pushedSha = fields.commitSha;
   deps.crashPoint?.("push", row);
   if (!forge.pullRequests) {
     log.info("branch pushed; no GitHub API configured, so no pull request");
@@ -459,10 +470,20 @@ async function publish(deps: RunRepoDeps, ctx: Ctx, p: PublishInput, signal: Abo
   const pr = await ctx.timings.time("pr", () =>
     openPr({ job, repository, head: branch, base: p.base, ...(summary ? { summary } : {}), diffStats: stats, ...(verified ? { verify: verified } : {}) }, signal),
   );
-  if (pr.kind === "no_changes") return { kind: "no_changes", fields };
+  if (pr.kind === "no_changes") {
+    // GitHub sees no commits over the base: the branch pushed for nothing is removed again.
+    await deleteOwnBranch(ws, url, branch, fields.pushedSha, signal).catch((err: unknown) => log.warn({ err: String(err).slice(0, 300) }, "deleting the branch without commits failed"));
+    return { kind: "no_changes", fields };
+  }
   if (pr.kind === "failed") return { kind: "failed", reason: pr.reason, fields };
   deps.crashPoint?.("pull_request", row);
   return { kind: "completed", fields: { ...fields, prUrl: pr.url, prNumber: pr.number } };
+}
+
+/** Deletes `branch` on the remote while it still points at `sha` (Cody's own push); nothing else. */
+async function deleteOwnBranch(ws: Workspace, url: string, branch: string, sha: string | undefined, signal: AbortSignal): Promise<void> {
+  if (!sha) return;
+  await ws.run(["push", "--no-verify", `--force-with-lease=refs/heads/${branch}:${sha}`, url, `:refs/heads/${branch}`], signal, url);
 }
 
 function step(deps: RunRepoDeps, row: RepoRow, name: string, signal: AbortSignal) {

@@ -56,8 +56,9 @@ export type Workspace = {
   diff(from: string, to: string, signal: AbortSignal): Promise<{ patch: string; stats: DiffStats; added: string }>;
   /** The commit `branch` points at on the remote, or undefined when it has no such branch (or cannot be read). */
   remoteBranchSha(url: string, branch: string, signal: AbortSignal): Promise<string | undefined>;
-  /** Force-pushes HEAD of the runner's git directory as `branch` (our own `cody/<jobId>`: a retried runner replaces its earlier push). */
-  push(url: string, branch: string, signal: AbortSignal): Promise<{ kind: "ok" } | { kind: "failed"; reason: string }>;
+  /** Force-pushes HEAD as `branch` (a retried runner replaces its push); with `lease`, only while the remote is at that commit (runner/branch-head.ts). */
+  push(url: string, branch: string, signal: AbortSignal, opts?: { lease?: string }): Promise<{ kind: "ok" } | { kind: "failed"; reason: string }>;
+  /** The runner's own git on its git directory and checkout (the token for `url` when given); resolves with stdout. */ run(args: string[], signal: AbortSignal, url?: string): Promise<string>;
 };
 
 const IDENTITY = { name: "Cody Batch", email: "cody-batch@users.noreply.github.com" };
@@ -206,9 +207,10 @@ export function newWorkspace(opts: { dir: string; gitDir: string; home: string; 
       }
     },
 
-    async push(url, branch, signal) {
+    run: async (args, signal, url) => git(args, url ? await withToken(repoEnv, url) : repoEnv, signal),
+    async push(url, branch, signal, pushOpts) {
       try {
-        await git(["push", "--force", "--no-verify", "--no-recurse-submodules", url, `HEAD:refs/heads/${branch}`], await withToken(repoEnv, url), signal);
+        await git(["push", pushOpts?.lease ? `--force-with-lease=refs/heads/${branch}:${pushOpts.lease}` : "--force", "--no-verify", "--no-recurse-submodules", url, `HEAD:refs/heads/${branch}`], await withToken(repoEnv, url), signal);
         return { kind: "ok" };
       } catch (err) {
         if (signal.aborted) throw err;

@@ -9,7 +9,7 @@ import { loadConfig, secretValues, type Config } from "../core/config/index.ts";
 import type { ActionOutcome, CampaignDeps } from "../core/campaign/index.ts";
 import { publishJob, retryJob, updateJob } from "../core/campaign/index.ts";
 import { closeJob, mergeJob } from "../core/campaign/index.ts";
-import { hasGitHub, newCampaignDeps } from "../core/campaign/index.ts";
+import { hasGitHub, newCampaignDeps, noGitHubReason } from "../core/campaign/index.ts";
 import type { MergeMethod } from "../core/campaign/index.ts";
 import { isTerminalRepo, type Job } from "../core/jobs/index.ts";
 import { newLogger, type Logger } from "../core/runtime/index.ts";
@@ -19,6 +19,9 @@ import { actionSummaryMessage, actionSummaryText, burndownText } from "../bot/me
 import { openEnvironment, type CliEnvironment } from "../environment/index.ts";
 import { printFinalTable, watchJob } from "./cli-display.ts";
 import { UsageError } from "./cli-usage-error.ts";
+
+/** Commands that talk to GitHub and refuse (exit 2) without credentials. */
+const NEEDS_GITHUB = new Set(["refresh", "update", "merge", "close"]);
 
 /** Runs campaign command `command` with `args`; returns the exit code. Throws UsageError for bad input. */
 export async function campaignMain(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -34,6 +37,8 @@ export async function campaignMain(command: string, args: string[], env: NodeJS.
       force: { type: "boolean" },
       comment: { type: "string" },
       "delete-branch": { type: "boolean" },
+      "keep-branch": { type: "boolean" },
+      "allow-no-checks": { type: "boolean" },
     },
     allowPositionals: true,
     strict: true,
@@ -43,8 +48,8 @@ export async function campaignMain(command: string, args: string[], env: NodeJS.
     publish: ["json", "draft"],
     retry: ["json", "failed", "repo"],
     update: ["json", "all"],
-    merge: ["json", "method", "force"],
-    close: ["json", "comment", "delete-branch"],
+    merge: ["json", "method", "force", "allow-no-checks", "keep-branch"],
+    close: ["json", "comment", "delete-branch", "keep-branch"],
   };
   const extra = Object.keys(values).filter((k) => !allowed[command]!.includes(k));
   if (extra.length > 0) throw new UsageError(`${command} takes no --${extra[0]}`);
@@ -55,8 +60,11 @@ export async function campaignMain(command: string, args: string[], env: NodeJS.
   const method = values.method ?? "squash";
   if (!["squash", "merge", "rebase"].includes(method)) throw new UsageError(`--method takes squash, merge or rebase, got "${method}"`);
   if (values.comment !== undefined && !values.comment.trim()) throw new UsageError("--comment needs a text");
+  if (values["delete-branch"] && values["keep-branch"]) throw new UsageError("give --delete-branch or --keep-branch, not both");
 
   const config = loadConfig(env);
+  // Before anything is opened or sent: without credentials GitHub would get unauthenticated requests.
+  if (NEEDS_GITHUB.has(command) && !hasGitHub(config)) throw new UsageError(noGitHubReason(command), false);
   const log = newLogger({ level: env.LOG_LEVEL ?? "warn", secrets: secretValues(config), base: { program: "cody" } }, { write: (s: string) => void process.stderr.write(s) });
   const relaunches = command === "publish" || command === "retry" || command === "update";
   const world = await openEnvironment(env, { log, launcher: relaunches });
@@ -78,10 +86,10 @@ export async function campaignMain(command: string, args: string[], env: NodeJS.
         outcome = await updateJob(deps, { jobId, by, all: values.all === true });
         break;
       case "merge":
-        outcome = await mergeJob(deps, { jobId, by, method: method as MergeMethod, force: values.force === true });
+        outcome = await mergeJob(deps, { jobId, by, method: method as MergeMethod, force: values.force === true, ...(values["allow-no-checks"] ? { allowNoChecks: true } : {}), keepBranch: values["keep-branch"] === true });
         break;
       default:
-        outcome = await closeJob(deps, { jobId, by, ...(values.comment ? { comment: values.comment } : {}), deleteBranch: values["delete-branch"] === true });
+        outcome = await closeJob(deps, { jobId, by, ...(values.comment ? { comment: values.comment } : {}), keepBranch: values["keep-branch"] === true });
     }
     if (outcome.kind === "not_found") throw new UsageError(`no job ${jobId}`, false);
     if (outcome.kind === "refused") throw new UsageError(outcome.reason, false);
@@ -116,7 +124,6 @@ function campaignDeps(world: CliEnvironment, config: Config, log: Logger, json: 
 }
 
 async function refresh(world: CliEnvironment, config: Config, log: Logger, job: Job, json: boolean): Promise<number> {
-  if (!hasGitHub(config)) throw new UsageError("refresh needs GitHub access: set GITHUB_TOKEN (or a GitHub App)", false);
   const r = await refreshJob({ store: world.store, readPr: newPrReader(octokitPerOwner(config, log)), log }, job.jobId);
   if (config.slack.botToken) await newSlackNotifierFromConfig(config, log, { store: world.store, artifacts: world.artifacts }).refreshRoot(job.jobId);
   if (json) {

@@ -4,7 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
-import { finishedCount, isTerminalRepo, type Job, type RepoRow } from "../core/jobs/index.ts";
+import { editedByOthers, finishedCount, isTerminalRepo, type Job, type RepoRow } from "../core/jobs/index.ts";
 import { repoLine } from "../core/jobs/index.ts";
 import { newConsoleNotifier } from "../core/jobs/index.ts";
 import { sweepJob } from "../core/launch/index.ts";
@@ -114,6 +114,6 @@ export async function printFinalTable(world: CliEnvironment, job: Job, rows: rea
 /** PR STATE, CHECKS (with the failing names), REVIEW of a tracked row. */
 function prColumns(r: RepoRow): string[] {
   if (!r.pr) return ["", "", ""];
-  const checks = r.pr.checks === "failing" && r.pr.failingChecks.length ? `failing: ${r.pr.failingChecks.join(",")}` : r.pr.checks;
-  return [`${r.pr.state}${r.pr.conflicting ? " (conflict)" : ""}`, checks, r.pr.review.replace("_", " ")];
+  const checks = r.pr.checks === "failing" && r.pr.failingChecks.length ? `failing: ${r.pr.failingChecks.join(",")}` : r.pr.checks === "none" ? "no checks" : r.pr.checks;
+  return [`${r.pr.state}${r.pr.conflicting ? " (conflict)" : ""}${editedByOthers(r) ? " (edited by others)" : ""}`, checks, r.pr.review.replace("_", " ")];
 }

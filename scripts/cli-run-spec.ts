@@ -11,7 +11,7 @@ import { LIMITS, newJobRows, type JobRequest } from "../core/jobs/index.ts";
 import { formatPlan, needsLookup, resolveSelectors, type SelectorPlan } from "../core/github/index.ts";
 
 /** Flags that describe the change; with `-f` they belong in the spec file. */
-const CHANGE_FLAGS = ["repo", "prompt", "script", "name", "pr", "draft", "base", "verify", "label", "reviewer", "team-reviewer", "assignee", "pr-interval"] as const;
+const CHANGE_FLAGS = ["repo", "prompt", "script", "name", "pr", "draft", "base", "verify", "label", "reviewer", "team-reviewer", "assignee", "pr-interval", "branch", "on-conflict", "allow-no-checks"] as const;
 
 export type Outcome<T> = { kind: "ok" } & T | { kind: "invalid"; message: string };
 
@@ -74,4 +74,22 @@ export function printPlan(plan: { selectors: SelectorPlan[] }, request: JobReque
   }
   process.stdout.write(`plan for "${request.name}" (${request.type === "script" ? "script" : "Claude"}${request.createPullRequests ? ", pull requests" : ""}); nothing runs\n`);
   process.stdout.write(formatPlan({ selectors: plan.selectors, repositories: request.repositories }));
+}
+
+/**
+ * Repositories named more than once among `selectors` (plain `owner/name` entries, any case),
+ * first spelling, once each: the run warns "o/a given twice" and runs them once.
+ */
+export function givenTwice(selectors: readonly string[]): string[] {
+  const seen = new Map<string, string>();
+  const twice: string[] = [];
+  for (const raw of selectors) {
+    const name = raw.trim();
+    if (!/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/.test(name)) continue;
+    const key = name.toLowerCase();
+    if (seen.has(key)) {
+      if (!twice.includes(seen.get(key)!)) twice.push(seen.get(key)!);
+    } else seen.set(key, name);
+  }
+  return twice;
 }

@@ -14,3 +14,10 @@ export class UsageError extends Error {
     super(message);
   }
 }
+
+/** `v` as a whole number ≥ 1 (≥ 0 with `allowZero`), else a UsageError naming `flag`. */
+export function positiveInt(flag: string, v: string, allowZero = false): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) throw new UsageError(`${flag} takes a whole number${allowZero ? "" : " ≥ 1"}, got "${v}"`);
+  return n;
+}

@@ -11,13 +11,14 @@ import type { Config } from "../core/config/index.ts";
 import type { Job, JobRequest, RepoRow } from "../core/jobs/index.ts";
 import type { Logger } from "../core/runtime/index.ts";
 import type { CliEnvironment } from "../environment/index.ts";
-import { UsageError } from "./cli-usage-error.ts";
+import { positiveInt, UsageError } from "./cli-usage-error.ts";
 export { UsageError }; // bad input, exit code 2 (defined in cli-usage-error.ts so cli-*.ts need not import this file)
 
 const USAGE = `usage:
   cody run --repo OWNER/NAME [--repo …] (--prompt TEXT | --script CMD) [--name TEXT] [--pr] [--draft]
            [--base BRANCH] [--verify CMD] [--concurrency N] [--label L] [--reviewer U] [--team-reviewer T]
            [--assignee U] [--pr-interval SECONDS] [--json] [--plan]
+           [--branch NAME] [--on-conflict keep|skip|replace] [--allow-no-checks]
       or: cody run -f change.yaml [--plan] [--concurrency N] [--json]
            --repo also takes owner/*, "search: CODE QUERY", "repos: QUERY", "topic: NAME [owner:LOGIN]"
            (+ include:archived / include:forks); --plan prints what matches and runs nothing
@@ -32,8 +33,9 @@ const USAGE = `usage:
   cody publish JOB_ID [--draft] [--json]  open PRs for a preview job from its stored diffs (runs nothing again)
   cody retry JOB_ID [--failed | --repo OWNER/NAME …] [--json]   rerun the failed (or named) repositories
   cody update JOB_ID [--all] [--json]     redo the change on the current base for PRs that conflict or are behind
-  cody merge JOB_ID [--method squash|merge|rebase] [--force] [--json]   merge the open, green, approved PRs
-  cody close JOB_ID [--comment TEXT] [--delete-branch] [--json]         close the open PRs
+  cody merge JOB_ID [--method squash|merge|rebase] [--force] [--allow-no-checks] [--keep-branch] [--json]   merge green PRs
+  cody close JOB_ID [--comment TEXT] [--keep-branch] [--json]           close the open PRs and delete their branches
+  cody import (JOB_ID | --branch NAME) [--repo SELECTOR …] [--json]     rebuild a job from its PRs on GitHub
   --env dev|prod                          with list, status, watchdog, run, cancel: the deployed stack (outputs of make deploy)`;
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
@@ -69,6 +71,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       case "merge":
       case "close":
         return await (await import("./cli-campaign.ts")).campaignMain(command, rest, env);
+      case "import": return await (await import("./cli-import.ts")).importMain(rest, env);
       case "help":
       case "--help":
       case "-h":
@@ -143,6 +146,7 @@ async function runCommand(args: string[], env: NodeJS.ProcessEnv): Promise<numbe
     "team-reviewer": { type: "string", multiple: true },
     assignee: { type: "string", multiple: true },
     "pr-interval": { type: "string" },
+    branch: { type: "string" }, "on-conflict": { type: "string" }, "allow-no-checks": { type: "boolean" },
     json: { type: "boolean" },
     file: { type: "string", short: "f" },
     plan: { type: "boolean" },
@@ -167,6 +171,7 @@ async function runCommand(args: string[], env: NodeJS.ProcessEnv): Promise<numbe
     ...(values.script !== undefined ? { script: values.script } : {}),
     ...(values.verify ? { verify: values.verify } : {}),
     ...(values.base ? { baseBranch: values.base } : {}),
+    ...(values.branch ? { branch: values.branch } : {}), ...(values["on-conflict"] ? { onConflict: values["on-conflict"] as JobRequest["onConflict"] } : {}), ...(values["allow-no-checks"] ? { allowNoChecks: true } : {}),
     repositories,
     createPullRequests: values.pr ?? false,
     pullRequest: {
@@ -180,12 +185,6 @@ async function runCommand(args: string[], env: NodeJS.ProcessEnv): Promise<numbe
     createdBy: `cli:${env.USER ?? "unknown"}`,
   };
   return runJob({ request, ...common }, env);
-}
-
-function positiveInt(flag: string, v: string, allowZero = false): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) throw new UsageError(`${flag} takes a whole number${allowZero ? "" : " ≥ 1"}, got "${v}"`);
-  return n;
 }
 
 /** `make run`: example repositories unless REPOS is given, the default script unless PROMPT/SCRIPT is. */
@@ -233,6 +232,7 @@ async function runJob(input: RunInput, env0: NodeJS.ProcessEnv): Promise<number>
   const early = input.plan ? undefined : (await import("./cli-run-early.ts")).openEarly(env, config, input, await cliLogger(env, config));
   try {
     const targeting = await import("./cli-run-spec.ts");
+    for (const name of targeting.givenTwice(input.request.repositories)) process.stderr.write(`cody: warning: ${name} given twice; it runs once\n`);
     const targets = await targeting.resolveTargets(input.request.repositories, config);
     if (targets.kind === "invalid") throw new UsageError(`repositories: ${targets.message}`, false);
     // With no ALLOWED_REPOSITORIES, the CLI (an operator on their own machine) may name any

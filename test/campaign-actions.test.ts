@@ -38,13 +38,13 @@ function deps(): CampaignDeps {
   });
 }
 
-type RowSpec = { status: RepoStatus; pr?: Partial<FakePull> & { checks?: FakeCheckRun["conclusion"] | "running"; review?: FakeReview["state"] }; diff?: boolean };
+type RowSpec = { status: RepoStatus; pr?: Partial<FakePull> & { checks?: FakeCheckRun["conclusion"] | "running" | "none"; review?: FakeReview["state"] }; diff?: boolean };
 
 /** A finished job whose rows end as `specs` say, with PRs in the fake where asked. */
-async function jobWith(specs: RowSpec[], opts: { createPullRequests?: boolean } = {}): Promise<{ job: Job; names: string[] }> {
+async function jobWith(specs: RowSpec[], opts: { createPullRequests?: boolean; allowNoChecks?: boolean } = {}): Promise<{ job: Job; names: string[] }> {
   const jobId = `j-act${String(++seq).padStart(7, "0")}`;
   const names = specs.map((_, i) => `acme/a${seq}-${i}`);
-  const { job, repos } = newJobRows(jobId, { name: "Bump", type: "script", script: "true", repositories: names, createPullRequests: opts.createPullRequests ?? true, createdBy: "UDANA" }, new Date());
+  const { job, repos } = newJobRows(jobId, { name: "Bump", type: "script", script: "true", repositories: names, createPullRequests: opts.createPullRequests ?? true, ...(opts.allowNoChecks ? { allowNoChecks: true } : {}), createdBy: "UDANA" }, new Date());
   await stack.store.createJob(job, repos);
   for (const [i, spec] of specs.entries()) {
     const name = names[i]!;
@@ -55,7 +55,7 @@ async function jobWith(specs: RowSpec[], opts: { createPullRequests?: boolean } 
       const number = 100 + i;
       github.pulls(name).push({ number, title: "Bump", body: null, head: `cody/${jobId}`, base: "main", draft: false, state: "open", labels: [], requestedReviewers: [], requestedTeams: [], assignees: [], ...spec.pr });
       const c = spec.pr.checks ?? "success";
-      github.setCheckRuns(name, `cody/${jobId}`, [{ name: "lint", status: c === "running" ? "in_progress" : "completed", conclusion: c === "running" ? null : c }]);
+      if (c !== "none") github.setCheckRuns(name, `cody/${jobId}`, [{ name: "lint", status: c === "running" ? "in_progress" : "completed", conclusion: c === "running" ? null : c }]);
       if (spec.pr.review) github.addReview(name, number, "rev", spec.pr.review);
       prFields = { prNumber: number, prUrl: `https://github.test/${name}/pull/${number}` };
     }
@@ -96,8 +96,8 @@ describe("merge × PR state", () => {
     github.inject({ method: "PUT", path: `/repos/${names[1]}/pulls/101/merge`, status: 409, body: { message: "Head branch was modified. Review and try the merge again." } });
     const o = await mergeJob(deps(), { jobId: job.jobId, by: "UDANA", force: true, method: "merge" });
     expect(results(o)).toEqual([
-      { kind: "failed", reason: "GitHub refused the merge: At least 1 approving review is required by reviewers with write access." },
-      { kind: "failed", reason: "the PR's head moved since the last refresh; refresh and merge again" },
+      { kind: "failed", reason: "GitHub refused the merge: HTTP 405: At least 1 approving review is required by reviewers with write access." },
+      { kind: "failed", reason: "HTTP 409: the PR's head moved since the last refresh; refresh and merge again" },
       { kind: "merged" },
       { kind: "skipped", reason: "no pull request" },
     ]);
@@ -107,16 +107,62 @@ describe("merge × PR state", () => {
   });
 });
 
+describe("merge green means green (issue 25)", () => {
+  it("skips a PR on which no check ran, merges it with allowNoChecks, and counts it apart in the burndown", async () => {
+    const { job, names } = await jobWith([{ status: "COMPLETED", pr: { checks: "none", review: "APPROVED" } }, { status: "COMPLETED", pr: { review: "APPROVED" } }]);
+    const o = await mergeJob(deps(), { jobId: job.jobId, by: "UDANA" });
+    expect(results(o)).toEqual([{ kind: "skipped", reason: "no checks ran; merge with --allow-no-checks" }, { kind: "merged" }]);
+    const rows = await stack.store.listRepos(job.jobId);
+    expect(rows[0]!.pr).toMatchObject({ checks: "none", state: "open" });
+    expect((await stack.store.getJob(job.jobId))!.campaign).toMatchObject({ open: 1, passing: 0, noChecks: 1, merged: 1 });
+    expect(github.pulls(names[0]!)[0]!.merged).toBeUndefined();
+    expect(results(await mergeJob(deps(), { jobId: job.jobId, by: "UDANA", allowNoChecks: true }))).toEqual([{ kind: "merged" }, { kind: "skipped", reason: "already merged" }]);
+    expect(github.pulls(names[0]!)[0]!.merged).toBe(true);
+  });
+
+  it("merges PRs without checks when the job's spec allows it (allowNoChecks)", async () => {
+    const { job, names } = await jobWith([{ status: "COMPLETED", pr: { checks: "none", review: "APPROVED" } }], { allowNoChecks: true });
+    expect((await stack.store.getJob(job.jobId))!.allowNoChecks).toBe(true);
+    expect(results(await mergeJob(deps(), { jobId: job.jobId, by: "UDANA" }))).toEqual([{ kind: "merged" }]);
+    expect(github.pulls(names[0]!)[0]!.merged).toBe(true);
+  });
+
+  it("deletes the branch after a merge, leaves it to a repository that deletes head branches itself, and keeps it with keepBranch", async () => {
+    const { job, names } = await jobWith([{ status: "COMPLETED", pr: { review: "APPROVED" } }, { status: "COMPLETED", pr: { review: "APPROVED" } }, { status: "COMPLETED", pr: { review: "APPROVED" } }]);
+    const branch = `cody/${job.jobId}`;
+    github.repos.get(names[1]!)!.deleteBranchOnMerge = true;
+    const before = github.requests.length;
+    expect(results(await mergeJob(deps(), { jobId: job.jobId, by: "UDANA" }))).toEqual([{ kind: "merged" }, { kind: "merged" }, { kind: "merged" }]);
+    expect(github.repos.get(names[0]!)!.branches.has(branch)).toBe(false);
+    expect(github.repos.get(names[1]!)!.branches.has(branch)).toBe(false);
+    const deletes = github.requests.slice(before).filter((q) => q.method === "DELETE").map((q) => q.path);
+    expect(deletes).toEqual(expect.arrayContaining([expect.stringContaining(`/repos/${names[0]}/git/refs/`)]));
+    expect(deletes.some((p) => p.includes(`/repos/${names[1]}/`))).toBe(false);
+
+    const kept = await jobWith([{ status: "COMPLETED", pr: { review: "APPROVED" } }]);
+    expect(results(await mergeJob(deps(), { jobId: kept.job.jobId, by: "UDANA", keepBranch: true }))).toEqual([{ kind: "merged" }]);
+    expect(github.repos.get(kept.names[0]!)!.branches.has(`cody/${kept.job.jobId}`)).toBe(true);
+  });
+});
+
 describe("close × PR state", () => {
   it.for([
     { name: "open", pr: {}, want: { kind: "closed" } },
     { name: "draft", pr: { draft: true }, want: { kind: "closed" } },
     { name: "merged", pr: { state: "closed", merged: true, mergedAt: "2026-01-01T00:00:00Z" }, want: { kind: "skipped", reason: "already merged" } },
-    { name: "closed", pr: { state: "closed" }, want: { kind: "skipped", reason: "already closed" } },
+    { name: "closed", pr: { state: "closed" }, want: { kind: "skipped", reason: "already closed; branch deleted" } },
   ] as Array<{ name: string; pr: RowSpec["pr"]; want: unknown }>)("$name", async (tc) => {
     const { job, names } = await jobWith([{ status: "COMPLETED", pr: tc.pr }]);
     expect(results(await closeJob(deps(), { jobId: job.jobId, by: "UDANA" }))).toEqual([tc.want]);
     expect(github.pulls(names[0]!)[0]!.state).toBe("closed");
+    // close deletes the branch by default (a merged PR is left alone).
+    expect(github.repos.get(names[0]!)!.branches.has(`cody/${job.jobId}`)).toBe(tc.pr?.merged === true);
+  });
+
+  it("keeps the branch with keepBranch", async () => {
+    const { job, names } = await jobWith([{ status: "COMPLETED", pr: {} }]);
+    expect(results(await closeJob(deps(), { jobId: job.jobId, by: "UDANA", keepBranch: true }))).toEqual([{ kind: "closed" }]);
+    expect(github.repos.get(names[0]!)!.branches.has(`cody/${job.jobId}`)).toBe(true);
   });
 
   it("reports GitHub's 422 for a PR merged since the refresh as already merged", async () => {

@@ -87,4 +87,10 @@ describe("GitHub webhooks", () => {
     expect((await stack.store.getJob(JOB))!.campaign).toMatchObject({ prs: 1, merged: 1, open: 0 });
     expect(changed).toEqual([JOB]);
   });
+
+  it("finds the job of a branch lasting across jobs by the PR body's marker", async () => {
+    const lasting = JSON.stringify({ action: "edited", pull_request: { number: 7, head: { ref: "bump/version" }, body: `<!-- cody-batch:job=${JOB} -->\n\nMade by Cody Batch` }, repository: { full_name: "acme/hooked" } });
+    expect(await deliver(lasting, sign(lasting))).toEqual({ status: 200, text: "ok\n" });
+    expect(changed).toEqual([JOB, JOB]);
+  });
 });

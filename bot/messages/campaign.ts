@@ -7,10 +7,15 @@ import { isCampaignDone, type CampaignSummary } from "../../core/jobs/index.ts";
 import type { ActionSummary } from "../../core/campaign/index.ts";
 import { cut, escapeMrkdwn, SLACK_LIMITS, type Block, type SlackMessage } from "./text.ts";
 
-/** `Campaign: 12 merged · 5 open (3 passing, 1 failing, 1 pending · 2 awaiting review) · 3 closed`, `· done` when nothing is open. */
+/**
+ * `Campaign: 12 merged · 5 open (3 passing, 1 failing, 1 pending, 1 no checks · 2 awaiting review · 1 edited by others) · 3 closed`,
+ * `· done` when nothing is open. PRs on which no check ran are counted apart, never as passing.
+ */
 export function burndownText(s: CampaignSummary): string {
+  const none = s.noChecks ? `, ${s.noChecks} no checks` : "";
+  const edited = s.editedByOthers ? ` · ${s.editedByOthers} edited by others` : "";
   const open = s.open > 0
-    ? `${s.open} open (${s.passing} passing, ${s.failing} failing, ${s.pending} pending · ${s.awaitingReview} awaiting review${s.conflicting ? ` · ${s.conflicting} conflicting` : ""})`
+    ? `${s.open} open (${s.passing} passing, ${s.failing} failing, ${s.pending} pending${none} · ${s.awaitingReview} awaiting review${s.conflicting ? ` · ${s.conflicting} conflicting` : ""}${edited})`
     : "0 open";
   return `Campaign: ${s.merged} merged · ${open} · ${s.closed} closed${isCampaignDone(s) ? " · done ✔" : ""}`;
 }

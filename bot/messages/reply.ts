@@ -20,7 +20,8 @@ export function replyLine(item: ReplyItem, max: number = SLACK_LIMITS.sectionTex
   const { repo } = item;
   const name = `${EMOJI[repo.status] ?? "•"} *${escapeMrkdwn(repo.repositoryName)}*`;
   const what: string[] = [];
-  if (repo.status === "NO_CHANGES") what.push("no change needed");
+  if (repo.status === "NO_CHANGES") what.push(repo.error ? escapeCut(repo.error, 500) : "no change needed");
+  if (repo.editedByOthers) what.push(`edited by others (${repo.editedByOthers} commit${repo.editedByOthers === 1 ? "" : "s"} kept)`);
   if (repo.diffStats) {
     const s = repo.diffStats;
     what.push(`${s.files} ${s.files === 1 ? "file" : "files"}, +${s.additions} −${s.deletions}`);

@@ -156,10 +156,22 @@ export function campaignButtons(job: Job): Block[] {
   }
   if (c.failed > 0) out.push(button("retry", "Retry failed", "Retry the failed repositories?", `Runs the ${c.failed} failed repositories again in this job, on the same branch and PRs.`));
   if (open > 0) {
-    out.push(button("merge", "Merge green", "Merge the green PRs?", "Merges every open PR whose checks pass and that is approved. The others stay open, each with its reason.", "primary"));
-    out.push(button("update", "Update PRs", "Update the PRs?", "Redoes the change on the current base for PRs that conflict or are behind, and force-pushes their branch."));
-    out.push(button("close", "Close PRs", "Close the open PRs?", `Closes the ${open} open PRs without merging. Merged ones stay merged.`, "danger"));
+    out.push(button("merge", "Merge green", "Merge the green PRs?", mergeConfirmText(job), "primary"));
+    out.push(button("update", "Update PRs", "Update the PRs?", "Redoes the change on the current base for PRs that conflict or are behind, and pushes their branch; commits others pushed there are kept."));
+    out.push(button("close", "Close PRs", "Close the open PRs?", `Closes the ${open} open PRs without merging and deletes their branches. Merged ones stay merged.`, "danger"));
   }
   if (hasPrs) out.push(button("refresh", "Refresh", "Refresh the PRs?", "Reads every PR's state, checks and reviews from GitHub now."));
   return out;
+}
+
+/**
+ * The Merge green confirmation: what merges, and how many open PRs without any check would merge
+ * too (the job's `allowNoChecks`) or stay open.
+ */
+export function mergeConfirmText(job: Pick<Job, "campaign" | "allowNoChecks">): string {
+  const none = job.campaign?.noChecks ?? 0;
+  const base = "Merges every open PR whose checks pass and that is approved, then deletes its branch. The others stay open, each with its reason.";
+  if (none === 0) return base;
+  const prs = `${none} open PR${none === 1 ? "" : "s"} without any check`;
+  return job.allowNoChecks ? `${base} ${prs} would merge too (allowNoChecks).` : `${base} ${prs} stay${none === 1 ? "s" : ""} open (no checks ran).`;
 }

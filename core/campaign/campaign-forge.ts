@@ -1,7 +1,8 @@
 /**
  * The GitHub writes of the campaign actions (merge, close, comment, delete the branch) behind one
- * port, with GitHub's refusals translated at the edge into per-repository reasons: 405 "not
- * mergeable" (branch protection, merge method, conflicts), 409 "head moved", 422 on a merged PR.
+ * port, with GitHub's refusals translated at the edge into per-repository reasons naming the HTTP
+ * status with GitHub's message (`HTTP 405: …`): 405 "not mergeable" (branch protection, merge
+ * method, conflicts), 409 "head moved", 422 on a merged PR.
  */
 import { statusOf, type GitHubClient } from "../github/index.ts";
 
@@ -17,6 +18,8 @@ export type CampaignForge = {
   /** Closes PR `number` without merging. */
   close(repository: string, number: number, signal?: AbortSignal): Promise<{ kind: "closed" } | Refused>;
   comment(repository: string, number: number, body: string, signal?: AbortSignal): Promise<{ kind: "commented" } | Refused>;
+  /** True when the repository deletes a PR's head branch on merge itself (`delete_branch_on_merge`); false when unknown. */
+  deletesHeadBranches(repository: string, signal?: AbortSignal): Promise<boolean>;
   /** Deletes `branch`; `missing` when it is gone already. */
   deleteBranch(repository: string, branch: string, signal?: AbortSignal): Promise<{ kind: "deleted" | "missing" } | Refused>;
 };
@@ -27,6 +30,7 @@ export function newCampaignForge(octokitFor: (repository: string) => GitHubClien
     const [owner = "", repo = ""] = repository.split("/");
     return { owner, repo };
   };
+  const autoDelete = new Map<string, boolean>();
   return {
     async merge(repository, number, { method, sha }, signal) {
       // No retries: plugin-retry would repeat a 405/409, which GitHub answers the same way each time.
@@ -35,8 +39,8 @@ export function newCampaignForge(octokitFor: (repository: string) => GitHubClien
         return { kind: "merged", sha: r.data.sha };
       } catch (err) {
         const status = statusOf(err);
-        if (status === 405) return { kind: "refused", reason: `GitHub refused the merge: ${messageOf(err)}` };
-        if (status === 409) return { kind: "refused", reason: "the PR's head moved since the last refresh; refresh and merge again" };
+        if (status === 405) return { kind: "refused", reason: `GitHub refused the merge: HTTP 405: ${messageOf(err)}` };
+        if (status === 409) return { kind: "refused", reason: "HTTP 409: the PR's head moved since the last refresh; refresh and merge again" };
         return refusal(err, "merge");
       }
     },
@@ -56,6 +60,20 @@ export function newCampaignForge(octokitFor: (repository: string) => GitHubClien
       } catch (err) {
         return refusal(err, "comment on");
       }
+    },
+    async deletesHeadBranches(repository, signal) {
+      const key = repository.toLowerCase();
+      let known = autoDelete.get(key);
+      if (known === undefined) {
+        try {
+          const r = await octokitFor(repository).rest.repos.get({ ...split(repository), request: { signal } });
+          known = (r.data as { delete_branch_on_merge?: boolean }).delete_branch_on_merge === true;
+        } catch {
+          known = false; // unknown: deleting a branch GitHub already deleted answers 422, which is "missing"
+        }
+        autoDelete.set(key, known);
+      }
+      return known;
     },
     async deleteBranch(repository, branch, signal) {
       try {
@@ -80,7 +98,7 @@ function messageOf(err: unknown): string {
  */
 function refusal(err: unknown, what: string): Refused {
   const status = statusOf(err);
-  if (status === 401 || status === 403 || status === 404) return { kind: "refused", reason: `no access to ${what} the PR (${status})` };
-  if (status === 422) return { kind: "refused", reason: `GitHub refused to ${what} the PR: ${messageOf(err)}` };
-  return { kind: "refused", reason: `GitHub did not answer the request to ${what} the PR (${status ?? "network error"}); try again` };
+  if (status === 401 || status === 403 || status === 404) return { kind: "refused", reason: `no access to ${what} the PR (HTTP ${status}: ${messageOf(err)})` };
+  if (status === 422) return { kind: "refused", reason: `GitHub refused to ${what} the PR: HTTP 422: ${messageOf(err)}` };
+  return { kind: "refused", reason: `GitHub did not answer the request to ${what} the PR (${status ? `HTTP ${status}` : "network error"}); try again` };
 }

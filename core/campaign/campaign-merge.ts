@@ -3,20 +3,24 @@
  * PR deciding for itself (see core/campaign/campaign.ts for recording and announcing). Both refresh the
  * PRs first, so they decide on GitHub's current word, and write the new PR state to the rows.
  */
-import { branchFor, type Job, type PullRequestStatus, type RepoRow } from "../jobs/index.ts";
+import { jobBranch, type Job, type PullRequestStatus, type RepoRow } from "../jobs/index.ts";
 import type { CampaignForge, MergeMethod } from "./campaign-forge.ts";
 import { finishAction, type ActionOutcome, type CampaignDeps, type RepoResult } from "./campaign.ts";
 import { refreshJob } from "../github/index.ts";
+
+/** Why merge green leaves a PR on which no check ran. */
+export const NO_CHECKS_REASON = "no checks ran; merge with --allow-no-checks";
 
 /** PRs merged or closed at once (Octokit paces writes 1 s apart per process anyway). */
 const CONCURRENCY = 4;
 
 /**
  * Why an open PR may not be merged, or undefined when it may. Without `force` it must be open
- * (not draft), free of conflicts, with passing checks and an approving review; with `force`,
+ * (not draft), free of conflicts, with passing checks (none at all only with `allowNoChecks`) and
+ * an approving review; with `force`,
  * only open, not draft and free of conflicts (GitHub's branch protection still has the last word).
  */
-export function mergeRefusal(pr: PullRequestStatus | undefined, force: boolean): { kind: string; reason: string } | undefined {
+export function mergeRefusal(pr: PullRequestStatus | undefined, force: boolean, allowNoChecks = false): { kind: string; reason: string } | undefined {
   if (!pr) return { kind: "skipped", reason: "no pull request" };
   if (pr.state === "merged") return { kind: "skipped", reason: "already merged" };
   if (pr.state === "closed") return { kind: "skipped", reason: "PR closed" };
@@ -25,6 +29,7 @@ export function mergeRefusal(pr: PullRequestStatus | undefined, force: boolean):
   if (force) return undefined;
   if (pr.checks === "failing") return { kind: "skipped", reason: `checks failing: ${pr.failingChecks.join(", ") || "unknown"}` };
   if (pr.checks === "pending") return { kind: "skipped", reason: "checks still running" };
+  if (pr.checks === "none" && !allowNoChecks) return { kind: "skipped", reason: NO_CHECKS_REASON };
   if (pr.review === "changes_requested") return { kind: "skipped", reason: "changes requested" };
   if (pr.review !== "approved") return { kind: "skipped", reason: "waiting for review" };
   return undefined;
@@ -62,31 +67,36 @@ async function forEachRow(
 /**
  * Merges the job's PRs that may be merged (see {@link mergeRefusal}) with `method`, each at the
  * head sha last seen (GitHub answers 409 when it moved). A 405/409 is that repository's reason.
+ * PRs without checks merge only with `allowNoChecks` (the input's, else the job's spec field).
+ * After a merge the PR's branch is deleted, unless `keepBranch` or the repository deletes head
+ * branches itself (`delete_branch_on_merge`).
  */
 export async function mergeJob(
   deps: CampaignDeps,
-  input: { jobId: string; by: string; method?: MergeMethod; force?: boolean },
+  input: { jobId: string; by: string; method?: MergeMethod; force?: boolean; allowNoChecks?: boolean; keepBranch?: boolean },
   signal?: AbortSignal,
 ): Promise<ActionOutcome> {
   return forEachRow(deps, input, "merge", async (row, forge, job) => {
-    const refusal = row.prNumber === undefined ? { kind: "skipped", reason: "no pull request" } : mergeRefusal(row.pr, input.force === true);
+    const refusal = row.prNumber === undefined ? { kind: "skipped", reason: "no pull request" } : mergeRefusal(row.pr, input.force === true, input.allowNoChecks ?? job.allowNoChecks === true);
     if (refusal) return refusal;
     const pr = row.pr!;
     const r = await forge.merge(row.repositoryName, pr.number, { method: input.method ?? "squash", sha: pr.headSha }, signal);
     if (r.kind === "refused") return { kind: "failed", reason: r.reason };
     row.pr = { ...pr, state: "merged", refreshedAt: new Date().toISOString() };
     await deps.store.setRepoPr(job.jobId, row.repositoryName, row.pr, signal);
-    return { kind: "merged" };
+    if (input.keepBranch || (await forge.deletesHeadBranches(row.repositoryName, signal))) return { kind: "merged" };
+    const d = await forge.deleteBranch(row.repositoryName, row.branch ?? jobBranch(job), signal);
+    return d.kind === "refused" ? { kind: "merged", reason: `merged, but the branch stays: ${d.reason}` } : { kind: "merged" };
   }, signal);
 }
 
 /**
- * Closes the job's open PRs (a comment first when given), and with `deleteBranch` deletes
- * `cody/<jobId>` of every closed one. A merged PR is left alone ("already merged").
+ * Closes the job's open PRs (a comment first when given) and deletes the branch of every closed
+ * one unless `keepBranch`. A merged PR is left alone ("already merged").
  */
 export async function closeJob(
   deps: CampaignDeps,
-  input: { jobId: string; by: string; comment?: string; deleteBranch?: boolean },
+  input: { jobId: string; by: string; comment?: string; keepBranch?: boolean },
   signal?: AbortSignal,
 ): Promise<ActionOutcome> {
   return forEachRow(deps, input, "close", async (row, forge, job) => {
@@ -104,10 +114,12 @@ export async function closeJob(
       row.pr = { ...pr, state: "closed", refreshedAt: new Date().toISOString() };
       await deps.store.setRepoPr(job.jobId, name, row.pr, signal);
     }
-    if (input.deleteBranch) {
-      const d = await forge.deleteBranch(name, branchFor(job.jobId), signal);
+    let deleted = false;
+    if (!input.keepBranch) {
+      const d = await forge.deleteBranch(name, row.branch ?? jobBranch(job), signal);
       if (d.kind === "refused") return { kind: "failed", reason: `closed, but the branch stays: ${d.reason}` };
+      deleted = d.kind === "deleted";
     }
-    return pr.state === "closed" ? { kind: "skipped", reason: `already closed${input.deleteBranch ? "; branch deleted" : ""}` } : { kind: "closed" };
+    return pr.state === "closed" ? { kind: "skipped", reason: `already closed${deleted ? "; branch deleted" : ""}` } : { kind: "closed" };
   }, signal);
 }

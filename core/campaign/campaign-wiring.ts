@@ -9,9 +9,17 @@ import type { Config } from "../config/index.ts";
 import type { Logger } from "../runtime/index.ts";
 import { newPrReader, octokitPerOwner } from "../github/index.ts";
 
-/** True when the config can reach GitHub's API (a token, an App, or an API URL for a test server). */
+/**
+ * True when the config has GitHub credentials (a token or an App). An API URL alone is not
+ * access: requests without credentials would be sent unauthenticated.
+ */
 export function hasGitHub(config: Pick<Config, "github">): boolean {
-  return Boolean(config.github.token || config.github.app || config.github.apiUrl);
+  return Boolean(config.github.token || config.github.app);
+}
+
+/** The one line a campaign command needing GitHub prints (exit 2) when no credentials are configured. */
+export function noGitHubReason(command: string): string {
+  return `${command} needs GitHub access: set GITHUB_TOKEN (or a GitHub App); nothing was sent`;
 }
 
 /** The campaign dependencies: `parts` plus GitHub's forge and PR reader when configured. */

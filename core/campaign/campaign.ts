@@ -175,7 +175,8 @@ export async function retryJob(deps: CampaignDeps, input: { jobId: string; by: s
 /**
  * `cody update`: for open PRs that conflict with their base or are behind it (GitHub's
  * mergeable_state `dirty`/`behind`; `all` takes every open PR), redoes the change on the current
- * base (script or Claude) and force-pushes the same branch, which updates the same PR. The PRs
+ * base (script or Claude) and pushes the same branch (others' commits there kept or refused by
+ * the job's onConflict, runner/branch-head.ts), which updates the same PR. The PRs
  * are refreshed first; every other repository says why it was left alone.
  */
 export async function updateJob(deps: CampaignDeps, input: { jobId: string; by: string; all?: boolean }, signal?: AbortSignal): Promise<ActionOutcome> {

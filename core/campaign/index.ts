@@ -3,6 +3,7 @@
  * The folder's public face: code outside core/campaign/ imports this file (a lazy `await import()` may name one file, so a bundle's chunk holds only it).
  */
 export * from "./campaign-forge.ts";
+export * from "./campaign-import.ts";
 export * from "./campaign-merge.ts";
 export * from "./campaign-wiring.ts";
 export * from "./campaign.ts";

@@ -50,7 +50,8 @@ export async function handleGitHubWebhook(
   const branch =
     input.event === "pull_request" ? payload.pull_request?.head?.ref : input.event === "check_suite" ? payload.check_suite?.head_branch ?? undefined : undefined;
   const repository = payload.repository?.full_name;
-  const jobId = branch ? BRANCH.exec(branch)?.[1] : undefined;
+  // A branch lasting across jobs (`--branch`) names no job: the PR body's marker does (issue 24).
+  const jobId = (branch ? BRANCH.exec(branch)?.[1] : undefined) ?? /<!-- cody-batch:job=(j-[a-z0-9]+) -->/.exec(payload.pull_request?.body ?? "")?.[1];
   if (!jobId || !repository) return { status: 202, body: "ignored\n" };
   const row = await deps.store.getRepo(jobId, repository, signal);
   if (row?.prNumber === undefined) return { status: 202, body: "ignored\n" };
@@ -62,6 +63,6 @@ export async function handleGitHubWebhook(
 
 type Payload = {
   repository?: { full_name?: string };
-  pull_request?: { head?: { ref?: string } };
+  pull_request?: { head?: { ref?: string }; body?: string | null };
   check_suite?: { head_branch?: string | null };
 };

@@ -94,7 +94,8 @@ export function newGitHub(config: Pick<Config, "github">, opts: GitHubOptions = 
       debug: () => {},
       info: () => {},
       warn: (message: string) => log?.warn({ source: "octokit" }, message.slice(0, 300)),
-      error: (message: string) => log?.error({ source: "octokit" }, message.slice(0, 300)),
+      // A 304 is the normal answer of a conditional request (ETags), not an error: debug only.
+      error: (message: string) => (/ - 304 /.test(message) ? log?.debug({ source: "octokit" }, message.slice(0, 300)) : log?.error({ source: "octokit" }, message.slice(0, 300))),
     },
     throttle: {
       id: "cody-batch",

@@ -133,26 +133,28 @@ function pullFields(p: GhPull): NonNullable<NonNullable<PullRequestStatus["cache
 
 const FAILED_CONCLUSIONS = new Set(["failure", "timed_out", "cancelled", "action_required", "startup_failure", "stale"]);
 
-/** The state of a commit's check runs: failing names, else pending while any runs, else passing. */
+/** The state of a commit's check runs: failing names, else pending while any runs, else passing; none without runs. */
 export function checkRunsState(data: GhCheckRuns): { checks: CheckState; failing: string[] } {
+  if (data.check_runs.length === 0) return { checks: "none", failing: [] };
   const failing = data.check_runs.filter((r) => r.status === "completed" && FAILED_CONCLUSIONS.has(r.conclusion ?? "")).map((r) => r.name);
   if (failing.length > 0) return { checks: "failing", failing };
   return { checks: data.check_runs.some((r) => r.status !== "completed") ? "pending" : "passing", failing: [] };
 }
 
-/** The state of a commit's combined status; no statuses at all count as passing (GitHub says "pending"). */
+/** The state of a commit's combined status; no statuses at all are `none` (GitHub says "pending"). */
 export function combinedStatusState(data: GhCombinedStatus): { checks: CheckState; failing: string[] } {
-  if (data.total_count === 0 || data.statuses.length === 0) return { checks: "passing", failing: [] };
+  if (data.total_count === 0 || data.statuses.length === 0) return { checks: "none", failing: [] };
   const failing = data.statuses.filter((s) => s.state === "failure" || s.state === "error").map((s) => s.context);
   if (failing.length > 0) return { checks: "failing", failing };
   return { checks: data.statuses.some((s) => s.state === "pending") ? "pending" : "passing", failing: [] };
 }
 
-/** Check runs and commit statuses together: failing beats pending beats passing. */
+/** Check runs and commit statuses together: failing beats pending beats passing beats none (no check at all). */
 export function combineChecks(...parts: Array<{ checks: CheckState; failing: string[] }>): { checks: CheckState; failing: string[] } {
   const failing = [...new Set(parts.flatMap((p) => p.failing))].slice(0, 20);
   if (failing.length > 0 || parts.some((p) => p.checks === "failing")) return { checks: "failing", failing };
-  return { checks: parts.some((p) => p.checks === "pending") ? "pending" : "passing", failing: [] };
+  if (parts.some((p) => p.checks === "pending")) return { checks: "pending", failing: [] };
+  return { checks: parts.some((p) => p.checks === "passing") ? "passing" : "none", failing: [] };
 }
 
 /**

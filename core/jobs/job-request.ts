@@ -5,7 +5,7 @@
  */
 import * as z from "zod/mini";
 import { parseRepoSpec, matchesAllowlist, type AllowPattern } from "../config/index.ts";
-import type { Job, JobType, PullRequestOptions, RepoRow, SlackThread } from "./job.ts";
+import type { Job, JobType, OnConflict, PullRequestOptions, RepoRow, SlackThread } from "./job.ts";
 
 /** Limits on what a job request may hold. */
 export const LIMITS = {
@@ -35,6 +35,10 @@ export type JobRequest = {
   pullRequest?: Partial<PullRequestOptions>;
   baseBranch?: string;
   commitMessage?: string;
+  /** A branch name lasting across jobs (`--branch`); default `cody/<jobId>`. */
+  branch?: string;
+  onConflict?: OnConflict;
+  allowNoChecks?: boolean;
   createdBy: string;
   slack?: SlackThread;
 };
@@ -43,7 +47,8 @@ export type JobRequest = {
 export type FieldError = { field: keyof JobRequest | "repositories"; message: string };
 
 export type ValidatedRequest =
-  | { kind: "ok"; request: JobRequest & { name: string; repositories: string[] } }
+  /** `duplicates`: repositories named more than once (run once; the caller warns "o/a given twice"). */
+  | { kind: "ok"; request: JobRequest & { name: string; repositories: string[] }; duplicates: string[] }
   | { kind: "invalid"; errors: FieldError[] };
 
 const branchPattern = /^(?!\/|.*\/\/|.*\.\.|.*@\{|.*\.lock$|.*\/$)[A-Za-z0-9._\/-]+$/;
@@ -81,6 +86,16 @@ export function validateJobRequest(req: JobRequest, allowlist: readonly AllowPat
       errors.push({ field: "baseBranch", message: `${JSON.stringify(req.baseBranch)} is not a valid branch name` });
     }
   }
+  if (req.branch !== undefined && req.branch !== "") {
+    if (req.branch.length > LIMITS.branchChars || !branchPattern.test(req.branch)) {
+      errors.push({ field: "branch", message: `${JSON.stringify(req.branch)} is not a valid branch name` });
+    } else if (req.baseBranch && req.branch === req.baseBranch) {
+      errors.push({ field: "branch", message: `the branch cannot be the base branch ${JSON.stringify(req.baseBranch)}` });
+    }
+  }
+  if (req.onConflict !== undefined && !["keep", "skip", "replace"].includes(req.onConflict)) {
+    errors.push({ field: "onConflict", message: `on conflict takes keep, skip or replace, got ${JSON.stringify(req.onConflict)}` });
+  }
   const textLimits = [
     ["commitMessage", "commit message", req.commitMessage, LIMITS.commitMessageChars],
     ["pullRequest", "pull request title", req.pullRequest?.title, LIMITS.prTitleChars],
@@ -101,6 +116,7 @@ export function validateJobRequest(req: JobRequest, allowlist: readonly AllowPat
   const repositories: string[] = [];
   const repoProblems: string[] = [];
   const seen = new Set<string>();
+  const duplicates: string[] = [];
   for (const raw of req.repositories) {
     const spec = parseRepoSpec(raw);
     if (spec.kind === "invalid") {
@@ -116,6 +132,8 @@ export function validateJobRequest(req: JobRequest, allowlist: readonly AllowPat
     if (!seen.has(key)) {
       seen.add(key);
       repositories.push(spec.fullName);
+    } else if (!duplicates.some((d) => d.toLowerCase() === key)) {
+      duplicates.push(repositories.find((r) => r.toLowerCase() === key)!);
     }
   }
   if (repoProblems.length > 0) {
@@ -132,7 +150,7 @@ export function validateJobRequest(req: JobRequest, allowlist: readonly AllowPat
   }
 
   if (errors.length > 0) return { kind: "invalid", errors };
-  return { kind: "ok", request: { ...req, name, repositories } };
+  return { kind: "ok", request: { ...req, name, repositories }, duplicates };
 }
 
 function defaultName(req: JobRequest): string {
@@ -178,6 +196,11 @@ export function branchFor(jobId: string): string {
   return `cody/${jobId}`;
 }
 
+/** The branch a job pushes: its own `branch` (lasting across jobs), else `cody/<jobId>`. */
+export function jobBranch(job: Pick<Job, "jobId" | "branch">): string {
+  return job.branch ?? branchFor(job.jobId);
+}
+
 /** S3 key of a repository's diff. */
 export function diffKeyFor(jobId: string, repo: string): string {
   return `diffs/${jobId}/${repo}.diff`;
@@ -208,6 +231,9 @@ export function newJobRows(
     ...(req.createPullRequests ? { pullRequest: pullRequestOptions(req.pullRequest) } : {}),
     ...(req.baseBranch ? { baseBranch: req.baseBranch } : {}),
     ...(req.commitMessage ? { commitMessage: req.commitMessage } : {}),
+    ...(req.branch ? { branch: req.branch } : {}),
+    ...(req.onConflict ? { onConflict: req.onConflict } : {}),
+    ...(req.allowNoChecks ? { allowNoChecks: true } : {}),
     createdBy: req.createdBy,
     ...(req.slack ? { slack: req.slack } : {}),
     counters: { total: req.repositories.length, completed: 0, noChanges: 0, failed: 0, cancelled: 0 },

@@ -175,6 +175,12 @@ export type Job = {
   finishedAt?: string;
   /** The campaign burndown as of the last PR refresh (core/github/pr-tracking.ts). */
   campaign?: CampaignSummary;
+  /** The branch every repository pushes, lasting across jobs (`--branch`); absent → `cody/<jobId>`. */
+  branch?: string;
+  /** What a push does when others pushed to the branch (default keep). */
+  onConflict?: OnConflict;
+  /** Merge green also merges open PRs on which no check ran (`--allow-no-checks`). */
+  allowNoChecks?: boolean;
   /** The bulk actions taken on the job after its pull requests (newest last, at most 20 kept). */
   actions?: CampaignActionRecord[];
   /** Points of the count history, for the web page's chart (core/count-history.ts). */
@@ -211,6 +217,10 @@ export type RepoRow = {
   cancelRequested?: boolean;
   /** The pull request's tracked state (core/github/pr-tracking.ts); absent before the first refresh. */
   pr?: PullRequestStatus;
+  /** The commit Cody last pushed to the branch (its own tip; see runner/branch-head.ts). */
+  pushedSha?: string;
+  /** Commits by others the last push kept on the branch (rebased onto Cody's change). */
+  editedByOthers?: number;
   /** Set by `cody publish`: the next attempt applies the stored diff instead of running the change. */
   replayDiff?: boolean;
   /** Milliseconds per runner step of the attempt that ended the row (runner/step-timings.ts), `total` included. */
@@ -220,8 +230,8 @@ export type RepoRow = {
 
 /** A pull request's lifecycle state as Cody Batch tracks it. */
 export type PrState = "open" | "merged" | "closed" | "draft";
-/** The combined state of the head commit's check runs and commit statuses. */
-export type CheckState = "pending" | "passing" | "failing";
+/** The combined state of the head commit's check runs and commit statuses; `none` when no check ran at all (not passing). */
+export type CheckState = "pending" | "passing" | "failing" | "none";
 /** GitHub's review decision, derived from the latest review of each reviewer. */
 export type ReviewDecision = "approved" | "changes_requested" | "review_required";
 
@@ -264,6 +274,10 @@ export type CampaignSummary = {
   passing: number;
   failing: number;
   pending: number;
+  /** Open PRs on whose head no check run and no commit status exists (absent in older summaries). */
+  noChecks?: number;
+  /** Open PRs whose branch holds commits by others (people pushed to Cody's branch). */
+  editedByOthers?: number;
   /** Open PRs that are not approved yet. */
   awaitingReview: number;
   approved: number;
@@ -288,7 +302,7 @@ export type CampaignAction = "publish" | "retry" | "update" | "merge" | "close" 
  * The burndown over a job's repository rows: merged / closed / open (passing, failing, pending;
  * approved or awaiting review; conflicting). Rows without a pull request are left out. Pure.
  */
-export function campaignSummary(rows: readonly Pick<RepoRow, "prUrl" | "pr">[], refreshedAt?: string): CampaignSummary {
+export function campaignSummary(rows: readonly Pick<RepoRow, "prUrl" | "pr" | "pushedSha" | "editedByOthers">[], refreshedAt?: string): CampaignSummary {
   const s: CampaignSummary = { prs: 0, merged: 0, closed: 0, open: 0, passing: 0, failing: 0, pending: 0, awaitingReview: 0, approved: 0, conflicting: 0 };
   for (const r of rows) {
     if (!r.prUrl && !r.pr) continue;
@@ -299,7 +313,9 @@ export function campaignSummary(rows: readonly Pick<RepoRow, "prUrl" | "pr">[], 
     else {
       s.open += 1;
       const checks = pr?.checks ?? "pending";
-      s[checks] += 1;
+      if (checks === "none") s.noChecks = (s.noChecks ?? 0) + 1;
+      else s[checks] += 1;
+      if (editedByOthers(r)) s.editedByOthers = (s.editedByOthers ?? 0) + 1;
       if (pr?.review === "approved") s.approved += 1;
       else s.awaitingReview += 1;
       if (pr?.conflicting) s.conflicting += 1;
@@ -313,6 +329,18 @@ export function campaignSummary(rows: readonly Pick<RepoRow, "prUrl" | "pr">[], 
 export function isCampaignDone(s: CampaignSummary | undefined): boolean {
   return s !== undefined && s.prs > 0 && s.open === 0;
 }
+
+/**
+ * True when the row's branch holds commits by others: the runner kept some when it last pushed
+ * (`editedByOthers`), or the PR's head is no longer the commit Cody last pushed (`pushedSha`).
+ */
+export function editedByOthers(row: Pick<RepoRow, "pr" | "pushedSha" | "editedByOthers">): boolean {
+  if ((row.editedByOthers ?? 0) > 0) return true;
+  return Boolean(row.pr && row.pushedSha && row.pr.headSha && row.pr.state !== "merged" && row.pr.headSha !== row.pushedSha);
+}
+
+/** How a run treats commits others pushed to Cody's branch: keep them (rebase onto), skip the repository, or replace them. */
+export type OnConflict = "keep" | "skip" | "replace";
 
 // ── Count history: the points the web page's chart is drawn from (count-history.ts) ──────────
 

@@ -27,7 +27,8 @@ const EMOJI: Record<string, string> = { COMPLETED: "✅", NO_CHANGES: "➖", FAI
 export function repoLine(r: RepoReport): string {
   const { repo } = r;
   const parts = [`${EMOJI[repo.status] ?? "•"} ${repo.repositoryName}`];
-  if (repo.status === "NO_CHANGES") parts.push("no change needed");
+  if (repo.status === "NO_CHANGES" && !repo.error) parts.push("no change needed");
+  if (repo.editedByOthers) parts.push(`edited by others (${repo.editedByOthers} commit${repo.editedByOthers === 1 ? "" : "s"} kept)`);
   if (repo.diffStats) parts.push(`${repo.diffStats.files} file${repo.diffStats.files === 1 ? "" : "s"}, +${repo.diffStats.additions} −${repo.diffStats.deletions}`);
   if (repo.error) parts.push(repo.error);
   if (repo.prUrl) parts.push(repo.prUrl);

@@ -19,6 +19,8 @@ export type ResetOptions = { replayDiff?: boolean };
 export type CampaignStore = {
   /** Writes a row's tracked PR state (and its prNumber/prUrl stay as they are). */
   setRepoPr(jobId: string, repositoryName: string, pr: PullRequestStatus, signal?: AbortSignal): Promise<void>;
+  /** Records the commit Cody last pushed to a row's branch (runner/branch-head.ts recordPushedHead). */
+  setRepoPushedHead(jobId: string, repositoryName: string, sha: string, signal?: AbortSignal): Promise<void>;
   /** Writes the job's burndown. */
   setJobCampaign(jobId: string, summary: CampaignSummary, signal?: AbortSignal): Promise<void>;
   /** Appends an action record to the job (keeping the newest MAX_ACTION_RECORDS). */
@@ -53,6 +55,20 @@ export function campaignStoreMethods(doc: DynamoDBDocumentClient, tables: { jobs
           ExpressionAttributeValues: { ":pr": pr },
         },
         `set PR state of ${jobId} ${repositoryName}`,
+        signal,
+      );
+    },
+
+    async setRepoPushedHead(jobId, repositoryName, sha, signal) {
+      await mustUpdate(
+        {
+          TableName: reposTable,
+          Key: { jobId, repositoryName },
+          UpdateExpression: "SET pushedSha = :sha",
+          ConditionExpression: "attribute_exists(jobId)",
+          ExpressionAttributeValues: { ":sha": sha },
+        },
+        `set pushed head of ${jobId} ${repositoryName}`,
         signal,
       );
     },

@@ -74,6 +74,9 @@ export const ChangeSpecSchema = z.strictObject({
         draft: z.optional(z.boolean().check(z.describe("Open as drafts."))),
         base: z.optional(text("Base branch (default: the repository's default branch).", 200)),
         commitMessage: z.optional(text("Commit message; first line is the subject. Placeholders as in title.", 5_000)),
+        branch: z.optional(text("Branch to push, lasting across jobs: a later job on the same branch updates the same PR (default cody/<jobId>).", 200)),
+        onConflict: z.optional(z.enum(["keep", "skip", "replace"]).check(z.describe("When others pushed to the branch: keep their commits (rebase onto Cody's change, refuse on conflict), skip the repository, or replace them (default keep)."))),
+        allowNoChecks: z.optional(z.boolean().check(z.describe("Merge green also merges PRs on which no check ran."))),
         minIntervalSeconds: z.optional(z.number().check(z.int(), z.minimum(0), z.describe("Minimum seconds between two PR creations."))),
       })
       .check(z.describe("How the pull requests look. Without it, branches are pushed and no PR is opened.")),
@@ -141,6 +144,9 @@ export function parseChangeSpec(yamlText: string): SpecParse {
     ...(spec.verify ? { verify: spec.verify } : {}),
     ...(pr?.base ? { baseBranch: pr.base } : {}),
     ...(pr?.commitMessage ? { commitMessage: pr.commitMessage } : {}),
+    ...(pr?.branch ? { branch: pr.branch } : {}),
+    ...(pr?.onConflict ? { onConflict: pr.onConflict } : {}),
+    ...(pr?.allowNoChecks ? { allowNoChecks: true } : {}),
     createPullRequests: open,
     pullRequest: {
       draft: pr?.draft ?? false,

@@ -71,6 +71,8 @@ export type FakeRepo = {
   statuses?: Map<string, FakeStatus[]>;
   /** Branch protection of the default branch: merges need this many approvals and green checks. */
   protection?: { requiredApprovals?: number; requireChecks?: boolean };
+  /** GitHub's "Automatically delete head branches": a merge deletes the PR's branch. */
+  deleteBranchOnMerge?: boolean;
   /** Merge methods the repository allows (default all three). */
   mergeMethods?: Array<"merge" | "squash" | "rebase">;
 };
@@ -123,6 +125,8 @@ export type FakeGitHub = {
   /** login → "Organization" | "User"; owners of added repos default to Organization. */
   owners: Map<string, "Organization" | "User">;
   requests: FakeRequest[];
+  /** Branches deleted through the API or by a merge with delete_branch_on_merge, as `owner/name:branch`. */
+  deletedBranches: string[];
   injections: Injection[];
   /** PR creation accounting: successful creations per window, the most seen in one window, rejections. */
   prCreations: { perWindow: Map<number, number>; maxPerWindow: number; rejected: number; total: number };
@@ -170,6 +174,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
   const repos = new Map<string, FakeRepo>();
   const owners = new Map<string, "Organization" | "User">();
   const requests: FakeRequest[] = [];
+  const deletedBranches: string[] = [];
   const injections: Injection[] = [];
   const prCreations = { perWindow: new Map<number, number>(), maxPerWindow: 0, rejected: 0, total: 0 };
   const issuedTokens: FakeGitHub["issuedTokens"] = [];
@@ -214,6 +219,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       topics: r.topics ?? [],
       disabled: false,
       permissions: { admin: false, maintain: false, push: r.access === "write", triage: true, pull: true },
+      delete_branch_on_merge: r.deleteBranchOnMerge === true,
     };
   }
   function pullJson(r: FakeRepo, p: FakePull) {
@@ -317,6 +323,20 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     return { ...page, body: { total_count: items.length, incomplete_results: search.incomplete, items: page.body } };
   };
   const searchRoutes: Route[] = [
+    // Issue search as `cody import` uses it: `is:pr head:BRANCH` (with user:/org:/repo:).
+    { method: "GET", pattern: /^\/search\/issues$/, handle: (c) => {
+      const { quals } = parseQuery(c.url.searchParams.get("q") ?? "");
+      const head = quals.find(([k]) => k === "head")?.[1];
+      const items: unknown[] = [];
+      for (const r of repos.values()) {
+        if (r.access === "none" || !ownerMatches(r, quals)) continue;
+        for (const p of r.pulls) {
+          if (head && p.head.toLowerCase() !== head) continue;
+          items.push({ number: p.number, title: p.title, state: p.state, html_url: `https://github.test/${r.owner}/${r.name}/pull/${p.number}`, repository_url: `${baseUrl}/repos/${r.owner}/${r.name}`, pull_request: { url: `${baseUrl}/repos/${r.owner}/${r.name}/pulls/${p.number}` }, score: 1 });
+        }
+      }
+      return searchAnswer(c, items);
+    } },
     { method: "GET", pattern: /^\/search\/code$/, handle: (c) => {
       const { quals, terms } = parseQuery(c.url.searchParams.get("q") ?? "");
       const items: unknown[] = [];
@@ -562,6 +582,11 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     const states = [...latest.values()];
     return !states.includes("CHANGES_REQUESTED") && states.filter((s) => s === "APPROVED").length >= need;
   }
+  function deleteBranch(r: FakeRepo, branch: string): void {
+    r.branches.delete(branch);
+    deletedBranches.push(`${r.owner}/${r.name}:${branch}`);
+    if (opts.gitRoot) execFileSync("git", ["update-ref", "-d", `refs/heads/${branch}`], { cwd: join(opts.gitRoot, r.owner, `${r.name}.git`) });
+  }
   const shaOf = (r: FakeRepo, ref: string) => r.branches.get(ref) ?? ref;
   const pullRoute = (c: Ctx, write: boolean): { r: FakeRepo; p: FakePull } | Answer => {
     const r = repoOf(c, write);
@@ -625,6 +650,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       p.mergedAt = new Date(now()).toISOString();
       p.state = "closed";
       if (!opts.gitRoot) r.branches.set(p.base, mergeSha);
+      if (r.deleteBranchOnMerge) deleteBranch(r, p.head);
       return { status: 200, body: { sha: mergeSha, merged: true, message: "Pull Request successfully merged" } };
     } },
     // Octokit sends the ref encoded (heads%2Fcody%2Fj-…); params arrive decoded.
@@ -635,8 +661,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       if (!ref.startsWith("heads/")) return { status: 422, body: { message: "Reference does not exist", documentation_url: `${DOCS}/git/refs#delete-a-reference`, status: "422" } };
       const branch = ref.slice("heads/".length);
       if (!r.branches.has(branch)) return { status: 422, body: { message: "Reference does not exist", documentation_url: `${DOCS}/git/refs#delete-a-reference`, status: "422" } };
-      r.branches.delete(branch);
-      if (opts.gitRoot) execFileSync("git", ["update-ref", "-d", `refs/heads/${branch}`], { cwd: join(opts.gitRoot, r.owner, `${r.name}.git`) });
+      deleteBranch(r, branch);
       return { status: 204 };
     } },
     { method: "POST", pattern: /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/, handle: (c) => {
@@ -732,6 +757,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     repos,
     owners,
     requests,
+    deletedBranches,
     injections,
     prCreations,
     issuedTokens,
