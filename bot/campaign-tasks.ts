@@ -4,7 +4,8 @@
  * root and tells the person the outcome. Loaded on first use (Octokit is not needed at cold start).
  */
 import type { CampaignAction } from "../core/jobs/index.ts";
-import { publishJob, retryJob, updateJob, type ActionOutcome, type CampaignDeps } from "../core/campaign/index.ts";
+import { healJob, publishJob, retryJob, updateJob, type ActionOutcome, type HealDeps } from "../core/campaign/index.ts";
+import { systematicMessage } from "./messages/heal.ts";
 import { closeJob, mergeJob } from "../core/campaign/index.ts";
 import { refreshJob } from "../core/github/index.ts";
 import type { SlackNotifier } from "./slack-notifier.ts";
@@ -13,7 +14,7 @@ import type { DeferredTask, TaskDeps } from "./task-types.ts";
 import { actionSummaryMessage, burndownText, countsText } from "./messages/campaign.ts";
 
 /** GitHub access of the campaign actions; absent pieces make those actions refuse. */
-export type CampaignGitHub = Pick<CampaignDeps, "forge" | "readPr">;
+export type CampaignGitHub = Pick<HealDeps, "forge" | "readPr" | "readFailures">;
 
 /** What the deferred campaign task needs (TaskDeps carries the optional `campaignGitHub`). */
 export type CampaignTaskDeps = TaskDeps;
@@ -31,7 +32,7 @@ export async function runCampaignTask(deps: CampaignTaskDeps, task: Extract<Defe
     if (!canCancel(deps.settings, job, task.userId)) return deps.tell(to, refusalText(job.createdBy, task.action, task.jobId), signal);
     const github = (await deps.campaignGitHub?.()) ?? {};
     const notifier = deps.notifier as TaskDeps["notifier"] & Partial<Pick<SlackNotifier, "postInThread">>;
-    const campaign: CampaignDeps = {
+    const campaign: HealDeps = {
       store: deps.store,
       launcher: deps.launcher,
       log: deps.log,
@@ -39,10 +40,15 @@ export async function runCampaignTask(deps: CampaignTaskDeps, task: Extract<Defe
       announce: async (jobNow, summary, s) => {
         await notifier.postInThread?.(jobNow, actionSummaryMessage(summary), s);
       },
+      reportSystematic: async (jobNow, found, s) => {
+        await notifier.postInThread?.(jobNow, systematicMessage(found), s);
+      },
     };
     if (task.action === "refresh") {
       if (!github.readPr) return deps.tell(to, "Refreshing PRs needs GitHub access (GITHUB_TOKEN or a GitHub App).", signal);
       const r = await refreshJob({ store: campaign.store, readPr: github.readPr, log: deps.log }, job.jobId, {}, signal);
+      // A job with --heal N heals what tracking found failing (issue 19).
+      if (job.heal && r.summary.failing > 0) await healJob(campaign, { jobId: job.jobId, by: task.userId, auto: true }, signal);
       await deps.notifier.refreshRoot?.(job.jobId, signal);
       return deps.tell(to, `Refreshed ${r.refreshed} PRs of \`${job.jobId}\`. ${burndownText(r.summary)}`, signal);
     }
@@ -57,8 +63,10 @@ export async function runCampaignTask(deps: CampaignTaskDeps, task: Extract<Defe
   }
 }
 
-function runAction(deps: CampaignDeps, action: Exclude<CampaignAction, "refresh">, input: { jobId: string; by: string }, signal?: AbortSignal): Promise<ActionOutcome> {
+function runAction(deps: HealDeps, action: Exclude<CampaignAction, "refresh">, input: { jobId: string; by: string }, signal?: AbortSignal): Promise<ActionOutcome> {
   switch (action) {
+    case "heal":
+      return healJob(deps, input, signal);
     case "publish":
       return publishJob(deps, input, signal);
     case "retry":

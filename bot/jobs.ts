@@ -15,7 +15,7 @@ import { cancelJob, submitJob, type CancelDeps, type CancelResult, type SubmitRe
 import { canSee, commandRefusal } from "./access.ts";
 import { helpText, listText, statusText } from "./messages/ephemeral.ts";
 import { escapeMrkdwn } from "./messages/text.ts";
-import { FIELDS, type ModalMetadata, type ModalValues } from "./messages/modal.ts";
+import { FIELDS, NO_JUDGE_OPTION, type ModalMetadata, type ModalValues } from "./messages/modal.ts";
 import { previewProblem, previewTargets, resolveSubmissionTargets, targetsBlock } from "./targets.ts";
 import { canCancel, isAllowedUser, NOT_ALLOWED, type BotSettings, type ExpandOwner, type Submission, type Tell } from "./submission.ts";
 import type { CommandDeps, CreateDeps, DeferredTask, TaskDeps } from "./task-types.ts";
@@ -36,13 +36,15 @@ type ViewValues = Record<string, Record<string, { value?: string | null; selecte
 export function modalValues(values: ViewValues): ModalValues {
   const v = (block: string) => values[block]?.value;
   const out: ModalValues = {};
-  for (const key of ["name", "instructions", "repositories", "base_branch", "verify", "spec"] as const) {
+  for (const key of ["name", "instructions", "repositories", "base_branch", "verify", "spec", "budget"] as const) {
     const t = v(key)?.value;
     if (t) out[key] = t;
   }
   const type = v(FIELDS.type)?.selected_option?.value;
   if (type) out.type = type;
   out.options = (v(FIELDS.options)?.selected_options ?? []).map((o) => o.value);
+  const quality = (v(FIELDS.quality)?.selected_options ?? []).map((o) => o.value);
+  if (quality.length) out.quality = quality;
   return out;
 }
 
@@ -70,6 +72,9 @@ export async function readSubmission(values: ViewValues, meta: ModalMetadata, us
     ...(options.has("pr") ? { pullRequest: { draft: options.has("draft") } } : {}),
     createdBy: userId,
     slack: { teamId: meta.teamId, channel: meta.channel },
+    // Change quality (issue 19): a typed budget (validated as a number > 0), the judge's opt-out.
+    ...(text(FIELDS.budget) ? { budgetUsd: Number(text(FIELDS.budget).replace(/^\$/, "")) } : {}),
+    ...((v(FIELDS.quality)?.selected_options ?? []).some((o) => o.value === NO_JUDGE_OPTION) ? { judge: false } : {}),
   };
   return { request, repositories, owners, lines, selectors };
 }
@@ -119,6 +124,9 @@ const BLOCK_OF: Record<FieldError["field"], string> = {
   createPullRequests: FIELDS.options,
   createdBy: FIELDS.name,
   slack: FIELDS.name,
+  judge: FIELDS.quality,
+  budgetUsd: FIELDS.budget,
+  heal: FIELDS.quality,
 };
 
 /**
@@ -175,7 +183,7 @@ export async function createJobFromSubmission(
     const lines = submission.lines ?? [...submission.repositories, ...submission.owners.map((o) => `${o}/*`)];
     const resolved = await resolveSubmissionTargets(deps, lines, signal);
     const checked = resolved.kind === "ok"
-      ? validateJobRequest({ ...submission.request, repositories: resolved.repositories }, deps.settings.allowlist)
+      ? validateJobRequest({ ...submission.request, repositories: resolved.repositories, ...budgetDefault(submission.request, deps.settings) }, deps.settings.allowlist)
       : undefined;
     if (resolved.kind === "invalid" || checked?.kind !== "ok") {
       const message = resolved.kind === "invalid"
@@ -285,4 +293,9 @@ export async function runDeferredTask(deps: TaskDeps, task: DeferredTask, signal
     deps.log.error({ err, jobId: task.jobId }, "cancelling the job failed");
     await deps.tell(to, `Cancelling \`${task.jobId}\` failed: internal error (job ${task.jobId}). Please try again.`, signal).catch(() => undefined);
   }
+}
+
+/** The default cap for a request that names none (DEFAULT_JOB_BUDGET_USD); nothing otherwise. */
+export function budgetDefault(request: Pick<JobRequest, "budgetUsd">, settings: Pick<BotSettings, "defaultJobBudgetUsd">): Pick<JobRequest, "budgetUsd"> {
+  return request.budgetUsd === undefined && settings.defaultJobBudgetUsd !== undefined ? { budgetUsd: settings.defaultJobBudgetUsd } : {};
 }

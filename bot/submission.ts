@@ -14,6 +14,8 @@ export type BotSettings = {
   allowedScriptUsers?: readonly string[];
   /** ALLOWED_SLACK_TEAMS: workspaces the bot answers (empty: the bot token's own). */
   allowedSlackTeams?: readonly string[];
+  /** DEFAULT_JOB_BUDGET_USD: the cap of a job whose request names none (issue 19). */
+  defaultJobBudgetUsd?: number;
 };
 
 /** Lists an owner's non-archived repositories (`owner/name`); wired to core/github/github.ts by entry points. */

@@ -47,8 +47,8 @@ export type CommandDeps = {
 
 /** Everything the deferred tasks need (the campaign's GitHub access loaded on first use). */
 export type TaskDeps = CreateDeps & CommandDeps & {
-  store: import("../core/campaign/campaign.ts").CampaignDeps["store"];
-  campaignGitHub?: () => Promise<Pick<import("../core/campaign/campaign.ts").CampaignDeps, "forge" | "readPr">>;
+  store: import("../core/campaign/campaign-heal.ts").HealDeps["store"];
+  campaignGitHub?: () => Promise<Pick<import("../core/campaign/campaign-heal.ts").HealDeps, "forge" | "readPr" | "readFailures">>;
 };
 
 /** What the listeners use. */

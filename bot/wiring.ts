@@ -63,11 +63,11 @@ export function newBotDeps(config: Config, log: Logger, parts: BotParts): BotDep
     return (loaded = newGitHubTargets((github ??= newGitHub(config, { log })).octokit));
   }
   // The campaign buttons' GitHub access, built on the first click (Octokit stays out of cold start).
-  let campaign: Promise<Pick<import("../core/campaign/campaign.ts").CampaignDeps, "forge" | "readPr">> | undefined;
+  let campaign: Promise<Pick<import("../core/campaign/campaign-heal.ts").HealDeps, "forge" | "readPr" | "readFailures">> | undefined;
   const campaignGitHub = () =>
     (campaign ??= import("../core/campaign/campaign-wiring.ts").then((w) => {
       const d = w.newCampaignDeps(config, log, { store: parts.store, launcher: parts.launcher });
-      return { ...(d.forge ? { forge: d.forge } : {}), ...(d.readPr ? { readPr: d.readPr } : {}) };
+      return { ...(d.forge ? { forge: d.forge } : {}), ...(d.readPr ? { readPr: d.readPr } : {}), ...(d.readFailures ? { readFailures: d.readFailures } : {}) };
     }));
   return {
     campaignGitHub,
@@ -91,6 +91,7 @@ export function newBotDeps(config: Config, log: Logger, parts: BotParts): BotDep
       allowlist: config.allowlist,
       allowedSlackUsers: config.allowedSlackUsers,
       allowedScriptUsers: config.allowedScriptUsers,
+      ...(config.defaultJobBudgetUsd !== undefined ? { defaultJobBudgetUsd: config.defaultJobBudgetUsd } : {}),
       allowedSlackTeams: config.allowedSlackTeams,
     },
     tell: newTell(client, log),

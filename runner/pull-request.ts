@@ -88,6 +88,8 @@ export type PullRequestInput = {
   summary?: string;
   diffStats?: DiffStats;
   verify?: { ok: boolean; output?: string; reason?: string };
+  /** The scope judge's approval (issue 19), shown under a "Scope check" heading. */
+  scopeCheck?: string;
   /** Link to the job's Slack thread (e.g. from chat.getPermalink); built from `job.slack` when absent. */
   slackThreadUrl?: string;
   /** Every job that touched the PR, oldest first (a branch lasting across jobs); listed in the body when more than this one. */
@@ -249,6 +251,7 @@ export function pullRequestBody(input: PullRequestInput): string {
     const status = !v ? "not run" : v.ok ? "✅ passed" : `❌ failed${v.reason ? `: ${v.reason}` : ""}`;
     parts.push(`**Verify** \`${job.verify.replace(/`/g, "'").slice(0, 200)}\`: ${status}`);
   }
+  if (input.scopeCheck?.trim()) parts.push("### Scope check", inertMarkdown(clip(input.scopeCheck.trim(), 2_000)));
   const thread = input.slackThreadUrl ?? slackThreadUrl(job.slack);
   if (thread) parts.push(`[Slack thread](${thread})`);
   const template = job.pullRequest?.bodyTemplate;

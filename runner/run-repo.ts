@@ -10,6 +10,7 @@ import { join } from "node:path";
 import {
   diffKeyFor,
   jobBranch,
+  isJudged,
   isTerminalRepo,
   transcriptKeyFor,
   type DiffStats,
@@ -35,16 +36,21 @@ import { newWorkspace, type GitTokenSource, type Workspace } from "./workspace.t
 import { replayStoredDiff } from "./replay-diff.ts";
 import { readBranch, settleBranch } from "./branch-head.ts";
 import { newStepTimings, type StepTimings } from "./step-timings.ts";
+import { newSpendMeter, type SpendMeter } from "./agent/budget.ts";
+import { budgetReason, isBudgetSpent } from "../core/jobs/index.ts";
+import type { ScopeJudge } from "./agent/judge.ts";
+import { judgeRound, newJudgeTally, vetoMessage, withJudgeUsage, type JudgeTally } from "./judge-step.ts";
+import { healInstructions, healKey, healNumber, isHealing, settleHeal } from "./heal.ts";
 
 /** What a Claude change ended with (see runner/agent). `transcript` is redacted JSON. */
 export type AgentOutcome =
-  | { kind: "done"; summary: string; usage: Usage; costUsd: number; transcript: string }
+  | { kind: "done"; summary: string; usage: Usage; costUsd: number; transcript: string; /** Continues the conversation (the judge's veto). */ followUp?: (message: string, signal: AbortSignal) => Promise<AgentOutcome> }
   | { kind: "failed"; reason: string; usage: Usage; costUsd: number; transcript: string }
   | { kind: "aborted"; usage: Usage; costUsd: number; transcript: string };
 
 /** Drives Claude over a checkout. Absent when no model is configured. */
 export type ChangeAgent = (
-  input: { root: string; /** The runner's own git directory (for git the agent runs itself). */ gitDir?: string; repository: string; instructions: string; verifyCommand?: string; verify?: (signal: AbortSignal) => Promise<VerifyOutcome> },
+  input: { root: string; /** The runner's own git directory (for git the agent runs itself). */ gitDir?: string; repository: string; instructions: string; verifyCommand?: string; verify?: (signal: AbortSignal) => Promise<VerifyOutcome>; /** The job's spend (issue 19). */ meter?: SpendMeter },
   signal: AbortSignal,
 ) => Promise<AgentOutcome>;
 
@@ -60,6 +66,8 @@ export type PullRequestOpener = (
     summary?: string;
     diffStats: DiffStats;
     verify?: VerifyOutcome;
+    /** The scope judge's approval, for the PR body's "Scope check" heading. */
+    scopeCheck?: string;
   },
   signal: AbortSignal,
 ) => Promise<{ kind: "opened" | "updated"; url: string; number: number } | { kind: "no_changes" } | { kind: "failed"; reason: string }>;
@@ -98,6 +106,8 @@ export type RunRepoDeps = {
   /** GitHub access for one repository (a token for git, pull requests); absent without GitHub settings. */
   forgeFor?: (repository: string) => RepoForge;
   agent?: ChangeAgent;
+  /** The scope judge (issue 19); absent when Claude is not configured. */
+  judge?: ScopeJudge;
   /** Environment the person's commands may see a safe part of (PATH, LANG …). */
   baseEnv?: NodeJS.ProcessEnv;
   /** Runs the script, the verify command and `run_checks` as unprivileged uids; absent: as the runner's own user. */
@@ -233,6 +243,7 @@ export async function runRepo(
       await rm(dir, { recursive: true, force: true }).catch(() => undefined);
     });
   }
+  if (isHealing(row)) outcome = settleHeal(outcome, row, now());
   await endRepo(deps, job, row, [state.status], outcome, log, deps.crashPoint ? () => deps.crashPoint!("report", row) : undefined, timings);
   return 0;
 }
@@ -261,6 +272,8 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
   const allowlist = deps.settings.allowlist ?? [];
   if (parseRepoSpec(repository).kind !== "ok") return { kind: "failed", reason: `${repository.slice(0, 120)} is not a repository name; the runner refused it` };
   if (allowlist.length > 0 && !matchesAllowlist(repository, allowlist)) return { kind: "failed", reason: `${repository} is not in ALLOWED_REPOSITORIES; the runner refused it` };
+  // The job's cap is reached already (issue 19): end without cloning.
+  if (isBudgetSpent(job.spendMicroUsd, job.budgetUsd) && !row.replayDiff) return { kind: "failed", reason: budgetReason(job.budgetUsd!) };
   // home: the HOME of scripts and checks; runner/: the runner's own git directory and git HOME, never theirs.
   const home = join(ctx.dir, "home");
   const checkout = join(ctx.dir, "repo");
@@ -271,7 +284,10 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
   const ws: Workspace = newWorkspace({ dir: checkout, gitDir: join(runnerDir, "git"), home: join(runnerDir, "home"), ...(forge.gitToken ? { token: forge.gitToken } : {}) });
   const url = `${deps.settings.gitBaseUrl}/${repository}.git`;
 
-  const cloned = await timings.time("clone", () => ws.clone({ url, repository, ...(job.baseBranch ? { baseBranch: job.baseBranch } : {}), depth: deps.settings.cloneDepth ?? 1 }, signal));
+  // Healing (runner/heal.ts) works on the PR's branch: one new commit on top of it.
+  const healing = isHealing(row);
+  const cloneBranch = healing ? jobBranch(job) : job.baseBranch;
+  const cloned = await timings.time("clone", () => ws.clone({ url, repository, ...(cloneBranch ? { baseBranch: cloneBranch } : {}), depth: deps.settings.cloneDepth ?? 1 }, signal));
   if (cloned.kind === "failed") return { kind: "failed", reason: cloned.reason };
   const tooBig = await timings.time("clone", () => checkoutTooBig(checkout, deps.settings.maxRepoBytes ?? DEFAULT_MAX_REPO_BYTES));
   if (tooBig) return { kind: "failed", reason: tooBig };
@@ -298,6 +314,7 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
         ...(row.transcriptKey ? { transcriptKey: row.transcriptKey } : {}),
         ...(row.usage ? { usage: row.usage } : {}),
         ...(row.costUsd !== undefined ? { costUsd: row.costUsd } : {}),
+        ...(row.scopeCheck ? { scopeCheck: row.scopeCheck } : {}),
       };
       const verified = job.verify ? { ok: true, output: "" } : undefined;
       return publish(deps, ctx, { ws, forge, url, branch, base: cloned.baseBranch, fields, stats: row.diffStats, ...(row.summary ? { summary: row.summary } : {}), ...(verified ? { verified } : {}), alreadyPushed: true }, signal);
@@ -322,64 +339,97 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
 
   let summary: string | undefined;
   let agentFields: RepoFields = {};
-  let transcript: string | undefined;
-  if (row.replayDiff) {
-    // cody publish (runner/replay-diff.ts): the preview's stored diff, not the change again.
-    const replayed = await timings.time("change", () => replayStoredDiff(deps, { row, checkout, home, base: cloned.baseBranch, env: cmdEnv }, signal));
-    if (replayed.kind === "failed") return { kind: "failed", reason: replayed.reason };
-    summary = row.summary;
-    agentFields = { replayDiff: false };
-  } else if (job.type === "script") {
-    const r = await timings.time("change", async () => runCommand(job.script ?? "", { cwd: checkout, env: cmdEnv, timeoutSeconds: deps.settings.scriptTimeoutSeconds, ...(await sandbox()) }, signal));
-    if (r.kind === "aborted") throw signal.reason ?? new Error("aborted");
-    if (r.kind === "timed_out") return { kind: "failed", reason: `script timed out after ${r.seconds} s` };
-    if (r.code !== 0) {
-      const tail = lastLines(redact(r.output, deps.settings.secrets), 1);
-      return { kind: "failed", reason: `script exited with code ${r.code}${tail ? `: ${truncate(tail, 200)}` : ""}` };
-    }
-  } else {
-    if (!deps.agent) return { kind: "failed", reason: "Claude is not configured (set ANTHROPIC_API_KEY or ANTHROPIC_BASE_URL)" };
-    const agent = deps.agent;
-    const r = await timings.time("change", () =>
-      agent({ root: checkout, gitDir: ws.gitDir, repository, instructions: job.prompt ?? "", ...(job.verify ? { verifyCommand: job.verify } : {}), ...(verify ? { verify } : {}) }, signal),
-    );
-    transcript = r.transcript;
-    agentFields = { usage: r.usage, costUsd: r.costUsd };
-    if (transcript) {
-      const key = transcriptKeyFor(job.jobId, repository);
-      await deps.artifacts.put(key, redact(transcript, deps.settings.secrets), "application/json", signal);
+  let verified: VerifyOutcome | undefined;
+  // Change quality (issue 19): every model request of this repository checks and raises the job's spend.
+  const meter = newSpendMeter(deps.store, job);
+  const judge: JudgeTally | undefined = (isJudged(job) || healing) && !row.replayDiff ? newJudgeTally() : undefined;
+  const instructions = healing ? healInstructions(job, row.healContext!) : job.type === "script" ? undefined : (job.prompt ?? "");
+  const artifactKey = (key: string) => (healing ? healKey(key, healNumber(row)) : key);
+  let followUp: ((message: string, signal: AbortSignal) => Promise<AgentOutcome>) | undefined;
+  const takeAgent = async (r: AgentOutcome): Promise<RepoOutcome | undefined> => {
+    if (judge) Object.assign(judge, { agentUsage: r.usage, agentCostUsd: r.costUsd });
+    agentFields = withJudgeUsage({ ...agentFields, usage: r.usage, costUsd: r.costUsd }, judge);
+    if (r.transcript) {
+      const key = artifactKey(transcriptKeyFor(job.jobId, repository));
+      await deps.artifacts.put(key, redact(r.transcript, deps.settings.secrets), "application/json", signal);
       agentFields.transcriptKey = key;
     }
     if (r.kind === "aborted") throw signal.reason ?? new Error("aborted");
     if (r.kind === "failed") return { kind: "failed", reason: r.reason, fields: agentFields };
     summary = r.summary;
     agentFields.summary = redact(truncate(r.summary, 4000), deps.settings.secrets);
+    followUp = r.followUp;
+    return undefined;
+  };
+  let atCommit: Promise<{ owned: boolean; cancelRequested: boolean }> | undefined;
+  for (let round = 1; ; round++) {
+    if (round > 1) {
+      // The judge vetoed the first change: Claude gets the reason once and may correct it.
+      state.step = "change";
+      const again = followUp!;
+      const failed = await takeAgent(await timings.time("change", () => again(vetoMessage(agentFields.scopeCheck?.reason ?? ""), signal)));
+      if (failed) return failed;
+    } else if (row.replayDiff) {
+      // cody publish (runner/replay-diff.ts): the preview's stored diff, not the change again.
+      const replayed = await timings.time("change", () => replayStoredDiff(deps, { row, checkout, home, base: cloned.baseBranch, env: cmdEnv }, signal));
+      if (replayed.kind === "failed") return { kind: "failed", reason: replayed.reason };
+      summary = row.summary;
+      agentFields = { replayDiff: false };
+    } else if (job.type === "script" && !healing) {
+      const r = await timings.time("change", async () => runCommand(job.script ?? "", { cwd: checkout, env: cmdEnv, timeoutSeconds: deps.settings.scriptTimeoutSeconds, ...(await sandbox()) }, signal));
+      if (r.kind === "aborted") throw signal.reason ?? new Error("aborted");
+      if (r.kind === "timed_out") return { kind: "failed", reason: `script timed out after ${r.seconds} s` };
+      if (r.code !== 0) {
+        const tail = lastLines(redact(r.output, deps.settings.secrets), 1);
+        return { kind: "failed", reason: `script exited with code ${r.code}${tail ? `: ${truncate(tail, 200)}` : ""}` };
+      }
+    } else {
+      if (!deps.agent) return { kind: "failed", reason: "Claude is not configured (set ANTHROPIC_API_KEY or ANTHROPIC_BASE_URL)" };
+      const agent = deps.agent;
+      const r = await timings.time("change", () =>
+        agent({ root: checkout, gitDir: ws.gitDir, repository, instructions: instructions ?? "", ...(job.verify ? { verifyCommand: job.verify } : {}), ...(verify ? { verify } : {}), meter }, signal),
+      );
+      const failed = await takeAgent(r);
+      if (failed) return failed;
+    }
+
+    if (round === 1) deps.crashPoint?.("change", row);
+
+    if (verify && !row.replayDiff) {
+      state.step = "verify";
+      if (!(await step(deps, row, "verify", signal)).owned) throw new Error("lost the repository row before verifying");
+      verified = await verify(signal);
+      if (!verified.ok) return { kind: "failed", reason: verified.reason ?? "verify failed", fields: agentFields };
+      if (round === 1) deps.crashPoint?.("verify", row);
+    }
+
+    state.step = "commit";
+    // Unjudged: one request records the step and checks for a cancel while git stages (awaited before the commit).
+    if (!judge) {
+      atCommit = step(deps, row, "commit", signal);
+      atCommit.catch(() => undefined);
+    }
+    const stagedAll = await timings.time("commit", () => ws.stageAll(signal));
+    if (stagedAll.kind === "refused") return { kind: "failed", reason: stagedAll.reason, fields: agentFields };
+    const staged = stagedAll.files;
+    if (staged === 0) return { kind: "no_changes", fields: agentFields };
+    const maxFiles = deps.settings.maxChangedFiles ?? DEFAULT_MAX_CHANGED_FILES;
+    if (staged > maxFiles) return { kind: "failed", reason: `the change touches ${staged} files; at most ${maxFiles} (MAX_CHANGED_FILES)`, fields: agentFields };
+    const bigFile = await timings.time("commit", () => changedFileTooBig(ws, checkout, deps.settings.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, signal));
+    if (bigFile) return { kind: "failed", reason: bigFile, fields: agentFields };
+    if (!judge) break;
+
+    // Nothing unjudged is pushed: approve → on; veto → one correction (Claude), else FAILED.
+    state.step = "judge";
+    const tally = judge;
+    const judged = await timings.time("change", () => judgeRound(deps, { job, ws, tally, meter, ...(instructions !== undefined ? { instructions } : {}), ...(verified ? { verified } : {}) }, signal));
+    agentFields = withJudgeUsage(agentFields, judge, judged.scopeCheck);
+    if (judged.kind === "approve") break;
+    if (judged.kind === "failed") return { kind: "failed", reason: judged.reason, fields: agentFields };
+    if (round > 1 || !followUp) return { kind: "failed", reason: `judge vetoed: ${judged.reason}`, fields: agentFields };
   }
-
-  deps.crashPoint?.("change", row);
-
-  let verified: VerifyOutcome | undefined;
-  if (verify && !row.replayDiff) {
-    state.step = "verify";
-    if (!(await step(deps, row, "verify", signal)).owned) throw new Error("lost the repository row before verifying");
-    verified = await verify(signal);
-    if (!verified.ok) return { kind: "failed", reason: verified.reason ?? "verify failed", fields: agentFields };
-    deps.crashPoint?.("verify", row);
-  }
-
   state.step = "commit";
-  // One request records the step and checks for a cancel; it runs while git stages (awaited before the commit).
-  const atCommit = step(deps, row, "commit", signal);
-  atCommit.catch(() => undefined);
-  const stagedAll = await timings.time("commit", () => ws.stageAll(signal));
-  if (stagedAll.kind === "refused") return { kind: "failed", reason: stagedAll.reason, fields: agentFields };
-  const staged = stagedAll.files;
-  if (staged === 0) return { kind: "no_changes", fields: agentFields };
-  const maxFiles = deps.settings.maxChangedFiles ?? DEFAULT_MAX_CHANGED_FILES;
-  if (staged > maxFiles) return { kind: "failed", reason: `the change touches ${staged} files; at most ${maxFiles} (MAX_CHANGED_FILES)`, fields: agentFields };
-  const bigFile = await timings.time("commit", () => changedFileTooBig(ws, checkout, deps.settings.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, signal));
-  if (bigFile) return { kind: "failed", reason: bigFile, fields: agentFields };
-  const at = await timings.time("commit", () => atCommit);
+  const at = await timings.time("commit", () => atCommit ?? step(deps, row, "commit", signal));
   if (at.cancelRequested) return CANCELLED;
   if (!at.owned) throw new Error("lost the repository row before committing");
   // A spec's own commit message replaces the generated one (made inert the same way).
@@ -397,7 +447,7 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
   deps.crashPoint?.("commit", row);
   // One diff: the stored patch, its stats, and what the change adds for the secret check.
   const { patch, stats, added } = await timings.time("diff", () => ws.diff(cloned.baseSha, commitSha, signal));
-  const diffKey = diffKeyFor(job.jobId, repository);
+  const diffKey = artifactKey(diffKeyFor(job.jobId, repository));
   await timings.time("diff", () => deps.artifacts.put(diffKey, redact(patch, deps.settings.secrets), "text/x-diff; charset=utf-8", signal));
   // The stored diff is redacted; the commit is not: a change that would differ is never published.
   const inChange = secretReason([{ where: "the change", text: added }], deps.settings.secrets);
@@ -430,7 +480,8 @@ async function publish(deps: RunRepoDeps, ctx: Ctx, p: PublishInput, signal: Abo
   const repository = row.repositoryName;
   state.step = "push";
   if (forge.pullRequests) {
-    const body = pullRequestBody({ job, repository, head: branch, base: p.base, ...(summary ? { summary } : {}), diffStats: stats, ...(verified ? { verify: verified } : {}) });
+    const scope = fields.scopeCheck?.decision === "approve" ? { scopeCheck: fields.scopeCheck.reason } : {};
+    const body = pullRequestBody({ job, repository, head: branch, base: p.base, ...(summary ? { summary } : {}), diffStats: stats, ...(verified ? { verify: verified } : {}), ...scope });
     const inBody = secretReason([{ where: "the pull request description (the job's instructions or Claude's summary)", text: body }], deps.settings.secrets);
     if (inBody) return { kind: "failed", reason: inBody, fields };
   }
@@ -442,6 +493,8 @@ async function publish(deps: RunRepoDeps, ctx: Ctx, p: PublishInput, signal: Abo
     // cancel came first, so nothing is pushed.
     if ((await deps.store.getJob(job.jobId, signal))?.status === "CANCELLED") return { kind: "cancelled", reason: "job cancelled before the push" };
     if (p.alreadyPushed) return { kind: "ok" };
+    // Healing adds a commit on top of the PR's branch (others' commits included): never a force-push.
+    if (isHealing(row)) return ws.push(url, branch, ctx.publishSignal, { force: false });
     // Others' commits on the branch are kept (rebased onto this commit), skipped or replaced: never lost.
     const onBranch = await readBranch(ws, { url, branch, base: p.base, own: [row.pushedSha, row.commitSha, fields.commitSha] }, ctx.publishSignal);
     const decision = await settleBranch(ws, onBranch, job.onConflict, url, ctx.publishSignal);
@@ -459,8 +512,8 @@ async function publish(deps: RunRepoDeps, ctx: Ctx, p: PublishInput, signal: Abo
   }
   if (fields.commitSha) fields.pushedSha = fields.commitSha;
   deps.crashPoint?.("push", row);
-  if (!forge.pullRequests) {
-    log.info("branch pushed; no GitHub API configured, so no pull request");
+  if (!forge.pullRequests || isHealing(row)) {
+    log.info(isHealing(row) ? "healing commit pushed; the pull request follows its branch" : "branch pushed; no GitHub API configured, so no pull request");
     return { kind: "completed", fields };
   }
   state.step = "pull_request";
@@ -468,7 +521,7 @@ async function publish(deps: RunRepoDeps, ctx: Ctx, p: PublishInput, signal: Abo
   if (!(await step(deps, row, "pull_request", signal)).owned) throw new Error("lost the repository row before opening the pull request");
   const openPr = forge.pullRequests;
   const pr = await ctx.timings.time("pr", () =>
-    openPr({ job, repository, head: branch, base: p.base, ...(summary ? { summary } : {}), diffStats: stats, ...(verified ? { verify: verified } : {}) }, signal),
+    openPr({ job, repository, head: branch, base: p.base, ...(summary ? { summary } : {}), diffStats: stats, ...(verified ? { verify: verified } : {}), ...(fields.scopeCheck?.decision === "approve" ? { scopeCheck: fields.scopeCheck.reason } : {}) }, signal),
   );
   if (pr.kind === "no_changes") {
     // GitHub sees no commits over the base: the branch pushed for nothing is removed again.

@@ -11,7 +11,7 @@ import { newStore, newDynamoClient, type RequestCounter } from "../core/jobs/ind
 import { newGitHub } from "../core/github/index.ts";
 import { newSlackNotifierFromConfig } from "../bot/slack-notifier.ts";
 import { isClaudeConfigured, modelFor, newModelClient } from "./agent/client.ts";
-import { newClaudeAgent } from "./agent/claude-agent.ts";
+import { newClaudeAgent, newScopeJudge } from "./agent/claude-agent.ts";
 import { agentLimitsFrom } from "./agent/limits.ts";
 import { newPullRequestDeps, openOrUpdatePullRequest } from "./pull-request.ts";
 import type { RepoForge, RunRepoDeps } from "./run-repo.ts";
@@ -46,9 +46,10 @@ export function newRunnerDeps(config: Config, log: Logger, extras: RunnerExtras 
   };
   // Root (the container): each command gets an unprivileged uid; otherwise the log says once why not.
   const sandbox = sandboxFor({ ...config.sandbox, info: (msg) => log.info(msg) }, (msg) => log.warn(msg));
-  const agent = isClaudeConfigured(config)
-    ? newClaudeAgent({ client: newModelClient(config), log, secrets }, { model: modelFor(config), limits: agentLimitsFrom(env) })
-    : undefined;
+  const client = isClaudeConfigured(config) ? newModelClient(config) : undefined;
+  const agent = client ? newClaudeAgent({ client, log, secrets }, { model: modelFor(config), limits: agentLimitsFrom(env) }) : undefined;
+  // The scope judge (issue 19): CLAUDE_JUDGE_MODEL, else the agent's model.
+  const judge = client ? newScopeJudge({ client, log }, { model: env.CLAUDE_JUDGE_MODEL?.trim() || modelFor(config) }) : undefined;
   return {
     store,
     artifacts,
@@ -56,6 +57,7 @@ export function newRunnerDeps(config: Config, log: Logger, extras: RunnerExtras 
     log,
     ...(hasGitHub ? { forgeFor } : {}),
     ...(agent ? { agent } : {}),
+    ...(judge ? { judge } : {}),
     ...(sandbox ? { sandbox } : {}),
     settings: {
       gitBaseUrl: config.gitBaseUrl,

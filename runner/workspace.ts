@@ -45,6 +45,8 @@ export type Workspace = {
   stageAll(signal: AbortSignal): Promise<StageResult>;
   /** Paths (relative to the checkout) of the staged files that were added or modified, not deleted. */
   changedFiles(signal: AbortSignal): Promise<string[]>;
+  /** The staged change as a patch against HEAD (what the scope judge reads before the commit). */
+  stagedPatch(signal: AbortSignal): Promise<string>;
   /** Commits what is staged with fixed dates (so a retried runner makes the same commit) and returns its SHA. */
   commit(message: string, date: string, signal: AbortSignal): Promise<string>;
   /**
@@ -54,10 +56,8 @@ export type Workspace = {
    * no lines of (binary, or marked so by an attribute).
    */
   diff(from: string, to: string, signal: AbortSignal): Promise<{ patch: string; stats: DiffStats; added: string }>;
-  /** The commit `branch` points at on the remote, or undefined when it has no such branch (or cannot be read). */
-  remoteBranchSha(url: string, branch: string, signal: AbortSignal): Promise<string | undefined>;
-  /** Force-pushes HEAD as `branch` (a retried runner replaces its push); with `lease`, only while the remote is at that commit (runner/branch-head.ts). */
-  push(url: string, branch: string, signal: AbortSignal, opts?: { lease?: string }): Promise<{ kind: "ok" } | { kind: "failed"; reason: string }>;
+  /** The commit `branch` points at on the remote, or undefined when it has no such branch (or cannot be read). */ remoteBranchSha(url: string, branch: string, signal: AbortSignal): Promise<string | undefined>;
+  /** Force-pushes HEAD as `branch` (a retried runner replaces its push); with `lease`, only while the remote is at that commit (runner/branch-head.ts); with `force: false`, only when the remote branch is an ancestor (healing). */ push(url: string, branch: string, signal: AbortSignal, opts?: { lease?: string; force?: boolean }): Promise<{ kind: "ok" } | { kind: "failed"; reason: string }>;
   /** The runner's own git on its git directory and checkout (the token for `url` when given); resolves with stdout. */ run(args: string[], signal: AbortSignal, url?: string): Promise<string>;
 };
 
@@ -181,7 +181,7 @@ export function newWorkspace(opts: { dir: string; gitDir: string; home: string; 
     },
 
     changedFiles,
-
+    stagedPatch: (signal) => git(["diff", "--cached", "--no-color", "--no-ext-diff", "--no-textconv", "--patch"], repoEnv, signal),
     async commit(message, date, signal) {
       await git(["commit", "--no-verify", "--no-gpg-sign", "-q", "-m", message], { ...repoEnv, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date }, signal);
       const sha = (await readHead(opts.gitDir)).sha ?? (await git(["rev-parse", "HEAD"], repoEnv, signal)).trim();
@@ -210,7 +210,7 @@ export function newWorkspace(opts: { dir: string; gitDir: string; home: string; 
     run: async (args, signal, url) => git(args, url ? await withToken(repoEnv, url) : repoEnv, signal),
     async push(url, branch, signal, pushOpts) {
       try {
-        await git(["push", pushOpts?.lease ? `--force-with-lease=refs/heads/${branch}:${pushOpts.lease}` : "--force", "--no-verify", "--no-recurse-submodules", url, `HEAD:refs/heads/${branch}`], await withToken(repoEnv, url), signal);
+        await git(["push", ...(pushOpts?.lease ? [`--force-with-lease=refs/heads/${branch}:${pushOpts.lease}`] : pushOpts?.force === false ? [] : ["--force"]), "--no-verify", "--no-recurse-submodules", url, `HEAD:refs/heads/${branch}`], await withToken(repoEnv, url), signal);
         return { kind: "ok" };
       } catch (err) {
         if (signal.aborted) throw err;

@@ -72,7 +72,11 @@ export async function campaignMain(command: string, args: string[], env: NodeJS.
     const job = await world.store.getJob(jobId);
     if (!job) throw new UsageError(`no job ${jobId}`, false);
     const by = `cli:${env.USER ?? "unknown"}`;
-    if (command === "refresh") return await refresh(world, config, log, job, values.json === true);
+    if (command === "refresh") {
+      const code = await refresh(world, config, log, job, values.json === true);
+      // A job with --heal N heals what tracking found failing (issue 19, scripts/cli-heal.ts).
+      return job.heal && !values.json ? Math.max(code, await (await import("./cli-heal.ts")).autoHeal(jobId, env)) : code;
+    }
     const deps = campaignDeps(world, config, log, values.json === true);
     let outcome: ActionOutcome;
     switch (command) {

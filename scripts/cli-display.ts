@@ -10,6 +10,7 @@ import { newConsoleNotifier } from "../core/jobs/index.ts";
 import { sweepJob } from "../core/launch/index.ts";
 import type { CliEnvironment } from "../environment/index.ts";
 import { burndownText } from "../bot/messages/campaign.ts";
+import { spendLine } from "../core/jobs/index.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -107,6 +108,8 @@ export async function printFinalTable(world: CliEnvironment, job: Job, rows: rea
     `\nJob ${job.jobId} ${job.status}${took}: ${job.name}\n` +
       `${lines.join("\n")}\n` +
       `\n${c.completed} completed · ${c.noChanges} no changes · ${c.failed} failed · ${c.cancelled} cancelled · ${c.total} total\n` +
+      (spendLine(job) ? `${spendLine(job)}\n` : "") +
+      (job.systematic ?? []).map((s) => `systematic failure: "${s.check}" fails with "${s.firstLine}" on ${s.repositories.length} PRs (not healed)\n`).join("") +
       (job.campaign ? `${burndownText(job.campaign)}\n` : ""),
   );
 }

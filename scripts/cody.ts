@@ -17,7 +17,7 @@ export { UsageError }; // bad input, exit code 2 (defined in cli-usage-error.ts 
 const USAGE = `usage:
   cody run --repo OWNER/NAME [--repo …] (--prompt TEXT | --script CMD) [--name TEXT] [--pr] [--draft]
            [--base BRANCH] [--verify CMD] [--concurrency N] [--label L] [--reviewer U] [--team-reviewer T]
-           [--assignee U] [--pr-interval SECONDS] [--json] [--plan]
+           [--assignee U] [--pr-interval SECONDS] [--json] [--plan] [--judge | --no-judge] [--budget-usd N] [--heal N]
            [--branch NAME] [--on-conflict keep|skip|replace] [--allow-no-checks]
       or: cody run -f change.yaml [--plan] [--concurrency N] [--json]
            --repo also takes owner/*, "search: CODE QUERY", "repos: QUERY", "topic: NAME [owner:LOGIN]"
@@ -36,6 +36,7 @@ const USAGE = `usage:
   cody merge JOB_ID [--method squash|merge|rebase] [--force] [--allow-no-checks] [--keep-branch] [--json]   merge green PRs
   cody close JOB_ID [--comment TEXT] [--keep-branch] [--json]           close the open PRs and delete their branches
   cody import (JOB_ID | --branch NAME) [--repo SELECTOR …] [--json]     rebuild a job from its PRs on GitHub
+  cody heal JOB_ID [--attempts N] [--json]   fix the PRs whose checks fail (agent on the PR branch, one new commit)
   --env dev|prod                          with list, status, watchdog, run, cancel: the deployed stack (outputs of make deploy)`;
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
@@ -60,7 +61,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       case "watchdog":
         return await watchdogCommand(rest, env);
       case "dev":
-        return await devCommand(env);
+        return await (await import("./cli-dev.ts")).devCommand(env);
       case "web": return await (await import("./cli-web.ts")).webCommand(rest, env, (e) => openCli(e, { launcher: false }), (m) => new UsageError(m, false));
       case "stack":
         return await (await import("./cli-stack.ts")).stackCommand(rest, env, (m) => new UsageError(m));
@@ -72,6 +73,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       case "close":
         return await (await import("./cli-campaign.ts")).campaignMain(command, rest, env);
       case "import": return await (await import("./cli-import.ts")).importMain(rest, env);
+      case "heal":
+        return await (await import("./cli-heal.ts")).healMain(rest, env);
       case "help":
       case "--help":
       case "-h":
@@ -128,7 +131,7 @@ async function cliLogger(env: NodeJS.ProcessEnv, config?: Config): Promise<Logge
   return newLogger({ level, secrets: config ? secretValues(config) : [], base: { program: "cody" } }, { write: (s: string) => void process.stderr.write(s) });
 }
 
-type RunInput = { request: JobRequest; concurrency?: number; json: boolean; plan?: boolean; extraEnv?: NodeJS.ProcessEnv; stopStackWhenIdle?: boolean };
+type RunInput = { request: JobRequest; concurrency?: number; json: boolean; plan?: boolean; extraEnv?: NodeJS.ProcessEnv; stopStackWhenIdle?: boolean; quality?: import("./cli-quality.ts").QualityFlags };
 
 async function runCommand(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { values } = checkPositionals(parseArgs({ args, options: {
@@ -149,10 +152,10 @@ async function runCommand(args: string[], env: NodeJS.ProcessEnv): Promise<numbe
     branch: { type: "string" }, "on-conflict": { type: "string" }, "allow-no-checks": { type: "boolean" },
     json: { type: "boolean" },
     file: { type: "string", short: "f" },
-    plan: { type: "boolean" },
+    plan: { type: "boolean" }, judge: { type: "boolean" }, "no-judge": { type: "boolean" }, "budget-usd": { type: "string" }, heal: { type: "string" },
   }, allowPositionals: true, strict: true }), 0);
   const concurrency = values.concurrency === undefined ? undefined : positiveInt("--concurrency", values.concurrency);
-  const common = { ...(concurrency ? { concurrency } : {}), json: values.json ?? false, plan: values.plan ?? false };
+  const common = { ...(concurrency ? { concurrency } : {}), json: values.json ?? false, plan: values.plan ?? false, quality: values };
   if (values.file !== undefined) {
     const spec = await (await import("./cli-run-spec.ts")).requestFromSpecFile(values.file, values, `cli:${env.USER ?? "unknown"}`);
     if (spec.kind === "invalid") throw new UsageError(spec.message, false);
@@ -221,6 +224,7 @@ async function runJob(input: RunInput, env0: NodeJS.ProcessEnv): Promise<number>
   const env = { ...env0, ...input.extraEnv };
   const [{ loadConfig }, { validateJobRequest }] = await Promise.all([import("../core/config/config.ts"), import("../core/jobs/job-request.ts")]);
   const config = loadConfig(env);
+  input = { ...input, request: (await import("./cli-quality.ts")).withQuality(input.request, input.quality ?? {}, config) };
   if (!input.plan && input.request.type === "code-pattern-update" && !config.anthropic.apiKey && !config.anthropic.baseUrl) {
     throw new UsageError(
       "a Claude job needs ANTHROPIC_API_KEY (or CLAUDE_API_KEY), or ANTHROPIC_BASE_URL for an Anthropic-compatible server. " +
@@ -241,6 +245,7 @@ async function runJob(input: RunInput, env0: NodeJS.ProcessEnv): Promise<number>
     if (checked.kind === "invalid") throw new UsageError(checked.errors.map((e) => `${e.field}: ${e.message}`).join("\n"), false);
     if (input.plan) {
       targeting.printPlan(targets, checked.request, input.json);
+      if (!input.json) for (const l of await (await import("./cli-quality.ts")).budgetPlanLines(checked.request, async () => { const w = await openCli(env, { launcher: false }); try { return await w.store.listJobs(50); } finally { await w.close(); } })) process.stdout.write(`${l}\n`);
       return 0;
     }
     return await runValidated(checked.request, input, env, config, early);
@@ -391,10 +396,4 @@ async function watchdogCommand(args: string[], env: NodeJS.ProcessEnv): Promise<
   } finally {
     await world.close();
   }
-}
-
-async function devCommand(env: NodeJS.ProcessEnv): Promise<number> {
-  const server = (await import("../bot/server.ts")) as { main?: (env: NodeJS.ProcessEnv) => Promise<number> };
-  if (!server.main) throw new UsageError("the bot's server entry is not available");
-  return server.main(env);
 }

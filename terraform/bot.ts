@@ -115,6 +115,7 @@ export class Bot extends Construct {
       ALLOWED_SLACK_USERS: s.allowedSlackUsers,
       ALLOWED_SCRIPT_USERS: s.allowedScriptUsers,
       ALLOWED_SLACK_TEAMS: s.allowedSlackTeams,
+      DEFAULT_JOB_BUDGET_USD: s.defaultJobBudgetUsd,
       GITHUB_API_URL: s.githubApiUrl,
       GITHUB_APP_ID: s.githubAuth === "app" ? s.githubAppId : undefined,
       GITHUB_APP_INSTALLATION_ID: s.githubAuth === "app" ? s.githubAppInstallationId : undefined,

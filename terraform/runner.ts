@@ -142,6 +142,7 @@ export class Runner extends Construct {
       ALLOWED_REPOSITORIES: s.allowedRepositories || undefined,
       LOG_LEVEL: s.logLevel,
       CLAUDE_MODEL: s.claudeModel,
+      CLAUDE_JUDGE_MODEL: s.claudeJudgeModel,
       GITHUB_API_URL: s.githubApiUrl,
       GITHUB_APP_ID: s.githubAuth === "app" ? s.githubAppId : undefined,
       GITHUB_APP_INSTALLATION_ID: s.githubAuth === "app" ? s.githubAppInstallationId : undefined,

@@ -43,6 +43,10 @@ export type StackSettings = {
   githubAppInstallationId?: string;
   githubApiUrl?: string;
   claudeModel?: string;
+  /** CLAUDE_JUDGE_MODEL for the runner's scope judge (issue 19); absent: the agent's model. */
+  claudeJudgeModel?: string;
+  /** DEFAULT_JOB_BUDGET_USD for the bot: the cost cap of a job that names none (issue 19). */
+  defaultJobBudgetUsd?: string;
   logLevel: string;
   runnerVcpu: number;
   runnerMemoryMiB: number;
@@ -166,6 +170,8 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): StackSettings {
     githubAppInstallationId: get("GITHUB_APP_INSTALLATION_ID"),
     githubApiUrl: get("GITHUB_API_URL"),
     claudeModel: get("CLAUDE_MODEL"),
+    claudeJudgeModel: get("CLAUDE_JUDGE_MODEL"),
+    defaultJobBudgetUsd: get("DEFAULT_JOB_BUDGET_USD"),
     logLevel: get("LOG_LEVEL") ?? "info",
     runnerVcpu: vcpu,
     runnerMemoryMiB: memory,

@@ -17,6 +17,8 @@ export const FIELDS = {
   baseBranch: "base_branch",
   verify: "verify",
   options: "options",
+  budget: "budget",
+  quality: "quality",
   spec: "spec",
   preview: "targets_preview",
 } as const;
@@ -37,10 +39,14 @@ export type ModalMetadata = { channel: string; teamId: string; preview?: Targets
 export type PreviewLines = { total: number; selectors: Array<{ source: string; repositories: string[]; notes: string[] }>; error?: string };
 
 /** Current input values to keep when the modal is rebuilt (views.update), keyed by block id. */
-export type ModalValues = Partial<Record<"name" | "instructions" | "repositories" | "base_branch" | "verify" | "spec", string>> & {
+export type ModalValues = Partial<Record<"name" | "instructions" | "repositories" | "base_branch" | "verify" | "spec" | "budget", string>> & {
   type?: string;
   options?: string[];
+  quality?: string[];
 };
+
+/** The value of the "Skip the scope judge" checkbox (issue 19). */
+export const NO_JUDGE_OPTION = "no_judge";
 
 /**
  * The job modal; `allowlist` feeds the hint under Repositories. With `state`, it is the same
@@ -102,6 +108,15 @@ export function jobModal(meta: ModalMetadata, allowlist: readonly AllowPattern[]
         ...(initial.options ? (initial.options.length ? { initial_options: prOptions.filter((o) => initial.options!.includes(o.value)) } : {}) : { initial_options: [prOptions[0]] }),
         options: prOptions,
       }, { optional: true }),
+      input(FIELDS.budget, "Budget (USD)", text("e.g. 25", { max_length: 12 }, "budget"), {
+        optional: true,
+        hint: "Hard cap on the job's Claude spend; once reached no further request is sent.",
+      }),
+      input(FIELDS.quality, "Change quality", {
+        type: "checkboxes",
+        ...(initial.quality?.length ? { initial_options: [option("Skip the scope judge", NO_JUDGE_OPTION)].filter((o) => initial.quality!.includes(o.value)) } : {}),
+        options: [option("Skip the scope judge", NO_JUDGE_OPTION)],
+      }, { optional: true, hint: "The judge reads each change before it is pushed and vetoes what the instructions did not ask for." }),
       input(FIELDS.spec, "Or paste a change spec (YAML)", text("on: [acme/billing]\nchange:\n  prompt: …", { multiline: true, max_length: SLACK_LIMITS.inputMaxLength }, "spec"), {
         optional: true,
         hint: "Replaces the fields above when given; the format of cody run -f (README, Change spec files).",

@@ -3,7 +3,7 @@
  * bar with counts per status and elapsed time, and a Cancel button while the job can still be
  * cancelled. Pure: the same job and clock give the same blocks (golden-tested).
  */
-import { finishedCount, isCampaignDone, isTerminalJob, type Job } from "../../core/jobs/index.ts";
+import { finishedCount, isCampaignDone, isTerminalJob, spendLine, type Job } from "../../core/jobs/index.ts";
 import { burndownText } from "./campaign.ts";
 import { cut, duration, escapeCut, type Block, type SlackMessage } from "./text.ts";
 // The message types live in text.ts (campaign.ts needs them and root.ts needs campaign.ts).
@@ -60,6 +60,9 @@ export function rootMessage(job: Job, now: Date, opts: { dashboardUrl?: string }
   if (quote) blocks.push({ type: "section", text: { type: "mrkdwn", text: quote } });
   blocks.push({ type: "section", text: { type: "mrkdwn", text: `\`${progressBar(done, c.total)}\`  ${counts}` } });
   if (totals) blocks.push({ type: "section", text: { type: "mrkdwn", text: totals } });
+  const spend = spendLine(job);
+  if (spend) blocks.push({ type: "section", text: { type: "mrkdwn", text: `💰 ${spend}` } });
+  if (job.systematic?.length) blocks.push({ type: "section", text: { type: "mrkdwn", text: escapeCut(`🚨 Systematic: ${job.systematic.map((s) => `"${s.check}" fails with "${s.firstLine}" on ${s.repositories.length} PRs`).join("; ")}`, 2900) } });
   if (job.campaign && job.campaign.prs > 0) blocks.push({ type: "section", text: { type: "mrkdwn", text: burndownText(job.campaign) } });
   blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: extras.join(" · ") }] });
   if (!ended) {
@@ -130,6 +133,7 @@ export const CAMPAIGN_ACTIONS = {
   merge: "campaign_merge",
   close: "campaign_close",
   refresh: "campaign_refresh",
+  heal: "campaign_heal",
 } as const;
 
 /** The buttons of an ended job, each with a confirmation dialog: only those that would do something. */
@@ -158,6 +162,9 @@ export function campaignButtons(job: Job): Block[] {
   if (open > 0) {
     out.push(button("merge", "Merge green", "Merge the green PRs?", mergeConfirmText(job), "primary"));
     out.push(button("update", "Update PRs", "Update the PRs?", "Redoes the change on the current base for PRs that conflict or are behind, and pushes their branch; commits others pushed there are kept."));
+    if ((job.campaign?.failing ?? 0) > 0) {
+      out.push(button("heal", "Heal failing", "Heal the failing PRs?", "Runs Claude on each PR whose checks fail, with the checks' output, and pushes one fixing commit on the same branch. Failures shared by many PRs are reported instead."));
+    }
     out.push(button("close", "Close PRs", "Close the open PRs?", `Closes the ${open} open PRs without merging and deletes their branches. Merged ones stay merged.`, "danger"));
   }
   if (hasPrs) out.push(button("refresh", "Refresh", "Refresh the PRs?", "Reads every PR's state, checks and reviews from GitHub now."));

@@ -7,7 +7,7 @@ import { newCampaignForge } from "./campaign-forge.ts";
 import type { CampaignDeps } from "./campaign.ts";
 import type { Config } from "../config/index.ts";
 import type { Logger } from "../runtime/index.ts";
-import { newPrReader, octokitPerOwner } from "../github/index.ts";
+import { newFailureReader, newPrReader, octokitPerOwner, type FailureReader } from "../github/index.ts";
 
 /**
  * True when the config has GitHub credentials (a token or an App). An API URL alone is not
@@ -27,7 +27,7 @@ export function newCampaignDeps(
   config: Pick<Config, "github">,
   log: Logger,
   parts: Pick<CampaignDeps, "store" | "launcher"> & Partial<Pick<CampaignDeps, "announce" | "now">>,
-): CampaignDeps {
+): CampaignDeps & { readFailures?: FailureReader } {
   const octokitFor = hasGitHub(config) ? octokitPerOwner(config, log) : undefined;
-  return { ...parts, log, ...(octokitFor ? { forge: newCampaignForge(octokitFor), readPr: newPrReader(octokitFor) } : {}) };
+  return { ...parts, log, ...(octokitFor ? { forge: newCampaignForge(octokitFor), readPr: newPrReader(octokitFor), readFailures: newFailureReader(octokitFor) } : {}) };
 }

@@ -71,13 +71,13 @@ export async function finishAction(
 }
 
 /** A row picked for relaunch, or left alone with a reason. */
-type Pick_ = { row: RepoRow; relaunch: true } | { row: RepoRow; relaunch: false; kind: string; reason: string };
+export type Pick_ = { row: RepoRow; relaunch: true } | { row: RepoRow; relaunch: false; kind: string; reason: string };
 
 /**
  * Resets the picked rows (explicit retry), reopens the job and launches only their indexes.
  * Refused while the job still runs. A row someone else moved meanwhile is reported skipped.
  */
-async function relaunch(
+export async function relaunch(
   deps: CampaignDeps,
   job: Job,
   action: CampaignAction,

@@ -4,6 +4,7 @@
  */
 export * from "./campaign-forge.ts";
 export * from "./campaign-import.ts";
+export * from "./campaign-heal.ts";
 export * from "./campaign-merge.ts";
 export * from "./campaign-wiring.ts";
 export * from "./campaign.ts";

@@ -101,6 +101,7 @@ const schema = z.object({
   SANDBOX_UIDS: checked(parseSandboxUids),
   SANDBOX_LOCK_DIR: optionalString,
   PR_REFRESH_BUDGET: positiveInt(200),
+  DEFAULT_JOB_BUDGET_USD: checked((v) => (v === undefined || v.trim() === "" ? { ok: undefined } : Number(v) > 0 && Number.isFinite(Number(v)) ? { ok: Number(v) as number | undefined } : { error: `must be a number of dollars above 0, got ${JSON.stringify(v)}` })),
   GITHUB_WEBHOOK_SECRET: optionalString,
   GITHUB_WRITE_INTERVAL_MS: checked((v) => (v === undefined ? { ok: undefined } : /^\d+$/.test(v) ? { ok: Number(v) as number | undefined } : { error: `must be a whole number of milliseconds, got ${JSON.stringify(v)}` })),
   GITHUB_NOTIFY_INTERVAL_MS: checked((v) => (v === undefined ? { ok: undefined } : /^\d+$/.test(v) ? { ok: Number(v) as number | undefined } : { error: `must be a whole number of milliseconds, got ${JSON.stringify(v)}` })),
@@ -175,6 +176,8 @@ export type Config = {
   sandbox: { uids?: { firstUid: number; count: number }; lockDir?: string };
   /** GitHub requests (non-304) one scheduled PR refresh pass may spend (every 5 minutes: 2,400/hour at most). */
   prRefreshBudget: number;
+  /** The cost cap of a job that names none (DEFAULT_JOB_BUDGET_USD, issue 19); absent: no cap. */
+  defaultJobBudgetUsd?: number;
 };
 
 /**
@@ -266,6 +269,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     allowedSlackTeams: idList(e.ALLOWED_SLACK_TEAMS),
     sandbox: { ...(e.SANDBOX_UIDS ? { uids: e.SANDBOX_UIDS } : {}), ...(e.SANDBOX_LOCK_DIR ? { lockDir: e.SANDBOX_LOCK_DIR } : {}) },
     prRefreshBudget: e.PR_REFRESH_BUDGET,
+    ...(e.DEFAULT_JOB_BUDGET_USD !== undefined ? { defaultJobBudgetUsd: e.DEFAULT_JOB_BUDGET_USD } : {}),
   };
 }
 

@@ -9,6 +9,8 @@ export * from "./job-request.ts";
 export * from "./job.ts";
 export * from "./notifier.ts";
 export * from "./reply-window.ts";
+export * from "./spend.ts";
 export * from "./store-campaign.ts";
+export * from "./store-quality.ts";
 export * from "./store-types.ts";
 export * from "./store.ts";

@@ -18,6 +18,8 @@ export const LIMITS = {
   prTitleChars: 256,
   bodyTemplateChars: 20_000,
   commitMessageChars: 5_000,
+  maxBudgetUsd: 1_000_000,
+  maxHealAttempts: 5,
 } as const;
 
 /** Days a job and its repository rows are kept (DynamoDB TTL). */
@@ -41,6 +43,12 @@ export type JobRequest = {
   allowNoChecks?: boolean;
   createdBy: string;
   slack?: SlackThread;
+  /** The scope judge: absent → on for Claude jobs, off for scripts. */
+  judge?: boolean;
+  /** Hard cost cap in dollars (> 0). */
+  budgetUsd?: number;
+  /** Healing attempts per failing PR (0–5). */
+  heal?: number;
 };
 
 /** A field-level problem with a request; `field` names the input the person typed into. */
@@ -149,6 +157,13 @@ export function validateJobRequest(req: JobRequest, allowlist: readonly AllowPat
     });
   }
 
+  if (req.budgetUsd !== undefined && !(Number.isFinite(req.budgetUsd) && req.budgetUsd > 0 && req.budgetUsd <= LIMITS.maxBudgetUsd)) {
+    errors.push({ field: "budgetUsd", message: `budget must be a number of dollars above 0 and at most ${LIMITS.maxBudgetUsd}, got ${String(req.budgetUsd)}` });
+  }
+  if (req.heal !== undefined && !(Number.isInteger(req.heal) && req.heal >= 0 && req.heal <= LIMITS.maxHealAttempts)) {
+    errors.push({ field: "heal", message: `heal attempts must be a whole number from 0 to ${LIMITS.maxHealAttempts}, got ${String(req.heal)}` });
+  }
+
   if (errors.length > 0) return { kind: "invalid", errors };
   return { kind: "ok", request: { ...req, name, repositories }, duplicates };
 }
@@ -236,6 +251,9 @@ export function newJobRows(
     ...(req.allowNoChecks ? { allowNoChecks: true } : {}),
     createdBy: req.createdBy,
     ...(req.slack ? { slack: req.slack } : {}),
+    ...(req.judge !== undefined ? { judge: req.judge } : {}),
+    ...(req.budgetUsd !== undefined ? { budgetUsd: req.budgetUsd } : {}),
+    ...(req.heal ? { heal: req.heal } : {}),
     counters: { total: req.repositories.length, completed: 0, noChanges: 0, failed: 0, cancelled: 0 },
     totals: { prsOpened: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costMicroUsd: 0 },
     status: "PENDING",

@@ -183,10 +183,34 @@ export type Job = {
   allowNoChecks?: boolean;
   /** The bulk actions taken on the job after its pull requests (newest last, at most 20 kept). */
   actions?: CampaignActionRecord[];
+  /** Change quality (issue 19): the scope judge (absent: on for Claude jobs, off for scripts). */
+  judge?: boolean;
+  /** The job's hard cost cap in US dollars; absent: no cap. */
+  budgetUsd?: number;
+  /** Model spend so far in micro-dollars: one atomic counter raised after every model response. */
+  spendMicroUsd?: number;
+  /** Healing attempts per pull request with failing checks (`--heal N`); absent or 0: only on request. */
+  heal?: number;
+  /** Check failures found on many of the job's PRs at once, reported once and not healed. */
+  systematic?: SystematicFailure[];
   /** Points of the count history, for the web page's chart (core/count-history.ts). */
   history?: CountPoint[];
   expiresAt: number;
 };
+
+/** A check that fails with the same first error line on at least 30 % (and 3) of a job's PRs. */
+export type SystematicFailure = { check: string; firstLine: string; repositories: string[]; reportedAt: string };
+
+/** The scope judge's last verdict on a repository's change. */
+export type ScopeCheck = { decision: "approve" | "veto"; reason: string; requests: number };
+
+/** One healing attempt on a repository's pull request. */
+export type HealAttempt = { at: string; checks: string[]; outcome: "pushed" | "failed" | "no_changes"; reason?: string; commitSha?: string };
+
+/** True when the job's changes go through the scope judge: as set, else on for Claude jobs only. */
+export function isJudged(job: Pick<Job, "judge" | "type">): boolean {
+  return job.judge ?? job.type === "code-pattern-update";
+}
 
 /** A repository row as stored. */
 export type RepoRow = {
@@ -223,6 +247,12 @@ export type RepoRow = {
   editedByOthers?: number;
   /** Set by `cody publish`: the next attempt applies the stored diff instead of running the change. */
   replayDiff?: boolean;
+  /** The scope judge's verdict (issue 19). */
+  scopeCheck?: ScopeCheck;
+  /** Set by `cody heal`: the next attempt heals the PR's failing checks with this context. */
+  healContext?: string;
+  /** Healing attempts made on this repository's pull request, oldest first. */
+  heals?: HealAttempt[];
   /** Milliseconds per runner step of the attempt that ended the row (runner/step-timings.ts), `total` included. */
   timings?: Record<string, number>;
   expiresAt: number;
@@ -296,7 +326,7 @@ export type CampaignActionRecord = {
   results: { repository: string; kind: string; reason?: string }[];
 };
 
-export type CampaignAction = "publish" | "retry" | "update" | "merge" | "close" | "refresh";
+export type CampaignAction = "publish" | "retry" | "update" | "merge" | "close" | "refresh" | "heal";
 
 /**
  * The burndown over a job's repository rows: merged / closed / open (passing, failing, pending;

@@ -4,6 +4,7 @@
  */
 import type { RepoRow, RepoStatus, Job } from "./job.ts";
 import type { CampaignStore } from "./store-campaign.ts";
+import type { QualityStore } from "./store-quality.ts";
 
 /** Result of trying to claim a repository for a runner attempt. */
 export type ClaimResult =
@@ -120,4 +121,4 @@ export type Store = {
   finalizeIfDone(jobId: string, now: Date, signal?: AbortSignal, known?: Job): Promise<Job | undefined>;
   /** PENDING/RUNNING → CANCELLED; returns the job after the attempt, or undefined when missing. */
   markJobCancelled(jobId: string, by: string, now: Date, signal?: AbortSignal): Promise<{ kind: "cancelled" | "already_finished"; job: Job } | undefined>;
-} & CampaignStore;
+} & CampaignStore & QualityStore;

@@ -27,6 +27,7 @@ import {
 } from "./job.ts";
 import { sleep } from "../runtime/index.ts";
 import { campaignStoreMethods, type CampaignStore } from "./store-campaign.ts";
+import { qualityStoreMethods } from "./store-quality.ts";
 import { conditionalUpdate, isConditionFailure, JOBS_STATUS_INDEX, newDynamoClient, queryAll } from "./dynamo.ts";
 import type { ClaimResult, RepoFields, StepResult, Store } from "./store-types.ts";
 import { isExpired, LIVE_VALUES, ownedRowUpdate, repoUpdate, totalsAdd } from "./store-updates.ts";
@@ -350,5 +351,6 @@ export function newStore(config: Config, client: DynamoDBClient = newDynamoClien
     },
 
     ...campaignStoreMethods(doc, { jobsTable, reposTable }),
+    ...qualityStoreMethods(doc, { jobsTable, reposTable }),
   } satisfies Store;
 }

@@ -60,6 +60,9 @@ export const ChangeSpecSchema = z.strictObject({
     { error: "give exactly one of change.prompt (Claude) or change.script (shell)" },
   ),
   verify: z.optional(text("Command that must pass before a pull request is opened.", 2_000)),
+  judge: z.optional(z.boolean().check(z.describe("The scope judge reads each change before it is pushed and may veto it (default: on for change.prompt, off for change.script)."))),
+  budgetUsd: z.optional(z.number().check(z.gt(0), z.lte(1_000_000), z.describe("Hard cap on the job's Claude spend in US dollars (default DEFAULT_JOB_BUDGET_USD, else none)."))),
+  heal: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(5), z.describe("Healing attempts per pull request whose checks fail (default 0: heal only on request)."))),
   pullRequest: z.optional(
     z
       .strictObject({
@@ -142,6 +145,9 @@ export function parseChangeSpec(yamlText: string): SpecParse {
     ...(spec.name ? { name: spec.name } : {}),
     ...("prompt" in spec.change ? { prompt: spec.change.prompt } : { script: spec.change.script }),
     ...(spec.verify ? { verify: spec.verify } : {}),
+    ...(spec.judge !== undefined ? { judge: spec.judge } : {}),
+    ...(spec.budgetUsd !== undefined ? { budgetUsd: spec.budgetUsd } : {}),
+    ...(spec.heal !== undefined ? { heal: spec.heal } : {}),
     ...(pr?.base ? { baseBranch: pr.base } : {}),
     ...(pr?.commitMessage ? { commitMessage: pr.commitMessage } : {}),
     ...(pr?.branch ? { branch: pr.branch } : {}),

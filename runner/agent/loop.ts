@@ -17,6 +17,7 @@ import type {
 import type { Usage } from "../../core/jobs/index.ts";
 import type { Logger } from "../../core/runtime/index.ts";
 import { backoffMs, classifyModelError } from "./client.ts";
+import type { SpendMeter } from "./budget.ts";
 import type { AgentLimits } from "./limits.ts";
 import { estimateCostUsd, priceFor } from "./pricing.ts";
 import { firstMessage, systemPrompt } from "./prompt.ts";
@@ -52,6 +53,14 @@ export type AgentInput = {
   verify?: (signal: AbortSignal) => Promise<{ ok: boolean; output: string }>;
   model: string;
   limits: AgentLimits;
+  /** The job's spend: checked before every request (a reached cap ends the run `failed`), raised after every response. */
+  meter?: SpendMeter;
+  /**
+   * Continue an earlier run's conversation (its transcript, as returned) with one more user
+   * message, e.g. the scope judge's veto. Limits apply afresh to the continuation; usage and
+   * turns add to the transcript's.
+   */
+  resume?: { transcript: Transcript; message: string };
 };
 
 export type AgentResult =
@@ -74,9 +83,10 @@ export async function runAgent(deps: AgentDeps, input: AgentInput, signal: Abort
   const budget = AbortSignal.any([signal, AbortSignal.timeout(limits.timeLimitSeconds * 1000)]);
   const tools = newTools({ root: await realpath(input.root), rootAliases: [input.root], maxFileBytes: limits.maxFileBytes, verify: input.verify, ...(input.gitDir ? { gitDir: input.gitDir } : {}) });
   const system = systemPrompt(input.instructions, input.verify !== undefined);
-  const transcript = newTranscript({ repository: input.repository, model, limits, system, tools: tools.map((t) => t.name) }, new Date(now()));
+  const transcript = input.resume?.transcript ?? newTranscript({ repository: input.repository, model, limits, system, tools: tools.map((t) => t.name) }, new Date(now()));
   const messages = transcript.messages;
-  messages.push({ role: "user", content: [{ type: "text", text: firstMessage(input.repository) }] });
+  messages.push({ role: "user", content: [{ type: "text", text: input.resume ? input.resume.message : firstMessage(input.repository) }] });
+  const firstTurn = transcript.turns.length + 1;
   const wireTools = toWire(tools);
   if (!priceFor(model)) deps.log.warn({ model }, "no price for model; cost reported as 0");
 
@@ -91,8 +101,11 @@ export async function runAgent(deps: AgentDeps, input: AgentInput, signal: Abort
   const stopped = (): Ending =>
     signal.aborted ? { kind: "aborted" } : { kind: "failed", reason: `time limit of ${limits.timeLimitSeconds}s reached before Claude finished` };
 
-  for (let turn = 1; turn <= limits.maxTurns; turn++) {
+  for (let turn = firstTurn; turn < firstTurn + limits.maxTurns; turn++) {
     if (budget.aborted) return finish(stopped());
+    const spent = await checkSpend(input.meter, budget);
+    if (spent === "aborted") return finish(stopped());
+    if (spent) return finish({ kind: "failed", reason: spent });
     const body: MessageCreateParamsNonStreaming = {
       model,
       max_tokens: limits.maxOutputTokens,
@@ -108,6 +121,7 @@ export async function runAgent(deps: AgentDeps, input: AgentInput, signal: Abort
     const record: TranscriptTurn = { turn, stopReason: res.stop_reason, usage: usageOf(res), ms: now() - started, retries: call.retries, toolCalls: [] };
     transcript.turns.push(record);
     addUsage(transcript.usage, record.usage);
+    await input.meter?.add(estimateCostUsd(model, record.usage), signal);
     const content = res.content as unknown as ContentBlockParam[];
     if (content.length > 0) messages.push({ role: "assistant", content });
 
@@ -152,13 +166,30 @@ export async function runAgent(deps: AgentDeps, input: AgentInput, signal: Abort
   return finish({ kind: "failed", reason: `turn limit of ${limits.maxTurns} reached before Claude finished` });
 }
 
-type Call = { kind: "ok"; message: Message; retries: string[] } | { kind: "failed"; reason: string } | { kind: "aborted" };
+/**
+ * Asks the meter before a request: undefined when it may be sent, the reason when the job's
+ * cap is reached, "aborted" when `signal` ended the wait.
+ */
+export async function checkSpend(meter: SpendMeter | undefined, signal: AbortSignal): Promise<string | undefined | "aborted"> {
+  if (!meter) return undefined;
+  try {
+    const r = await meter.check(signal);
+    return r.kind === "spent" ? r.reason : undefined;
+  } catch (err) {
+    if (signal.aborted) return "aborted";
+    throw err;
+  }
+}
+
+/** What one model call came to. */
+export type Call = { kind: "ok"; message: Message; retries: string[] } | { kind: "failed"; reason: string } | { kind: "aborted" };
 
 /**
  * One model call with bounded retries: 429 / 529 / 5xx / connection errors wait for the
  * server's retry-after (else exponential backoff) as long as the wait ends before the deadline.
+ * Never throws for the API's failures.
  */
-async function callModel(
+export async function callModel(
   deps: AgentDeps,
   body: MessageCreateParamsNonStreaming,
   opts: { budget: AbortSignal; deadline: number; maxRetries: number; now: () => number; turn: number },
@@ -263,7 +294,8 @@ function summaryOf(messages: MessageParam[]): string {
   return "Claude finished without a summary.";
 }
 
-function usageOf(m: Message): Usage {
+/** A response's usage in the job model's shape. */
+export function usageOf(m: Message): Usage {
   return {
     inputTokens: m.usage?.input_tokens ?? 0,
     outputTokens: m.usage?.output_tokens ?? 0,
@@ -272,7 +304,8 @@ function usageOf(m: Message): Usage {
   };
 }
 
-function addUsage(into: Usage, u: Usage): void {
+/** Adds `u` into `into`. */
+export function addUsage(into: Usage, u: Usage): void {
   into.inputTokens += u.inputTokens;
   into.outputTokens += u.outputTokens;
   into.cacheReadTokens += u.cacheReadTokens;

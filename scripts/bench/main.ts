@@ -4,7 +4,7 @@
  * results.ts). Sizes are chosen to fit in well under 10 minutes on a 2-core machine; BENCH_*
  * variables change them. A subset — case names as arguments (`node --import tsx
  * scripts/bench/main.ts orchestration latency`) or BENCH_ONLY=orchestration,latency,cli,history,
- * ack,cold,job,claude,page — writes bench/results/partial.json instead.
+ * ack,cold,job,claude,page,quality — writes bench/results/partial.json instead.
  */
 import { join } from "node:path";
 import { benchAck } from "./ack.ts";
@@ -15,6 +15,7 @@ import { benchJob1000 } from "./job1000.ts";
 import { benchLatency } from "./latency.ts";
 import { ensureHistoryRemotes, HISTORY } from "./history.ts";
 import { benchOrchestration } from "./orchestration.ts";
+import { benchQuality } from "./quality.ts";
 import { benchWebPage } from "./web-page.ts";
 import { ROOT } from "./processes.ts";
 import { round, writeResults } from "./results.ts";
@@ -133,6 +134,23 @@ if (wants("claude")) {
   const k = await benchClaudeCache();
   Object.assign(results, { claude_cached_input_share: k.cachedShare, claude_baseline_cached_input_share: k.baselineCachedShare });
   say(`claude cache    ${(k.cachedShare / k.baselineCachedShare).toFixed(2)}× static breakpoints only (goal ≥ 0.8, ${goal(k.cachedShare >= 0.8)}): ${round(k.cachedShare * 100, 1)} % of each request's input served from the previous request's cache entry, turns 3–10 (least ${round(k.readShare * 100, 1)} %), vs ${round(k.baselineCachedShare * 100, 1)} % with tools+system breakpoints only; ${round(k.share * 100, 1)} % sits before its own last breakpoint; request sizes ≈ ${k.requestTokens.join(", ")} tokens`);
+}
+
+if (wants("quality")) {
+  const repos = num("BENCH_QUALITY_REPOS", 4);
+  process.stderr.write(`${stamp()} change quality: judge, cost cap, healing over ${repos} repositories\n`);
+  const q = await benchQuality({ repos });
+  Object.assign(results, {
+    judge_token_share: round(q.judgeTokenShare, 4),
+    judge_tokens_ratio: round(q.judgeTokensRatio, 3),
+    budget_dynamodb_requests_ratio: round(q.budgetRequestsRatio, 3),
+    budget_extra_dynamodb_requests_per_model_request: round(q.budgetExtraPerModelRequest, 2),
+    heal_wall_ratio: round(q.healWallRatio, 2),
+    heal_tokens_ratio: round(q.healTokensRatio, 3),
+  });
+  say(`scope judge     ${q.judgeTokensRatio.toFixed(3)}× the job's tokens without the judge: the judge's requests are ${round(q.judgeTokenShare * 100, 1)} % of a judged job's tokens (${repos} repositories, 6-turn conversations, sizes from the requests' JSON)`);
+  say(`cost cap        ${q.budgetRequestsRatio.toFixed(3)}× DynamoDB requests of the same job without a cap: +${q.budgetExtraPerModelRequest.toFixed(2)} requests per model request (the counter's read before each request; the ADD after each response is made with or without a cap)`);
+  say(`healing         one attempt costs ${q.healWallRatio.toFixed(2)}× the wall time and ${q.healTokensRatio.toFixed(3)}× the tokens of the repository's original attempt (clone of the PR branch, agent, judge, one commit pushed without force)`);
 }
 
 if (wants("page")) {

@@ -12,16 +12,20 @@ export type FakeGitHttp = {
   url: string;
   /** Authorization headers received, in order ("" when a request had none). */
   authorizations: string[];
+  /** Request paths received, in order (`/owner/name.git/info/refs` …): which repositories were fetched or pushed. */
+  paths: string[];
   close(): Promise<void>;
 };
 
 /** Starts the server; only requests whose Basic password is `token` reach git. */
 export async function startFakeGitHttp(root: string, token: string): Promise<FakeGitHttp> {
   const authorizations: string[] = [];
+  const paths: string[] = [];
   const expected = `Basic ${Buffer.from(`x-access-token:${token}`).toString("base64")}`;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const auth = req.headers.authorization ?? "";
     authorizations.push(auth);
+    paths.push((req.url ?? "/").split("?")[0]!);
     if (auth !== expected) {
       res.writeHead(401, { "www-authenticate": 'Basic realm="fake git"' });
       res.end("unauthorized\n");
@@ -72,6 +76,7 @@ export async function startFakeGitHttp(root: string, token: string): Promise<Fak
   return {
     url: `http://127.0.0.1:${port}`,
     authorizations,
+    paths,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

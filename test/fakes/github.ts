@@ -42,9 +42,19 @@ export type FakePull = {
 /** A review on a fake pull request. */
 export type FakeReview = { id: number; user: string; state: "APPROVED" | "CHANGES_REQUESTED" | "COMMENTED" | "DISMISSED"; submittedAt: string };
 /** A check run on a commit. */
-export type FakeCheckRun = { name: string; status: "queued" | "in_progress" | "completed"; conclusion: "success" | "failure" | "neutral" | "cancelled" | "skipped" | "timed_out" | "action_required" | null };
+export type FakeCheckRun = {
+  name: string;
+  status: "queued" | "in_progress" | "completed";
+  conclusion: "success" | "failure" | "neutral" | "cancelled" | "skipped" | "timed_out" | "action_required" | null;
+  /** The run's output (issue 19: healing reads it). */
+  output?: { title?: string; summary?: string; text?: string };
+  /** Served by `GET …/check-runs/{id}/annotations`. */
+  annotations?: { path: string; start_line: number; end_line?: number; annotation_level: "notice" | "warning" | "failure"; message: string; title?: string }[];
+  /** Assigned by setCheckRuns: unique over the fake. */
+  id?: number;
+};
 /** A commit status (the older Statuses API). */
-export type FakeStatus = { context: string; state: "error" | "failure" | "pending" | "success" };
+export type FakeStatus = { context: string; state: "error" | "failure" | "pending" | "success"; description?: string };
 
 export type FakeRepo = {
   owner: string;
@@ -604,12 +614,20 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       if (isAnswer(r)) return r;
       const sha = shaOf(r, c.params[2]!);
       const runs = (r.checkRuns?.get(sha) ?? []).map((x, i) => ({
-        id: i + 1, head_sha: sha, node_id: `CR_${i}`, external_id: "", url: `${baseUrl}/repos/${r.owner}/${r.name}/check-runs/${i + 1}`,
+        id: x.id ?? i + 1, head_sha: sha, node_id: `CR_${i}`, external_id: "", url: `${baseUrl}/repos/${r.owner}/${r.name}/check-runs/${x.id ?? i + 1}`,
         html_url: `https://github.test/${r.owner}/${r.name}/runs/${i + 1}`, details_url: null, status: x.status, conclusion: x.conclusion,
         started_at: new Date(0).toISOString(), completed_at: x.status === "completed" ? new Date(0).toISOString() : null, name: x.name,
-        output: { title: null, summary: null, text: null, annotations_count: 0, annotations_url: "" }, check_suite: { id: 1 }, app: { id: 1, slug: "ci", name: "CI" }, pull_requests: [],
+        output: { title: x.output?.title ?? null, summary: x.output?.summary ?? null, text: x.output?.text ?? null, annotations_count: x.annotations?.length ?? 0, annotations_url: `${baseUrl}/repos/${r.owner}/${r.name}/check-runs/${x.id ?? i + 1}/annotations` }, check_suite: { id: 1 }, app: { id: 1, slug: "ci", name: "CI" }, pull_requests: [],
       }));
       return { status: 200, body: { total_count: runs.length, check_runs: runs } };
+    } },
+    { method: "GET", pattern: /^\/repos\/([^/]+)\/([^/]+)\/check-runs\/(\d+)\/annotations$/, handle: (c) => {
+      const r = repoOf(c, false);
+      if (isAnswer(r)) return r;
+      const id = Number(c.params[2]);
+      const run = [...(r.checkRuns?.values() ?? [])].flat().find((x) => x.id === id);
+      if (!run) return { status: 404, body: { message: "Not Found" } };
+      return { status: 200, body: (run.annotations ?? []).map((a) => ({ path: a.path, start_line: a.start_line, end_line: a.end_line ?? a.start_line, annotation_level: a.annotation_level, message: a.message, title: a.title ?? null, raw_details: null, blob_href: "", start_column: null, end_column: null })) };
     } },
     { method: "GET", pattern: /^\/repos\/([^/]+)\/([^/]+)\/commits\/([^/]+)\/status$/, etag: true, handle: (c) => {
       const r = repoOf(c, false);
@@ -621,7 +639,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
         status: 200,
         body: {
           state, sha, total_count: list.length, repository: repoJson(r), commit_url: `${baseUrl}/repos/${r.owner}/${r.name}/commits/${sha}`,
-          statuses: list.map((x, i) => ({ id: i + 1, node_id: `S_${i}`, state: x.state, context: x.context, description: null, target_url: null, created_at: new Date(0).toISOString(), updated_at: new Date(0).toISOString() })),
+          statuses: list.map((x, i) => ({ id: i + 1, node_id: `S_${i}`, state: x.state, context: x.context, description: x.description ?? null, target_url: null, created_at: new Date(0).toISOString(), updated_at: new Date(0).toISOString() })),
         },
       };
     } },
@@ -799,6 +817,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       const r = repos.get(fullName.toLowerCase());
       if (!r) throw new Error(`fake GitHub: no repository ${fullName}`);
       if (opts.gitRoot) syncBranches(r, opts.gitRoot);
+      for (const run of runs) run.id ??= nextId++;
       (r.checkRuns ??= new Map()).set(r.branches.get(ref) ?? ref, runs);
     },
     setStatuses(fullName, ref, statuses) {
