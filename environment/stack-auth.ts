@@ -25,7 +25,11 @@ export function newStackCredentials(): StackCredentials {
 /** A request as the proxy sees it. `rawHeaders` as node gives them (name, value, name, value …). */
 export type SignedRequest = { method: string; url: string; rawHeaders: readonly string[] };
 
-/** Whether `req` (with `body`, needed when no x-amz-content-sha256 header is signed) is signed with `creds`. */
+/**
+ * Whether `req` is signed with `creds`. `body`, when the caller read it whole, is hashed for the
+ * signature (so a signature never carries another body); without it the signed
+ * x-amz-content-sha256 header stands for the payload (an S3 body streaming through).
+ */
 export function verifySignature(req: SignedRequest, body: Buffer | undefined, creds: StackCredentials, now = new Date()): { ok: true } | { ok: false; reason: string } {
   const q = req.url.indexOf("?");
   const path = q >= 0 ? req.url.slice(0, q) : req.url;
@@ -38,9 +42,11 @@ export function verifySignature(req: SignedRequest, body: Buffer | undefined, cr
     if (!m) return { ok: false, reason: "not an AWS4-HMAC-SHA256 authorization" };
     [, credential = "", signedHeaders = "", signature = ""] = m;
     amzDate = headers.get("x-amz-date") ?? "";
+    // A body read whole is hashed here: the declared x-amz-content-sha256 names only what the
+    // signer hashed, and trusting it would let a captured signature carry another body.
     const declared = headers.get("x-amz-content-sha256");
-    if (declared) payloadHash = declared;
-    else if (body) payloadHash = createHash("sha256").update(body).digest("hex");
+    if (body) payloadHash = createHash("sha256").update(body).digest("hex");
+    else if (declared) payloadHash = declared;
     else return { ok: false, reason: "no payload hash" };
   } else if (first(query, "X-Amz-Algorithm") === "AWS4-HMAC-SHA256") {
     credential = first(query, "X-Amz-Credential") ?? "";
@@ -81,7 +87,7 @@ export function verifySignature(req: SignedRequest, body: Buffer | undefined, cr
 /**
  * Listens on `port` (0: any) of 127.0.0.1 and forwards every request signed with `creds` to the
  * HTTP server on the unix socket `socketPath`; answers 403 to anything else. `bufferBody`: read
- * the whole body before checking (DynamoDB signs the body's hash without sending it); otherwise
+ * the whole body before checking and check the signature over its own hash (DynamoDB); otherwise
  * the signed x-amz-content-sha256 header stands for it and the body streams through (S3).
  */
 export async function startAuthProxy(opts: {

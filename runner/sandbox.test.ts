@@ -170,6 +170,25 @@ describe("sandbox users (needs root: fails, does not skip, when not root)", () =
     }
   });
 
+  it("as root: paths whose only common directory is / or a shared temporary directory are refused, never bound back whole into the box", async () => {
+    requireRoot();
+    // Another job's file in the machine's /tmp, readable by anyone: the box must never show it.
+    const marker = join(tmpdir(), `cody-sandbox-other-job-${process.pid}`);
+    writeFileSync(marker, "another job's file\n", { mode: 0o644 });
+    const cwd = mkdtempSync(join(tmpdir(), "cody-sandbox-cwd-"));
+    const home = mkdtempSync(join(tmpdir(), "cody-sandbox-home-"));
+    try {
+      for (const h of [home, "/var/tmp"]) {
+        const run = runCommand(`cat ${marker}`, { cwd, env: { PATH: process.env.PATH, HOME: h }, timeoutSeconds: 30, sandbox });
+        await expect(run.then((r) => r.output)).rejects.toThrow(/no directory of its own above .* \(the common one is \/(tmp)?\)/);
+      }
+    } finally {
+      rmSync(marker, { force: true });
+      rmSync(cwd, { recursive: true, force: true });
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
   it("as root: what the command left in /tmp is removed; a checkout another user cannot reach is refused with a clear reason", async () => {
     requireRoot();
     const cwd = freshDir("tmp");

@@ -127,6 +127,11 @@ export function newSandbox(settings: SandboxSettings): Sandbox {
 
   async function open(where: { paths: readonly string[]; gate?: string }, signal?: AbortSignal): Promise<SandboxSession> {
     const { paths, gate } = where;
+    // The one directory the command's mount namespace keeps writable (all its paths are below it).
+    const keep = gate ?? commonParent(paths);
+    if (revealsHidden(keep)) {
+      throw new Error(`the sandbox has no directory of its own above ${paths.join(", ")} (the common one is ${keep}); binding it back would show what the box hides: pass a gate`);
+    }
     for (const p of paths) await mkdir(p, { recursive: true });
     await assertReachable(gate ?? paths[0]!);
     const { user, tookOver, release } = await lease(signal);
@@ -147,8 +152,6 @@ export function newSandbox(settings: SandboxSettings): Sandbox {
       await release();
       throw err;
     }
-    // The one directory the command's mount namespace keeps writable (all its paths are below it).
-    const keep = gate ?? commonParent(paths);
     let plan: MountPlan | undefined;
     if (isolation.kind === "namespaces") {
       try {
@@ -208,6 +211,14 @@ function forced(found: Isolation, kind: Isolation["kind"]): Isolation {
   if (kind === "no-new-privs" && found.kind === "namespaces") return { kind, setpriv: found.setpriv, reason };
   if (kind === "uid") return { kind, reason };
   return found;
+}
+
+/**
+ * True when `keep`, bound back whole into a command's mount namespace, would bring back what the
+ * box hides: `/`, a shared temporary directory (another job's files) or a directory above one.
+ */
+function revealsHidden(keep: string): boolean {
+  return keep === "/" || [...PRIVATE_TMP_DIRS, "/dev/mqueue"].some((d) => d === keep || d.startsWith(`${keep}/`));
 }
 
 /** The deepest directory holding every path of `paths`. */
