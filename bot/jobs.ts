@@ -26,6 +26,8 @@ export type BotSettings = {
   allowedScriptUsers?: readonly string[];
   /** ALLOWED_SLACK_TEAMS: workspaces the bot answers (empty: the bot token's own). */
   allowedSlackTeams?: readonly string[];
+  /** False when the bot has no GitHub settings: pull requests are refused in the modal (undefined: not checked). */
+  githubAccess?: boolean;
 };
 
 /** Lists an owner's non-archived repositories (`owner/name`); wired to core/github.ts by entry points. */

@@ -92,6 +92,7 @@ export function newBotDeps(config: Config, log: Logger, parts: BotParts): BotDep
       allowedSlackUsers: config.allowedSlackUsers,
       allowedScriptUsers: config.allowedScriptUsers,
       allowedSlackTeams: config.allowedSlackTeams,
+      githubAccess: Boolean(config.github.token || config.github.app || config.github.apiUrl),
     },
     tell: newTell(client, log),
     log,

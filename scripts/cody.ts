@@ -238,6 +238,9 @@ async function runJob(input: RunInput, env0: NodeJS.ProcessEnv): Promise<number>
       false,
     );
   }
+  if (!input.plan && input.request.createPullRequests && !(config.github.token || config.github.app || config.github.apiUrl)) {
+    throw new UsageError((await import("../core/campaign.ts")).NO_GITHUB_FOR_PRS, false);
+  }
   const targeting = await import("./cli-run-spec.ts");
   const targets = await targeting.resolveTargets(input.request.repositories, config);
   if (targets.kind === "invalid") throw new UsageError(`repositories: ${targets.message}`, false);
