@@ -4,9 +4,9 @@
  * `owner/*`, `search:`, `repos:`, `topic:`, always intersected with ALLOWED_REPOSITORIES) and
  * `--plan` (the blast radius: what would run, and nothing runs).
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import type { Config } from "../core/config.ts";
-import { formatSpecErrors, parseChangeSpec } from "../core/change-spec.ts";
+import { formatSpecErrors, MAX_SPEC_BYTES, parseChangeSpec, tooBig } from "../core/change-spec.ts";
 import { LIMITS, newJobRows, type JobRequest } from "../core/job.ts";
 import { formatPlan, needsLookup, resolveSelectors, type SelectorPlan } from "../core/selectors.ts";
 
@@ -25,6 +25,9 @@ export function requestFromSpecFile(file: string, flags: Record<string, unknown>
   if (mixed.length > 0) return { kind: "invalid", message: `with -f, put ${mixed.map((f) => `--${f}`).join(", ")} in the spec file instead` };
   let text: string;
   try {
+    // A spec is small: a huge file is refused before it is read.
+    const size = statSync(file).size;
+    if (size > MAX_SPEC_BYTES) return { kind: "invalid", message: `${file}: ${tooBig(size)}` };
     text = readFileSync(file, "utf8");
   } catch (err) {
     return { kind: "invalid", message: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}` };
