@@ -18,7 +18,7 @@ import { newSlackNotifierFromConfig } from "../core/slack-notifier.ts";
 import { actionSummaryMessage, actionSummaryText, burndownText } from "../bot/messages/campaign.ts";
 import { openEnvironment, type CliEnvironment } from "./cli-environment.ts";
 import { printFinalTable, watchJob } from "./cli-display.ts";
-import { UsageError } from "./cody.ts";
+import { noJob, UsageError } from "./cody.ts";
 
 /** Runs campaign command `command` with `args`; returns the exit code. Throws UsageError for bad input. */
 export async function campaignMain(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -62,8 +62,9 @@ export async function campaignMain(command: string, args: string[], env: NodeJS.
   const world = await openEnvironment(env, { log, launcher: relaunches });
   try {
     const job = await world.store.getJob(jobId);
-    if (!job) throw new UsageError(`no job ${jobId}`, false);
+    if (!job) throw new UsageError(noJob(jobId), false);
     const by = `cli:${env.USER ?? "unknown"}`;
+    const actionStarted = new Date();
     if (command === "refresh") return await refresh(world, config, log, job, values.json === true);
     const deps = campaignDeps(world, config, log, values.json === true);
     let outcome: ActionOutcome;
@@ -83,7 +84,7 @@ export async function campaignMain(command: string, args: string[], env: NodeJS.
       default:
         outcome = await closeJob(deps, { jobId, by, ...(values.comment ? { comment: values.comment } : {}), deleteBranch: values["delete-branch"] === true });
     }
-    if (outcome.kind === "not_found") throw new UsageError(`no job ${jobId}`, false);
+    if (outcome.kind === "not_found") throw new UsageError(noJob(jobId), false);
     if (outcome.kind === "refused") throw new UsageError(outcome.reason, false);
     const summary = outcome.summary;
     let failed = (summary.counts.failed ?? 0) > 0;
@@ -92,7 +93,7 @@ export async function campaignMain(command: string, args: string[], env: NodeJS.
       const { job: after, rows } = await watchJob(world, job, { quiet: values.json === true });
       failed ||= rows.some((r) => launched.has(r.repositoryName) && isTerminalRepo(r.status) && r.status === "FAILED");
       if (values.json) process.stdout.write(`${JSON.stringify({ action: summary, job: { ...after, repositories: rows } }, null, 2)}\n`);
-      else await printFinalTable(world, after, rows);
+      else await printFinalTable(world, after, rows, { since: actionStarted });
     } else if (values.json) {
       process.stdout.write(`${JSON.stringify({ action: summary }, null, 2)}\n`);
     }

@@ -31,9 +31,12 @@ const USAGE = `usage:
       or: cody run -f change.yaml [--plan] [--concurrency N] [--json]
            --repo also takes owner/*, "search: CODE QUERY", "repos: QUERY", "topic: NAME [owner:LOGIN]"
            (+ include:archived / include:forks); --plan prints what matches and runs nothing
-  cody status JOB_ID [--json]
+  cody status JOB_ID [REPO] [--wide] [--json]   a job's table (with REPO: that repository's full reason)
   cody list [--limit N] [--json]
   cody cancel JOB_ID
+  cody logs JOB_ID [REPO]                 the runner logs of a job (or of one repository), readable
+  cody dev                                the Slack bot on PORT (default 3000) over the embedded stack (make dev)
+  cody playground                         the bot with a local Slack (and GitHub) stand-in and a web page (make playground)
   cody runner --job JOB_ID --index N      run one repository exactly as an AWS Batch array child
   cody watchdog [--limit N] [--json]      fail repositories whose runner is gone, finalize stuck jobs
   cody demo                               what \`make run\` does (REPOS, PROMPT, SCRIPT, PR from the environment)
@@ -44,7 +47,11 @@ const USAGE = `usage:
   cody update JOB_ID [--all] [--json]     redo the change on the current base for PRs that conflict or are behind
   cody merge JOB_ID [--method squash|merge|rebase] [--force] [--json]   merge the open, green, approved PRs
   cody close JOB_ID [--comment TEXT] [--delete-branch] [--json]         close the open PRs
+  cody help                               this text
   --env dev|prod                          with list, status, watchdog, run, cancel: the deployed stack (outputs of make deploy)`;
+
+/** Every command `cody` takes, for "did you mean". */
+const COMMANDS = ["run", "status", "list", "cancel", "logs", "runner", "watchdog", "demo", "dev", "playground", "stack", "refresh", "publish", "retry", "update", "merge", "close", "help"];
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -83,13 +90,18 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       case "-h":
         process.stdout.write(`${USAGE}\n`);
         return 0;
-      default:
-        throw new UsageError(command ? `unknown command "${command}"` : "no command given");
+      default: {
+        if (!command) throw new UsageError("no command given");
+        const { closest } = await import("../core/did-you-mean.ts");
+        const near = closest(command, COMMANDS);
+        throw new UsageError(`unknown command "${command}"${near ? ` (did you mean "${near}"?)` : "; see cody --help"}`, near ?? false);
+      }
     }
   } catch (err) {
     // ConfigError by name: core/config.ts is not loaded for every command.
     if (err instanceof UsageError || (err instanceof Error && err.name === "ConfigError")) {
-      const usage = err instanceof UsageError && err.showUsage ? `${typeof err.showUsage === "string" ? usageOf(err.showUsage) : USAGE}\n` : "";
+      // Only the command's own usage (all of it for a mistyped or missing command).
+      const usage = err instanceof UsageError && err.showUsage ? `${usageOf(typeof err.showUsage === "string" ? err.showUsage : (argv[0] ?? ""))}\n` : "";
       process.stderr.write(`cody: ${err.message}\n${usage}`);
       return 2;
     }
@@ -100,11 +112,24 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     }
     const e = err as { code?: string; message?: string };
     if (e.code?.startsWith("ERR_PARSE_ARGS")) {
-      process.stderr.write(`cody: ${e.message}\n${USAGE}\n`);
+      // Node's parser advice ("place it after '--'") is wrong here: name the option, suggest one of the command's own.
+      const command = argv[0] ?? "";
+      const usage = usageOf(command);
+      const unknown = /^Unknown option '([^']+)'/.exec(e.message ?? "")?.[1];
+      const known = [...new Set(usage.match(/--[a-z][a-z-]*/g) ?? [])];
+      const line = unknown
+        ? `unknown option ${unknown}${(await import("../core/did-you-mean.ts")).didYouMean(unknown.replace(/=.*/, ""), known, (w) => w)}`
+        : (e.message ?? "bad arguments").split(". To specify")[0]!;
+      process.stderr.write(`cody: ${line}\n${usage}\n`);
       return 2;
     }
     throw err;
   }
+}
+
+/** What an unknown job id reads, with where to find the right one. */
+export function noJob(jobId: string): string {
+  return `no job ${jobId}; see cody list for the recent jobs`;
 }
 
 /** The configured environment with the CLI's logger (config, stack, store, launcher unless `launcher: false`). */
@@ -128,13 +153,17 @@ function checkPositionals<R extends { positionals: string[] }>(r: R, max: number
   return r;
 }
 
+/** Set once Ctrl-C cancels a job: log lines stop, so nothing comes between "cancelling" and the table. */
+let interrupted = false;
+
 async function cliLogger(env: NodeJS.ProcessEnv, config?: Config): Promise<Logger> {
-  const [{ newLogger }, { secretValues }] = await Promise.all([import("../core/log.ts"), import("../core/config.ts")]);
+  const [{ newLogger }, { secretValues }, { logDestination }] = await Promise.all([import("../core/log.ts"), import("../core/config.ts"), import("../core/log-format.ts")]);
   const level = env.LOG_LEVEL ?? "warn";
-  return newLogger({ level, secrets: config ? secretValues(config) : [], base: { program: "cody" } }, { write: (s: string) => void process.stderr.write(s) });
+  // Human lines on a terminal, JSON for programs (LOG_FORMAT=json, or stderr not a terminal).
+  return newLogger({ level, secrets: config ? secretValues(config) : [], base: { program: "cody" } }, logDestination(env, process.stderr, { drop: () => interrupted }));
 }
 
-type RunInput = { request: JobRequest; concurrency?: number; json: boolean; plan?: boolean; extraEnv?: NodeJS.ProcessEnv; stopStackWhenIdle?: boolean };
+type RunInput = { request: JobRequest; concurrency?: number; json: boolean; plan?: boolean; wide?: boolean; nextSteps?: boolean; extraEnv?: NodeJS.ProcessEnv; stopStackWhenIdle?: boolean };
 
 async function runCommand(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { values } = checkPositionals(parseArgs({ args, options: {
@@ -155,9 +184,10 @@ async function runCommand(args: string[], env: NodeJS.ProcessEnv): Promise<numbe
     json: { type: "boolean" },
     file: { type: "string", short: "f" },
     plan: { type: "boolean" },
+    wide: { type: "boolean" },
   }, allowPositionals: true, strict: true }), 0);
   const concurrency = values.concurrency === undefined ? undefined : positiveInt("--concurrency", values.concurrency);
-  const common = { ...(concurrency ? { concurrency } : {}), json: values.json ?? false, plan: values.plan ?? false };
+  const common = { ...(concurrency ? { concurrency } : {}), json: values.json ?? false, plan: values.plan ?? false, wide: values.wide ?? false };
   if (values.file !== undefined) {
     const spec = await (await import("./cli-run-spec.ts")).requestFromSpecFile(values.file, values, `cli:${env.USER ?? "unknown"}`);
     if (spec.kind === "invalid") throw new UsageError(spec.message, false);
@@ -224,7 +254,20 @@ async function demoCommand(env: NodeJS.ProcessEnv): Promise<number> {
     createdBy: `cli:${env.USER ?? "unknown"}`,
   };
   // `make run` leaves no daemon behind: one it started stops once idle (another program's use keeps it).
-  return runJob({ request, json: false, extraEnv, stopStackWhenIdle: true }, env);
+  return runJob({ request, json: false, extraEnv, stopStackWhenIdle: true, nextSteps: true }, env);
+}
+
+/** What `make run` says last: three things to try next. */
+export function nextSteps(jobId: string, rows: readonly RepoRow[]): string {
+  const one = rows.find((r) => r.status === "FAILED") ?? rows.find((r) => r.diffKey) ?? rows[0];
+  return [
+    "",
+    "Next:",
+    `  1. one repository in full (reason, diff, logs): ./cody status ${jobId}${one ? ` ${one.repositoryName}` : ""}`,
+    '  2. your own repositories: make run REPOS="owner/name" SCRIPT="…" (GITHUB_TOKEN=… PR=1 opens pull requests)',
+    "  3. the Slack side and the campaign, no workspace needed: make playground",
+    "",
+  ].join("\n");
 }
 
 async function runJob(input: RunInput, env0: NodeJS.ProcessEnv): Promise<number> {
@@ -274,10 +317,11 @@ async function runValidated(
     );
     if (!input.json) process.stderr.write(`cody: job ${jobId} started: ${request.name} (${request.repositories.length} repositories)\n`);
     const stopCancel = await cancelOnInterrupt(world, jobId, log);
-    const { job, rows } = await watchJob(world, created.job, { quiet: input.json });
+    const { job, rows } = await watchJob(world, created.job, { quiet: input.json, hush: () => interrupted });
     stopCancel();
     if (input.json) process.stdout.write(`${JSON.stringify({ ...job, repositories: rows }, null, 2)}\n`);
-    else await printFinalTable(world, job, rows);
+    else await printFinalTable(world, job, rows, { wide: input.wide === true });
+    if (input.nextSteps && !input.json) process.stdout.write(nextSteps(job.jobId, rows));
     return exitCodeFor(rows);
   } finally {
     await world.close();
@@ -287,6 +331,7 @@ async function runValidated(
 async function cancelOnInterrupt(world: CliEnvironment, jobId: string, log: Logger): Promise<() => void> {
   const [{ cancelJob }, { newConsoleNotifier }] = await Promise.all([import("../core/submit.ts"), import("../core/notifier.ts")]);
   const onInt = () => {
+    interrupted = true;
     process.stderr.write(`\ncody: cancelling job ${jobId} (Ctrl-C again to leave it running)\n`);
     process.once("SIGINT", () => process.exit(130));
     void cancelJob({ store: world.store, launcher: world.launcher, notifier: newConsoleNotifier(log), log }, { jobId, by: "cli" });
@@ -301,16 +346,24 @@ export function exitCodeFor(rows: readonly RepoRow[]): number {
 }
 
 async function statusCommand(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const { values, positionals } = checkPositionals(parseArgs({ args, options: { json: { type: "boolean" } }, allowPositionals: true, strict: true }), 1);
-  const jobId = positionals[0];
+  const { values, positionals } = checkPositionals(parseArgs({ args, options: { json: { type: "boolean" }, wide: { type: "boolean" } }, allowPositionals: true, strict: true }), 2);
+  const [jobId, repo] = positionals;
   if (!jobId) throw new UsageError("status needs a job id");
   const world = await openCli(env, { launcher: false });
   try {
     const job = await world.store.getJob(jobId);
-    if (!job) throw new UsageError(`no job ${jobId}`);
+    if (!job) throw new UsageError(noJob(jobId), false);
     const rows = await world.store.listRepos(jobId);
+    const display = await import("./cli-display.ts");
+    if (repo !== undefined) {
+      const row = rows.find((r) => r.repositoryName.toLowerCase() === repo.toLowerCase());
+      if (!row) throw new UsageError(`${repo} is not in job ${jobId} (${rows.length} repositor${rows.length === 1 ? "y" : "ies"}: ${rows.slice(0, 5).map((r) => r.repositoryName).join(", ")}${rows.length > 5 ? ", …" : ""})`, false);
+      if (values.json) process.stdout.write(`${JSON.stringify(row, null, 2)}\n`);
+      else await display.printRepoDetail(world, job, row);
+      return exitCodeFor([row]);
+    }
     if (values.json) process.stdout.write(`${JSON.stringify({ ...job, repositories: rows }, null, 2)}\n`);
-    else await (await import("./cli-display.ts")).printFinalTable(world, job, rows);
+    else await display.printFinalTable(world, job, rows, { wide: values.wide === true });
     return exitCodeFor(rows);
   } finally {
     await world.close();
@@ -351,7 +404,7 @@ async function cancelCommand(args: string[], env: NodeJS.ProcessEnv): Promise<nu
   const [{ cancelJob }, { newConsoleNotifier }] = await Promise.all([import("../core/submit.ts"), import("../core/notifier.ts")]);
   try {
     const r = await cancelJob({ store: world.store, launcher: world.launcher, notifier: newConsoleNotifier(log), log }, { jobId, by: `cli:${env.USER ?? "unknown"}` });
-    if (r.kind === "not_found") throw new UsageError(`no job ${jobId}`);
+    if (r.kind === "not_found") throw new UsageError(noJob(jobId), false);
     if (r.kind === "already_finished") process.stdout.write(`job ${jobId} had already finished (${r.job.status})\n`);
     else process.stdout.write(`job ${jobId} cancelled: ${r.pendingCancelled} pending repositories will not run; running ones stop at their next step\n`);
     return 0;

@@ -51,3 +51,88 @@ describe("pull requests without GitHub access are refused up front", () => {
     expect(job?.createPullRequests).toBe(false);
   }, 60_000);
 });
+
+describe("typos get a suggestion and only the command's own usage, exit 2", () => {
+  it("a mistyped command", async () => {
+    const r = await cody(["stauts", "j-x"]);
+    expect(r.stderr).toBe('cody: unknown command "stauts" (did you mean "status"?)\nusage:\n  cody status JOB_ID [REPO] [--wide] [--json]   a job\'s table (with REPO: that repository\'s full reason)\n');
+    expect(r.code).toBe(2);
+  });
+
+  it("a command nothing is close to", async () => {
+    const r = await cody(["frobnicate"]);
+    expect(r.stderr).toBe('cody: unknown command "frobnicate"; see cody --help\n');
+    expect(r.code).toBe(2);
+  });
+
+  it("a mistyped option: no parser advice, run's usage only", async () => {
+    const r = await cody(["run", "--repo", "acme/one", "--scirpt", "true"]);
+    const [first, second, ...rest] = r.stderr.split("\n");
+    expect(first).toBe("cody: unknown option --scirpt (did you mean --script?)");
+    expect(second).toBe("usage:");
+    expect(rest.join("\n")).toContain("cody run --repo OWNER/NAME");
+    expect(r.stderr).not.toContain("cody status");
+    expect(r.stderr).not.toContain("place it at the end");
+    expect(r.code).toBe(2);
+  });
+
+  it("an unknown job id points at cody list", async () => {
+    for (const args of [["status", "j-doesnotexi"], ["cancel", "j-doesnotexi"], ["merge", "j-doesnotexi"]]) {
+      const r = await cody(args);
+      expect(r.stderr).toBe("cody: no job j-doesnotexi; see cody list for the recent jobs\n");
+      expect(r.code).toBe(2);
+    }
+  });
+
+  it("--help names every command", async () => {
+    const r = await cody(["--help"]);
+    for (const c of ["run", "status", "list", "cancel", "logs", "runner", "watchdog", "demo", "dev", "playground", "stack", "refresh", "publish", "retry", "update", "merge", "close", "help"]) {
+      expect(r.stdout).toMatch(new RegExp(`^  cody ${c}\\b`, "m"));
+    }
+    expect(r.code).toBe(0);
+  });
+});
+
+describe("cody dev without its settings", () => {
+  it("lists every missing setting at once, once, exit 2", async () => {
+    const r = await cody(["dev"], { SLACK_BOT_TOKEN: "", SLACK_SIGNING_SECRET: "", SLACK_APP_TOKEN: "", ALLOWED_REPOSITORIES: "" });
+    expect(r.stderr).toBe(
+      "cody dev: 3 settings are missing:\n" +
+        "  - SLACK_BOT_TOKEN is not set: create the app from bot/manifest.yml and set its bot token (see README)\n" +
+        "  - SLACK_SIGNING_SECRET is empty: requests could not be verified (the app's Basic Information page has it)\n" +
+        "  - ALLOWED_REPOSITORIES is not set: the bot would let anyone change any repository (set e.g. ALLOWED_REPOSITORIES='acme/*')\n" +
+        "To try the bot without a Slack workspace: cody playground\n",
+    );
+    expect(r.stdout).toBe("");
+    expect(r.code).toBe(2);
+  });
+});
+
+describe("the final table and one repository in full", () => {
+  it("fits 100 columns with a long multi-line reason; status <job> <repo> has all of it, /repo-relative", async () => {
+    remotes.make("acme/long-reason-repository-name", { "a.txt": "1\n" });
+    const verify = `for i in 1 2 3 4 5 6 7 8 9; do echo "error $i in $PWD/src/module-$i.ts: expected something rather long here" >&2; done; exit 3`;
+    const run = await cody(["run", "--repo", "acme/long-reason-repository-name", "--repo", "acme/one", "--script", "echo 2 > a.txt", "--verify", verify]);
+    expect(run.code).toBe(1);
+    const table = run.stdout.split("\n");
+    for (const line of table) expect([...line].length, line).toBeLessThanOrEqual(100);
+    const jobId = /Job (j-[a-z0-9]+) FAILED in \d+ s: /.exec(run.stdout)?.[1];
+    expect(jobId).toBeDefined();
+    expect(run.stdout).toContain(`cut to fit: cody status ${jobId} <repository> for a full reason, --wide for every column`);
+    expect(run.stdout).not.toMatch(/cody-j-[a-z0-9]+-\d+-a\d+/);
+
+    const detail = await cody(["status", jobId!, "acme/long-reason-repository-name"]);
+    expect(detail.code).toBe(1);
+    expect(detail.stdout).toContain("acme/long-reason-repository-name in job");
+    expect(detail.stdout).toContain("  error 9 in /repo/src/module-9.ts: expected something rather long here");
+    expect(detail.stdout).not.toMatch(/cody-j-[a-z0-9]+-\d+-a\d+/);
+
+    const wide = await cody(["status", jobId!, "--wide"]);
+    expect(wide.stdout.split("\n").some((l) => l.length > 100)).toBe(true);
+    expect(wide.stdout).toContain("DIFF");
+
+    const missing = await cody(["status", jobId!, "acme/nope"]);
+    expect(missing.stderr).toBe(`cody: acme/nope is not in job ${jobId} (2 repositories: acme/long-reason-repository-name, acme/one)\n`);
+    expect(missing.code).toBe(2);
+  }, 60_000);
+});
