@@ -129,7 +129,7 @@ export function newWorkspace(opts: { dir: string; gitDir: string; home: string; 
         await git([...args, "--", url, opts.dir], await withToken(baseEnv, url), signal, "/");
       } catch (err) {
         if (signal.aborted) throw err;
-        return { kind: "failed", reason: cloneReason(errorText(err), repository, baseBranch) };
+        return { kind: "failed", reason: cloneReason(errorText(err), repository, baseBranch, { url, token: opts.token !== undefined }) };
       }
       // Nothing has run in the checkout yet: its .git is exactly what the clone wrote. The runner
       // keeps a copy of its own (not hard links: the checkout's files will belong to the sandbox user).
@@ -283,17 +283,23 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** A short human reason for a failed clone; never quotes a URL (it could hold credentials). */
-export function cloneReason(stderr: string, repository: string, baseBranch?: string): string {
+/**
+ * A short human reason for a failed clone, naming the URL tried without any credentials in it
+ * (user info dropped; the token itself never is in a URL). `token`: whether git had one to send.
+ */
+export function cloneReason(stderr: string, repository: string, baseBranch?: string, tried: { url?: string; token?: boolean } = {}): string {
   const s = stderr.toLowerCase();
+  const at = tried.url ? ` at ${tried.url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, "$1").replace(/[?#].*$/, "")}` : "";
+  const https = tried.url === undefined || /^https?:\/\//i.test(tried.url);
+  const access = !https ? "" : tried.token === false ? " (no GITHUB_TOKEN set: a private repository needs one)" : " (or the token cannot read it)";
   if (baseBranch && (s.includes("remote branch") || s.includes("not found in upstream")))
     return `base branch ${baseBranch} does not exist in ${repository}`;
   if (s.includes("not found") || s.includes("does not exist") || s.includes("does not appear to be a git repository"))
-    return `repository ${repository} not found (or the token cannot read it)`;
+    return `repository ${repository} not found${at}${access}`;
   if (s.includes("authentication failed") || s.includes("could not read username") || s.includes("403"))
-    return `no read access to ${repository} (check GITHUB_TOKEN or the GitHub App installation)`;
-  if (s.includes("timed out") || s.includes("timeout")) return `cloning ${repository} timed out`;
-  return `clone of ${repository} failed: ${firstLine(stderr)}`;
+    return `no read access to ${repository}${at} (check GITHUB_TOKEN or the GitHub App installation)`;
+  if (s.includes("timed out") || s.includes("timeout")) return `cloning ${repository}${at} timed out`;
+  return `clone of ${repository}${at} failed: ${firstLine(stderr)}`;
 }
 
 function pushReason(stderr: string): string {

@@ -67,14 +67,25 @@ export async function resolveTargets(
  * Prints the plan of `cody run --plan`: per selector, what matched after the allowlist, and the
  * job that would be created (JSON with `--json`). Writes nothing anywhere else.
  */
-export function printPlan(plan: { selectors: SelectorPlan[] }, request: JobRequest & { name: string }, json: boolean): void {
+export function printPlan(plan: { selectors: SelectorPlan[] }, request: JobRequest & { name: string }, json: boolean, unreachable: readonly unknown[] = []): void {
   if (json) {
     // The job exactly as `run` would store it, minus what only exists once it runs.
     const { job } = newJobRows("j-plan", request, new Date(0));
     const { jobId: _id, createdAt: _c, updatedAt: _u, expiresAt: _e, status: _s, counters: _n, totals: _t, ...wouldRun } = job;
-    process.stdout.write(`${JSON.stringify({ selectors: plan.selectors, job: wouldRun }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ selectors: plan.selectors, job: wouldRun, ...(unreachable.length ? { unreachable } : {}) }, null, 2)}\n`);
     return;
   }
   process.stdout.write(`plan for "${request.name}" (${request.type === "script" ? "script" : "Claude"}${request.createPullRequests ? ", pull requests" : ""}); nothing runs\n`);
   process.stdout.write(formatPlan({ selectors: plan.selectors, repositories: request.repositories }));
+}
+
+/**
+ * One line for a GitHub that did not answer while selectors were expanded: the URL asked (no
+ * credentials: Octokit's request URL carries none) and the network's or GitHub's answer.
+ */
+export function unreachableGitHub(err: unknown, config: Pick<Config, "github">): string {
+  const e = err as { status?: number; message?: string; request?: { url?: string }; cause?: { code?: string; cause?: { code?: string } } };
+  const url = (e.request?.url ?? config.github.apiUrl ?? "https://api.github.com").replace(/[?#].*$/, "");
+  const why = e.status ? `HTTP ${e.status}` : (e.cause?.code ?? e.cause?.cause?.code ?? e.message ?? "no answer");
+  return `cannot reach GitHub at ${url} (${why}) to expand the selectors; check GITHUB_API_URL, GITHUB_TOKEN and the network`;
 }

@@ -76,6 +76,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         return await watchdogCommand(rest, env);
       case "dev":
         return await devCommand(env);
+      case "logs":
+        return await (await import("./cli-logs.ts")).logsCommand(rest, () => openCli(env, { launcher: false }), (m) => new UsageError(m, false), noJob);
       case "stack":
         return await (await import("./cli-stack.ts")).stackCommand(rest, env, (m) => new UsageError(m));
       case "refresh":
@@ -106,7 +108,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       return 2;
     }
     // A failure of the embedded stack: one line, exit 1 (scripts/stack-errors.ts words it).
-    if (err instanceof Error && err.name === "StackError") {
+    if (err instanceof Error && (err.name === "StackError" || err.name === "OutageError")) {
       process.stderr.write(`cody: ${err.message}\n`);
       return 1;
     }
@@ -285,15 +287,21 @@ async function runJob(input: RunInput, env0: NodeJS.ProcessEnv): Promise<number>
     throw new UsageError((await import("../core/campaign.ts")).NO_GITHUB_FOR_PRS, false);
   }
   const targeting = await import("./cli-run-spec.ts");
-  const targets = await targeting.resolveTargets(input.request.repositories, config);
+  const targets = await targeting.resolveTargets(input.request.repositories, config).catch((err: unknown) => {
+    throw Object.assign(new Error(targeting.unreachableGitHub(err, config)), { name: "OutageError" });
+  });
   if (targets.kind === "invalid") throw new UsageError(`repositories: ${targets.message}`, false);
   // With no ALLOWED_REPOSITORIES, the CLI (an operator on their own machine) may name any
   // repository; the bot refuses to start without an allowlist.
   const checked = validateJobRequest({ ...input.request, repositories: targets.repositories }, config.allowlist.length > 0 ? config.allowlist : "any");
   if (checked.kind === "invalid") throw new UsageError(checked.errors.map((e) => `${e.field}: ${e.message}`).join("\n"), false);
   if (input.plan) {
-    targeting.printPlan(targets, checked.request, input.json);
-    return 0;
+    // Names typed outright are asked for (selectors' matches come from GitHub already); exit 1 when one cannot be reached.
+    const reach = await import("./cli-plan-reach.ts");
+    const unreachable = await reach.unreachableRepositories(reach.namedRepositories(targets.selectors), config);
+    targeting.printPlan(targets, checked.request, input.json, unreachable);
+    if (!input.json) process.stdout.write(reach.formatUnreachable(unreachable, Boolean(config.github.token || config.github.app)));
+    return unreachable.length > 0 ? 1 : 0;
   }
   return runValidated(checked.request, input, env, config);
 }
@@ -315,7 +323,8 @@ async function runValidated(
       { store: world.store, launcher: world.launcher, notifier: newConsoleNotifier(log), log },
       { jobId, request },
     );
-    if (!input.json) process.stderr.write(`cody: job ${jobId} started: ${request.name} (${request.repositories.length} repositories)\n`);
+    const n = request.repositories.length;
+    if (!input.json) process.stderr.write(`cody: job ${jobId} started: ${request.name} (${n} repositor${n === 1 ? "y" : "ies"})\n`);
     const stopCancel = await cancelOnInterrupt(world, jobId, log);
     const { job, rows } = await watchJob(world, created.job, { quiet: input.json, hush: () => interrupted });
     stopCancel();

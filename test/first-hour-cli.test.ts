@@ -2,6 +2,10 @@
  * The first hour through the `cody` CLI (issue 21): honest outcomes and messages that say what to
  * do next. A real process, the embedded stack over HTTP, exact messages and exit codes.
  */
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "./support/cli.ts";
 import { startTestStack, tempRemotes, type TestRemotes, type TestStack } from "./support/stack.ts";
@@ -134,5 +138,88 @@ describe("the final table and one repository in full", () => {
     const missing = await cody(["status", jobId!, "acme/nope"]);
     expect(missing.stderr).toBe(`cody: acme/nope is not in job ${jobId} (2 repositories: acme/long-reason-repository-name, acme/one)\n`);
     expect(missing.code).toBe(2);
+  }, 60_000);
+});
+
+describe("--plan and GitHub that cannot be reached", () => {
+  it("--plan says which named repositories cannot be reached, and where it looked (exit 1)", async () => {
+    const r = await cody(["run", "--repo", "acme/one", "--repo", "acme/ghost", "--script", "true", "--plan"]);
+    expect(r.stdout).toContain(`1 cannot be reached (no GITHUB_TOKEN set: private repositories need one):\n  acme/ghost: not found at ${remotes.gitBaseUrl}/acme/ghost.git\n`);
+    expect(r.stdout).not.toContain("acme/one: ");
+    expect(r.code).toBe(1);
+  });
+
+  it("a selector with GitHub down: one line naming the URL, no stack trace (exit 1)", async () => {
+    const r = await cody(["run", "--repo", "search: fetchJson", "--script", "true", "--plan"], { GITHUB_API_URL: "http://127.0.0.1:9", GITHUB_TOKEN: "t" });
+    expect(r.stderr).toMatch(/^cody: cannot reach GitHub at http:\/\/127\.0\.0\.1:9\S* \([^)]+\) to expand the selectors; check GITHUB_API_URL, GITHUB_TOKEN and the network\n$/);
+    expect(r.code).toBe(1);
+  }, 60_000);
+
+  it("a clone that fails names the URL it tried", async () => {
+    const r = await cody(["run", "--repo", "acme/ghost", "--script", "true", "--json"]);
+    expect(r.code).toBe(1);
+    const job = JSON.parse(r.stdout) as { repositories: Array<{ error?: string }> };
+    expect(job.repositories[0]!.error).toBe(`repository acme/ghost not found at ${remotes.gitBaseUrl}/acme/ghost.git`);
+  }, 60_000);
+});
+
+describe("make run", () => {
+  it("ends with three next steps", async () => {
+    const r = await cody(["demo"], { REPOS: "acme/one", SCRIPT: "echo 3 > a.txt" });
+    expect(r.code, r.stderr).toBe(0);
+    const jobId = /Job (j-[a-z0-9]+) COMPLETED/.exec(r.stdout)?.[1];
+    expect(r.stdout.endsWith(
+      "\nNext:\n" +
+        `  1. one repository in full (reason, diff, logs): ./cody status ${jobId} acme/one\n` +
+        '  2. your own repositories: make run REPOS="owner/name" SCRIPT="…" (GITHUB_TOKEN=… PR=1 opens pull requests)\n' +
+        "  3. the Slack side and the campaign, no workspace needed: make playground\n",
+    )).toBe(true);
+  }, 60_000);
+});
+
+describe("Ctrl-C", () => {
+  it("prints nothing between cancelling and the table, even with runner workers interrupted too", async () => {
+    remotes.make("acme/slow1", { "a.txt": "1\n" });
+    remotes.make("acme/slow2", { "a.txt": "1\n" });
+    const env: NodeJS.ProcessEnv = { ...process.env, ...stack.env, LOG_LEVEL: "info", ...NO_GITHUB };
+    for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+    // Its own process group, as a terminal's foreground job: SIGINT reaches the runner workers as well.
+    const child = spawn(process.execPath, [resolve(import.meta.dirname, "..", "scripts", "cody.mjs"), "run", "--repo", "acme/slow1,acme/slow2", "--script", "sleep 8"], { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const code = new Promise<number | null>((done) => child.on("close", done));
+    const until = Date.now() + 30_000;
+    while (!(await stack.store.listJobs(50)).some((j) => j.name === "sleep 8" && j.status === "RUNNING") && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 1500));
+    process.kill(-child.pid!, "SIGINT");
+    expect(await code).toBe(1);
+    const after = stderr.slice(stderr.indexOf("cody: cancelling job"));
+    expect(after).toMatch(/^cody: cancelling job j-[a-z0-9]+ \(Ctrl-C again to leave it running\)\n$/);
+    expect(stdout).toMatch(/Job j-[a-z0-9]+ CANCELLED in \d+ s: sleep 8/);
+  }, 60_000);
+});
+
+describe("cody logs", () => {
+  it("prints a repository's runner log as human lines", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cody-logs-"));
+    try {
+      const run = await cody(["run", "--repo", "acme/one", "--script", "echo 4 > a.txt", "--json"], { LOCAL_RUNNER: "process", CODY_DIR: dir, LOG_LEVEL: "info" });
+      expect(run.code, run.stderr).toBe(0);
+      const jobId = (JSON.parse(run.stdout) as { jobId: string }).jobId;
+      const r = await cody(["logs", jobId, "acme/one"], { CODY_DIR: dir });
+      expect(r.code, r.stderr).toBe(0);
+      const [head, ...lines] = r.stdout.trimEnd().split("\n");
+      expect(head).toMatch(new RegExp(`^── acme/one \\(COMPLETED\\) · \\S*${jobId}/0\\.log$`));
+      expect(lines.length).toBeGreaterThan(0);
+      for (const l of lines) expect(l).toMatch(/^ {3}\d\d:\d\d:\d\d (TRACE|DEBUG|INFO |WARN |ERROR|FATAL) \S/);
+      expect(r.stdout).not.toContain('{"level"');
+      const none = await cody(["logs", "j-doesnotexi"], { CODY_DIR: dir });
+      expect(none.stderr).toBe("cody: no job j-doesnotexi; see cody list for the recent jobs\n");
+      expect(none.code).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 });
