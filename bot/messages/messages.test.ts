@@ -253,7 +253,9 @@ describe("Slack polish (issue 21)", () => {
   });
 
   it("says in the modal which fields are required", () => {
-    const view = jobModal({ channel: "C1", teamId: "T1" }, parseAllowlist("acme/*").patterns) as { blocks: Array<{ block_id?: string; hint?: { text: string } }> };
+    const allow = parseAllowlist("acme/*");
+    if (allow.kind !== "ok") throw new Error("allowlist");
+    const view = jobModal({ channel: "C1", teamId: "T1" }, allow.patterns) as { blocks: Array<{ block_id?: string; hint?: { text: string } }> };
     const hint = (id: string) => view.blocks.find((b) => b.block_id === id)?.hint?.text ?? "";
     expect(hint("instructions")).toMatch(/^Required unless you paste a change spec below\./);
     expect(hint("repositories")).toMatch(/^Required unless you paste a change spec below\. Allowed: acme\/\*\./);
