@@ -1,0 +1,32 @@
+// The `cody` CLI's usage text and command names, plain JavaScript so scripts/cody.mjs can answer
+// `cody --help` without building or loading the bundle (README: `./cody --help` within node + 150 ms).
+
+/** The usage of every command (`cody --help`). */
+export const USAGE = `usage:
+  cody run --repo OWNER/NAME [--repo …] (--prompt TEXT | --script CMD) [--name TEXT] [--pr] [--draft]
+           [--base BRANCH] [--verify CMD] [--concurrency N] [--label L] [--reviewer U] [--team-reviewer T]
+           [--assignee U] [--pr-interval SECONDS] [--json] [--plan] [--wide]
+      or: cody run -f change.yaml [--plan] [--concurrency N] [--json]
+           --repo also takes owner/*, "search: CODE QUERY", "repos: QUERY", "topic: NAME [owner:LOGIN]"
+           (+ include:archived / include:forks); --plan prints what matches and runs nothing
+  cody status JOB_ID [REPO] [--wide] [--json]   a job's table (with REPO: that repository's full reason)
+  cody list [--limit N] [--json]
+  cody cancel JOB_ID
+  cody logs JOB_ID [REPO]                 the runner logs of a job (or of one repository), readable
+  cody dev                                the Slack bot on PORT (default 3000) over the embedded stack (make dev)
+  cody playground                         the bot with a local Slack (and GitHub) stand-in and a web page (make playground)
+  cody runner --job JOB_ID --index N      run one repository exactly as an AWS Batch array child
+  cody watchdog [--limit N] [--json]      fail repositories whose runner is gone, finalize stuck jobs
+  cody demo                               what \`make run\` does (REPOS, PROMPT, SCRIPT, PR from the environment)
+  cody stack status|start|stop [--json]   the embedded stack's daemon under CODY_DIR (default .cody)
+  cody refresh JOB_ID [--json]            read every PR's state, checks and review from GitHub
+  cody publish JOB_ID [--draft] [--json]  open PRs for a preview job from its stored diffs (runs nothing again)
+  cody retry JOB_ID [--failed | --repo OWNER/NAME …] [--json]   rerun the failed (or named) repositories
+  cody update JOB_ID [--all] [--json]     redo the change on the current base for PRs that conflict or are behind
+  cody merge JOB_ID [--method squash|merge|rebase] [--force] [--json]   merge the open, green, approved PRs
+  cody close JOB_ID [--comment TEXT] [--delete-branch] [--json]         close the open PRs
+  cody help                               this text
+  --env dev|prod                          with list, status, watchdog, run, cancel: the deployed stack (outputs of make deploy)`;
+
+/** Every command `cody` takes, for "did you mean". */
+export const COMMANDS = ["run", "status", "list", "cancel", "logs", "runner", "watchdog", "demo", "dev", "playground", "stack", "refresh", "publish", "retry", "update", "merge", "close", "help"];
