@@ -4,7 +4,7 @@
  * of alternating runs). Goal: node + 150 ms. Run alone with `BENCH_ONLY=typed make bench`.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { BENCH_DIR } from "./fixtures.ts";
 import { ROOT } from "./processes.ts";
@@ -23,6 +23,7 @@ function time(command: string, args: string[], cwd: string): number {
 
 /** Clones HEAD into a temporary directory and times `./cody --help` there against `node -e 0`. */
 export function benchTypedHelp(opts: { runs: number }): TypedHelpResult {
+  mkdirSync(BENCH_DIR, { recursive: true });
   const dir = mkdtempSync(join(BENCH_DIR, "clone-"));
   try {
     execFileSync("git", ["clone", "-q", "--no-local", ROOT, dir], { stdio: "ignore" });
