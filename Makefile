@@ -4,7 +4,7 @@ SHELL := /bin/bash
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?= true
 NODE_MODULES_STAMP := node_modules/.install-stamp
 
-.PHONY: help install run test typecheck build dev synth deploy destroy sbom bench clean
+.PHONY: help install run test typecheck build dev playground synth deploy destroy sbom bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -44,6 +44,9 @@ sbom: $(NODE_MODULES_STAMP) ## CycloneDX software bill of materials of the produ
 
 dev: $(NODE_MODULES_STAMP) ## embedded stack + the bot's HTTP server on PORT (default 3000)
 	node scripts/cody.mjs dev
+
+playground: $(NODE_MODULES_STAMP) ## the Slack bot with local stand-ins for Slack and GitHub and a web page (PLAYGROUND_PORT, default 3100)
+	node scripts/cody.mjs playground
 
 bench: $(NODE_MODULES_STAMP) ## the benchmarks (ratios against same-run baselines) → bench/results/latest.json
 	node --import tsx scripts/bench/main.ts

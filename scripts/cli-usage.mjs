@@ -14,7 +14,7 @@ export const USAGE = `usage:
   cody cancel JOB_ID
   cody logs JOB_ID [REPO]                 the runner logs of a job (or of one repository), readable
   cody dev                                the Slack bot on PORT (default 3000) over the embedded stack (make dev)
-  cody playground                         the bot with a local Slack (and GitHub) stand-in and a web page (make playground)
+  cody playground [--port N]              the bot with local stand-ins for Slack and GitHub and a web page (make playground)
   cody runner --job JOB_ID --index N      run one repository exactly as an AWS Batch array child
   cody watchdog [--limit N] [--json]      fail repositories whose runner is gone, finalize stuck jobs
   cody demo                               what \`make run\` does (REPOS, PROMPT, SCRIPT, PR from the environment)

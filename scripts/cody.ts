@@ -48,6 +48,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         return await watchdogCommand(rest, env);
       case "dev":
         return await devCommand(env);
+      case "playground":
+        return await (await import("./cli-playground.ts")).playgroundCommand(rest, env, (m) => new UsageError(m, "playground"));
       case "logs":
         return await (await import("./cli-logs.ts")).logsCommand(rest, () => openCli(env, { launcher: false }), (m) => new UsageError(m, false), noJob);
       case "stack":
