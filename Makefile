@@ -4,7 +4,7 @@ SHELL := /bin/bash
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?= true
 NODE_MODULES_STAMP := node_modules/.install-stamp
 
-.PHONY: help install run test typecheck build dev playground synth deploy destroy sbom bench clean
+.PHONY: help install run test test-browser typecheck build dev synth deploy destroy sbom bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -24,6 +24,15 @@ typecheck: $(NODE_MODULES_STAMP) ## type-check everything
 
 test: $(NODE_MODULES_STAMP) typecheck ## type-check and run every test suite offline
 	npx vitest run --reporter=default --reporter=json --outputFile.json=.cody/test-results.json
+
+# The browser test (test-browser/, its own vitest config): Debian's chromium through playwright-core.
+# As root it installs chromium with apt when missing; otherwise it says how.
+test-browser: $(NODE_MODULES_STAMP) ## the job page in headless chromium (installs Debian's chromium when root and missing)
+	@if [ ! -x "$${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
+	  else echo "test-browser: chromium is missing: sudo apt-get install -y chromium (or set CHROMIUM_PATH)" >&2; exit 2; fi; \
+	fi
+	npx vitest run -c vitest.browser.config.ts --reporter=default --reporter=json --outputFile.json=.cody/test-browser-results.json
 
 build: $(NODE_MODULES_STAMP) ## bundle dist/bot.js, dist/runner.js and the CLI (dist/cody.js) with esbuild
 	node scripts/build.mjs
@@ -45,6 +54,7 @@ sbom: $(NODE_MODULES_STAMP) ## CycloneDX software bill of materials of the produ
 dev: $(NODE_MODULES_STAMP) ## embedded stack + the bot's HTTP server on PORT (default 3000)
 	node scripts/cody.mjs dev
 
+.PHONY: playground
 playground: $(NODE_MODULES_STAMP) ## the Slack bot with local stand-ins for Slack and GitHub and a web page (PLAYGROUND_PORT, default 3100)
 	node scripts/cody.mjs playground
 
