@@ -77,6 +77,7 @@ export async function startPlayground(env0: NodeJS.ProcessEnv, opts: { port?: nu
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const json = (v: unknown) => ({ status: 200, body: JSON.stringify(v) });
     if (req.method === "GET" && url.pathname === "/") return { status: 200, body: playgroundPage(), type: "text/html; charset=utf-8" };
+    if (req.method === "GET" && url.pathname === "/favicon.ico") return { status: 204, body: "" };
     if (req.method === "GET" && url.pathname === "/state") return json({ ...slack.state(), pulls: pulls() });
     if (req.method !== "POST") return { status: 404, body: "{}" };
     const body = JSON.parse((await readBody(req)) || "{}") as Record<string, unknown>;
