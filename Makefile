@@ -4,7 +4,7 @@ SHELL := /bin/bash
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?= true
 NODE_MODULES_STAMP := node_modules/.install-stamp
 
-.PHONY: help install run test test-browser typecheck build dev synth deploy destroy sbom bench clean
+.PHONY: help install run test test-browser arch-check typecheck build dev synth deploy destroy sbom bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -22,7 +22,12 @@ run: $(NODE_MODULES_STAMP) ## run one batch job end to end on the embedded stack
 typecheck: $(NODE_MODULES_STAMP) ## type-check everything
 	npx tsc --noEmit -p tsconfig.json
 
-test: $(NODE_MODULES_STAMP) typecheck ## type-check and run every test suite offline
+test: $(NODE_MODULES_STAMP) ## layout check, type-check, then every test suite offline
+	@echo "test: 1/3 arch-check (import loops, arrows up, file sizes, folder faces)…"
+	@node scripts/arch-check.mjs
+	@echo "test: 2/3 type-checking with tsc (silent for 20–60 s)…"
+	@npx tsc --noEmit -p tsconfig.json
+	@echo "test: 3/3 vitest (every file below; the embedded stack starts first)…"
 	npx vitest run --reporter=default --reporter=json --outputFile.json=.cody/test-results.json
 
 # The browser test (test-browser/, its own vitest config): Debian's chromium through playwright-core.
@@ -33,6 +38,9 @@ test-browser: $(NODE_MODULES_STAMP) ## the job page in headless chromium (instal
 	  else echo "test-browser: chromium is missing: sudo apt-get install -y chromium (or set CHROMIUM_PATH)" >&2; exit 2; fi; \
 	fi
 	npx vitest run -c vitest.browser.config.ts --reporter=default --reporter=json --outputFile.json=.cody/test-browser-results.json
+
+arch-check: ## the layout rules of ARCHITECTURE.md (scripts/arch-check.mjs)
+	@node scripts/arch-check.mjs
 
 build: $(NODE_MODULES_STAMP) ## bundle dist/bot.js, dist/runner.js and the CLI (dist/cody.js) with esbuild
 	node scripts/build.mjs

@@ -2,7 +2,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["core/**/*.test.ts", "runner/**/*.test.ts", "bot/**/*.test.ts", "scripts/**/*.test.ts", "terraform/**/*.test.ts", "test/**/*.test.ts"],
+    include: ["core/**/*.test.ts", "runner/**/*.test.ts", "bot/**/*.test.ts", "scripts/**/*.test.ts", "environment/**/*.test.ts", "terraform/**/*.test.ts", "test/**/*.test.ts"],
     // Limits for a hung test, not goals: the 20- and 200-repository jobs take 40–50 s alone on
     // 2 cores and more while other files run beside them.
     testTimeout: 180_000,

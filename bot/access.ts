@@ -5,9 +5,9 @@
  * workspace the bot token belongs to.
  */
 import type { App } from "@slack/bolt";
-import type { Job } from "../core/job.ts";
-import type { Logger } from "../core/log.ts";
-import type { BotSettings, Submission } from "./jobs.ts";
+import type { Job } from "../core/jobs/index.ts";
+import type { Logger } from "../core/runtime/index.ts";
+import type { BotSettings, Submission } from "./submission.ts";
 import { FIELDS } from "./messages/modal.ts";
 
 /**

@@ -8,21 +8,17 @@ import { App, LogLevel, type Receiver } from "@slack/bolt";
 import type { CustomRoute } from "@slack/bolt/dist/receivers/custom-routes.js";
 import type { ParamsIncomingMessage } from "@slack/bolt/dist/receivers/ParamsIncomingMessage.js";
 import type { WebClient } from "@slack/web-api";
-import type { Artifacts } from "../core/artifacts.ts";
-import type { Logger } from "../core/log.ts";
-import { SLACK_RETRY, slackApiUrl } from "../core/slack-notifier.ts";
-import type { Store } from "../core/store.ts";
+import type { Artifacts } from "../core/jobs/index.ts";
+import type { Logger } from "../core/runtime/index.ts";
+import { SLACK_RETRY, slackApiUrl } from "./slack-notifier.ts";
+import type { Store } from "../core/jobs/index.ts";
 import { runDeferredTask, type DeferredTask, type TaskDeps, type Tell } from "./jobs.ts";
 import { serveLink } from "./links.ts";
 import { registerListeners } from "./listeners/index.ts";
+import type { BotDeps } from "./task-types.ts";
 
-/** What the listeners use. */
-export type BotDeps = TaskDeps & {
-  store: TaskDeps["store"] & Pick<Store, "getRepo">;
-  artifacts: Pick<Artifacts, "get">;
-  /** Runs a task after the acknowledgement: in-process locally, an async self-invocation on Lambda. */
-  deferred: (task: DeferredTask) => Promise<void>;
-};
+/** What the listeners use (defined in task-types.ts, which the listeners import instead of this file). */
+export type { BotDeps } from "./task-types.ts";
 
 export type AppOptions = {
   token: string;
@@ -100,7 +96,7 @@ export function newLocalDeferred(deps: () => TaskDeps): { deferred: (task: Defer
   };
 }
 
-/** A GitHub webhook delivery handler (core/github-webhook.ts), as bot/wiring.ts builds it. */
+/** A GitHub webhook delivery handler (core/github/github-webhook.ts), as bot/wiring.ts builds it. */
 export type GitHubWebhookHandler = (input: { event?: string; signature?: string; rawBody: string }) => Promise<{ status: number; body: string }>;
 
 /**

@@ -3,12 +3,13 @@
  * runs the action for the person who clicked, posts its summary into the thread, refreshes the
  * root and tells the person the outcome. Loaded on first use (Octokit is not needed at cold start).
  */
-import type { CampaignAction } from "../core/job.ts";
-import { publishJob, retryJob, updateJob, type ActionOutcome, type CampaignDeps } from "../core/campaign.ts";
-import { closeJob, mergeJob } from "../core/campaign-merge.ts";
-import { refreshJob } from "../core/pr-tracking.ts";
-import type { SlackNotifier } from "../core/slack-notifier.ts";
-import { canCancel, type DeferredTask, type TaskDeps } from "./jobs.ts";
+import type { CampaignAction } from "../core/jobs/index.ts";
+import { publishJob, retryJob, updateJob, type ActionOutcome, type CampaignDeps } from "../core/campaign/index.ts";
+import { closeJob, mergeJob } from "../core/campaign/index.ts";
+import { refreshJob } from "../core/github/index.ts";
+import type { SlackNotifier } from "./slack-notifier.ts";
+import { canCancel } from "./submission.ts";
+import type { DeferredTask, TaskDeps } from "./task-types.ts";
 import { actionSummaryMessage, burndownText, countsText } from "./messages/campaign.ts";
 
 /** GitHub access of the campaign actions; absent pieces make those actions refuse. */

@@ -4,74 +4,25 @@
  * and the `/cody` text commands. No Bolt types here beyond plain JSON.
  */
 import { createHash } from "node:crypto";
-import { validateJobRequest, type CampaignAction, type FieldError, type Job, type JobRequest, type JobType } from "../core/job.ts";
-import type { Launcher } from "../core/launcher.ts";
-import type { Logger } from "../core/log.ts";
-import type { Notifier } from "../core/notifier.ts";
-import { parseOwnerGlob, type AllowPattern } from "../core/repo-spec.ts";
-import { needsLookup, splitSelectors, type TargetSource } from "../core/selectors.ts";
-import type { Store } from "../core/store.ts";
-import { cancelJob, submitJob, type CancelDeps, type CancelResult, type SubmitResult } from "../core/submit.ts";
+import { validateJobRequest, type CampaignAction, type FieldError, type Job, type JobRequest, type JobType } from "../core/jobs/index.ts";
+import type { Launcher } from "../core/launch/index.ts";
+import type { Logger } from "../core/runtime/index.ts";
+import type { Notifier } from "../core/jobs/index.ts";
+import { parseOwnerGlob, type AllowPattern } from "../core/config/index.ts";
+import { needsLookup, splitSelectors, type TargetSource } from "../core/github/index.ts";
+import type { Store } from "../core/jobs/index.ts";
+import { cancelJob, submitJob, type CancelDeps, type CancelResult, type SubmitResult } from "../core/launch/index.ts";
 import { canSee, commandRefusal } from "./access.ts";
 import { helpText, listText, statusText } from "./messages/ephemeral.ts";
 import { escapeMrkdwn } from "./messages/text.ts";
 import { FIELDS, type ModalMetadata, type ModalValues } from "./messages/modal.ts";
-import { previewProblem, previewTargets, resolveSubmissionTargets, targetsBlock, type PreviewTask } from "./targets.ts";
+import { previewProblem, previewTargets, resolveSubmissionTargets, targetsBlock } from "./targets.ts";
+import { canCancel, isAllowedUser, NOT_ALLOWED, type BotSettings, type ExpandOwner, type Submission, type Tell } from "./submission.ts";
+import type { CommandDeps, CreateDeps, DeferredTask, TaskDeps } from "./task-types.ts";
 
-/** Who may do what (see access.ts for commands, visibility and workspaces). */
-export type BotSettings = {
-  allowlist: readonly AllowPattern[];
-  allowedSlackUsers: readonly string[];
-  /** ALLOWED_SCRIPT_USERS: who may start script jobs and verify commands (empty: ALLOWED_SLACK_USERS). */
-  allowedScriptUsers?: readonly string[];
-  /** ALLOWED_SLACK_TEAMS: workspaces the bot answers (empty: the bot token's own). */
-  allowedSlackTeams?: readonly string[];
-  /** False when the bot has no GitHub settings: pull requests are refused in the modal (undefined: not checked). */
-  githubAccess?: boolean;
-};
-
-/** Lists an owner's non-archived repositories (`owner/name`); wired to core/github.ts by entry points. */
-export type ExpandOwner = (owner: string, signal?: AbortSignal) => Promise<string[]>;
-
-/** A modal submission, read but not yet expanded. */
-export type Submission = {
-  request: JobRequest;
-  /** Explicit `owner/name` lines. */
-  repositories: string[];
-  /** Owners of `owner/*` lines, to expand after the acknowledgement. */
-  owners: string[];
-  /** Every target line in the order typed (names, `owner/*`, selectors): what is resolved. */
-  lines: string[];
-  /** The `search:`, `repos:` and `topic:` lines (they need a preview before the job starts). */
-  selectors: string[];
-  /** The request came from the pasted change spec. */
-  fromSpec?: boolean;
-  /** The pasted spec's problems (`line N: field: message`), when it is wrong. */
-  specError?: string;
-};
-
-/** Work done after Slack got its acknowledgement (on Lambda: in an asynchronous self-invocation). */
-export type DeferredTask =
-  | { kind: "create_job"; jobId: string; submission: Submission }
-  | PreviewTask
-  | { kind: "cancel_job"; jobId: string; userId: string; channel?: string }
-  /** A campaign button (bot/campaign-tasks.ts). */
-  | { kind: "campaign"; action: CampaignAction; jobId: string; userId: string; channel?: string };
-
-/** Where to tell a person something: ephemeral in `channel` when given, else a direct message. */
-export type Tell = (to: { userId: string; channel?: string }, text: string, signal?: AbortSignal) => Promise<void>;
-
-/** True when the user may use the bot (everyone when ALLOWED_SLACK_USERS is empty). */
-export function isAllowedUser(s: BotSettings, userId: string): boolean {
-  return s.allowedSlackUsers.length === 0 || s.allowedSlackUsers.includes(userId);
-}
-
-/** The job's creator may cancel it; so may users listed in ALLOWED_SLACK_USERS when it is set. */
-export function canCancel(s: BotSettings, job: Pick<Job, "createdBy">, userId: string): boolean {
-  return job.createdBy === userId || (s.allowedSlackUsers.length > 0 && s.allowedSlackUsers.includes(userId));
-}
-
-export const NOT_ALLOWED = "Sorry, Cody Batch is limited to a list of people in this workspace, and you are not on it yet. Ask an admin to add you to ALLOWED_SLACK_USERS.";
+// What used to be defined here and moved so that access.ts, targets.ts and campaign-tasks.ts need not import this file.
+export * from "./submission.ts";
+export type * from "./task-types.ts";
 
 /** The job id of a modal view: the same view submitted twice maps to the same job. */
 export function jobIdForView(viewId: string): string {
@@ -103,7 +54,7 @@ export async function readSubmission(values: ViewValues, meta: ModalMetadata, us
   const v = (block: string) => values[block]?.value;
   const text = (block: string) => (v(block)?.value ?? "").trim();
   const spec = text(FIELDS.spec);
-  if (spec) return readSpecSubmission(await import("../core/change-spec.ts"), spec, meta, userId);
+  if (spec) return readSpecSubmission(await import("../core/spec/change-spec.ts"), spec, meta, userId);
   const type = (v(FIELDS.type)?.selected_option?.value ?? "code-pattern-update") as JobType;
   const options = new Set((v(FIELDS.options)?.selected_options ?? []).map((o) => o.value));
   const instructions = text(FIELDS.instructions);
@@ -137,7 +88,7 @@ function classifyTargets(lines: string[]): Pick<Submission, "lines" | "owners" |
 }
 
 function readSpecSubmission(
-  { parseChangeSpec, formatSpecErrors }: typeof import("../core/change-spec.ts"),
+  { parseChangeSpec, formatSpecErrors }: typeof import("../core/spec/change-spec.ts"),
   yamlText: string,
   meta: ModalMetadata,
   userId: string,
@@ -196,21 +147,6 @@ export function checkSubmission(sub: Submission, allowlist: readonly AllowPatter
   return Object.keys(errors).length > 0 ? errors : undefined;
 }
 
-export type CreateDeps = {
-  store: Pick<Store, "createJob" | "setJobFields" | "getJob">;
-  launcher: Pick<Launcher, "submit">;
-  notifier: Pick<Notifier, "jobCreated">;
-  expandOwner: ExpandOwner;
-  /** Code and repository search for selectors (core/github-search.ts); without it, only names and owner/* work. */
-  targets?: TargetSource;
-  /** `views.update` (with the view's hash) for the "Preview targets" answer; false when the view moved on. */
-  updateView?: (viewId: string, hash: string | undefined, view: unknown, signal?: AbortSignal) => Promise<boolean>;
-  settings: BotSettings;
-  /** Tells a person about problems found after the acknowledgement. */
-  tell: Tell;
-  log: Logger;
-};
-
 /**
  * The deferred half of a submission: expand, validate in full, create the job (idempotent on
  * the job id), post the thread root and launch. Problems go to the person as a DM; nothing is
@@ -254,15 +190,6 @@ export async function createJobFromSubmission(
     return { kind: "error" };
   }
 }
-
-export type CommandDeps = {
-  store: CancelDeps["store"] & Pick<Store, "listJobs" | "listUnfinishedJobs" | "getJob" | "listRepos" | "countRepo">;
-  launcher: Pick<Launcher, "cancel">;
-  notifier: Pick<Notifier, "jobFinished" | "progress"> & { refreshRoot?: (jobId: string, signal?: AbortSignal) => Promise<void> };
-  settings: BotSettings;
-  log: Logger;
-  now?: () => Date;
-};
 
 /** What a `/cody …` command asks the listener to do. */
 export type CommandAnswer = { kind: "open_modal" } | { kind: "reply"; text: string } | { kind: "cancel"; jobId: string };
@@ -330,12 +257,6 @@ export function cancelText(r: CancelAnswer, jobId: string): string {
       return `Job \`${jobId}\` is cancelled: ${r.pendingCancelled} repositories will not start, running ones stop at their next step.`;
   }
 }
-
-/** Everything the deferred tasks need (the campaign's GitHub access loaded on first use). */
-export type TaskDeps = CreateDeps & CommandDeps & {
-  store: import("../core/campaign.ts").CampaignDeps["store"];
-  campaignGitHub?: () => Promise<Pick<import("../core/campaign.ts").CampaignDeps, "forge" | "readPr">>;
-};
 
 /** Runs a deferred task; never throws (problems are logged and told to the person). */
 export async function runDeferredTask(deps: TaskDeps, task: DeferredTask, signal?: AbortSignal): Promise<void> {

@@ -1,24 +1,24 @@
 /**
  * The bot's AWS entry: a Lambda behind an API Gateway HTTP API. One handler serves
  * - `{ codyTask }` events: work deferred by a listener, run in an asynchronous self-invocation;
- * - EventBridge scheduled events (`source: "aws.events"`): one watchdog pass (core/watchdog.ts);
+ * - EventBridge scheduled events (`source: "aws.events"`): one watchdog pass (core/launch/watchdog.ts);
  * - `GET /health` and `GET /links/<token>` (stable artifact links);
  * - everything else through Bolt's AwsLambdaReceiver (signature verification on), which answers
  *   only after the listener ends: listeners acknowledge and hand slow work to `deferred`.
  */
 import type { LambdaClient } from "@aws-sdk/client-lambda";
-import { AWS_HTTP_TIMEOUTS } from "../core/store.ts";
+import { AWS_HTTP_TIMEOUTS } from "../core/jobs/index.ts";
 import { AwsLambdaReceiver } from "@slack/bolt";
 import type { AwsEvent, AwsResponse } from "@slack/bolt/dist/receivers/AwsLambdaReceiver.js";
-import type { Artifacts } from "../core/artifacts.ts";
-import { newArtifacts } from "../core/artifacts.ts";
-import { loadConfig, secretValues, type Config } from "../core/config.ts";
-import type { Launcher } from "../core/launcher.ts";
-import { newLogger, type Logger } from "../core/log.ts";
-import type { Notifier } from "../core/notifier.ts";
-import { resolveSecrets } from "../core/secrets.ts";
-import { newStore } from "../core/store.ts";
-import { runWatchdog, type WatchdogSettings } from "../core/watchdog.ts";
+import type { Artifacts } from "../core/jobs/index.ts";
+import { newArtifacts } from "../core/jobs/index.ts";
+import { loadConfig, secretValues, type Config } from "../core/config/index.ts";
+import type { Launcher } from "../core/launch/index.ts";
+import { newLogger, type Logger } from "../core/runtime/index.ts";
+import type { Notifier } from "../core/jobs/index.ts";
+import { resolveSecrets } from "../core/secrets/index.ts";
+import { newStore } from "../core/jobs/index.ts";
+import { runWatchdog, type WatchdogSettings } from "../core/launch/index.ts";
 import { newBoltApp, type BotDeps, type GitHubWebhookHandler } from "./app.ts";
 import { runDeferredTask, type DeferredTask } from "./jobs.ts";
 import { serveLink } from "./links.ts";
@@ -58,7 +58,7 @@ export function newLambdaHandler(parts: {
   watchdog?: Omit<WatchdogSettings, "limit">;
   /** `POST /github/webhooks` (bot/wiring.ts githubWebhookOf); absent without GITHUB_WEBHOOK_SECRET. */
   githubWebhook?: GitHubWebhookHandler;
-  /** The sweep's second half: refreshes the PRs of open campaigns (core/pr-tracking.ts); absent without GitHub. */
+  /** The sweep's second half: refreshes the PRs of open campaigns (core/github/pr-tracking.ts); absent without GitHub. */
   refreshCampaigns?: () => Promise<{ refreshed: number }>;
 }): LambdaHandler {
   const receiver = new AwsLambdaReceiver({ signingSecret: parts.signingSecret });
@@ -148,7 +148,7 @@ export async function lambdaHandlerFromConfig(config: Config, launcher: Launcher
       ? {
           refreshCampaigns: async () => {
             // Octokit loads on the first scheduled pass, not at cold start.
-            const t = await import("../core/pr-tracking.ts");
+            const t = await import("../core/github/pr-tracking.ts");
             const notifier = deps.notifier as typeof deps.notifier & { refreshRoot?: (jobId: string, signal?: AbortSignal) => Promise<void> };
             return t.refreshOpenCampaigns(
               { store, readPr: t.newPrReader(t.octokitPerOwner(config, log)), log, ...(notifier.refreshRoot ? { onChanged: notifier.refreshRoot.bind(notifier) } : {}) },
@@ -174,7 +174,7 @@ export const handler: LambdaHandler = async (event, context) => {
     const env = await resolveSecrets(process.env);
     const config = loadConfig(env);
     const log = newLogger({ level: config.logLevel, secrets: secretValues(config) }).child({ program: "bot" });
-    const { newBatchLauncher } = await import("../core/batch-launcher.ts");
+    const { newBatchLauncher } = await import("../core/launch/batch-launcher.ts");
     const functionName = env.AWS_LAMBDA_FUNCTION_NAME;
     if (!functionName) throw new Error("AWS_LAMBDA_FUNCTION_NAME is not set (the Lambda runtime sets it)");
     return lambdaHandlerFromConfig(config, newBatchLauncher(config), functionName, log);

@@ -2,12 +2,12 @@
  * Stable links to artifacts. A URL presigned with role credentials dies with those credentials
  * (hours), so Slack messages carry `${BOT_PUBLIC_URL}/links/<token>` instead: the token is
  * base64url(JSON {jobId, key, exp}) "." base64url(HMAC-SHA256), keyed by a key derived from
- * LINK_SIGNING_SECRET (the Slack signing secret when unset; core/config.ts `linkSecret`), and expires with the job. The bot answers it with a 302 to a freshly
+ * LINK_SIGNING_SECRET (the Slack signing secret when unset; core/config/config.ts `linkSecret`), and expires with the job. The bot answers it with a 302 to a freshly
  * presigned S3 URL.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
-import type { Artifacts } from "../core/artifacts.ts";
-import type { Job } from "../core/job.ts";
+import type { Artifacts } from "../core/jobs/index.ts";
+import type { Job } from "../core/jobs/index.ts";
 
 /** What a link token carries. `exp` is epoch seconds. */
 export type LinkPayload = { jobId: string; key: string; exp: number };

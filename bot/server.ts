@@ -5,11 +5,10 @@
  * work runs in this process after the acknowledgement.
  */
 import { HTTPReceiver } from "@slack/bolt";
-import { loadConfig } from "../core/config.ts";
-import { newLogger } from "../core/log.ts";
-import { logDestination } from "../core/log-format.ts";
-import { secretValues } from "../core/config.ts";
-import { openEnvironment } from "../scripts/cli-environment.ts";
+import { loadConfig } from "../core/config/index.ts";
+import { logDestination, newLogger } from "../core/runtime/index.ts";
+import { secretValues } from "../core/config/index.ts";
+import { openEnvironment } from "../environment/index.ts";
 import { httpRoutes, newBoltApp, newLocalDeferred } from "./app.ts";
 import type { BotDeps } from "./app.ts";
 import { botStartProblem, githubWebhookOf, linkKeyOf, newBotDeps } from "./wiring.ts";

@@ -8,11 +8,11 @@
  * previewed or whose preview found a problem.
  */
 import { createHash } from "node:crypto";
-import { LIMITS } from "../core/job.ts";
-import type { Logger } from "../core/log.ts";
-import type { AllowPattern } from "../core/repo-spec.ts";
-import { resolveSelectors, type Resolution, type TargetSource } from "../core/selectors.ts";
-import type { ExpandOwner, Submission } from "./jobs.ts";
+import { LIMITS } from "../core/jobs/index.ts";
+import type { Logger } from "../core/runtime/index.ts";
+import type { AllowPattern } from "../core/config/index.ts";
+import { resolveSelectors, type Resolution, type TargetSource } from "../core/github/index.ts";
+import type { ExpandOwner, Submission } from "./submission.ts";
 import { FIELDS, jobModal, type ModalMetadata, type ModalValues, type PreviewLines } from "./messages/modal.ts";
 
 /** A short digest of the target lines, order and case kept: "what was previewed". */
@@ -20,7 +20,7 @@ export function targetsDigest(lines: readonly string[]): string {
   return createHash("sha256").update(lines.join("\n")).digest("hex").slice(0, 16);
 }
 
-/** Searches the bot can run: core/github-search.ts in production; `owner/*` falls back to `expandOwner`. */
+/** Searches the bot can run: core/github/github-search.ts in production; `owner/*` falls back to `expandOwner`. */
 export type TargetDeps = { targets?: TargetSource; expandOwner: ExpandOwner; settings: { allowlist: readonly AllowPattern[] } };
 
 /** Resolves a submission's target lines (owner/*, search:, repos:, topic:, names) within the allowlist. */

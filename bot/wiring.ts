@@ -3,16 +3,16 @@
  * GitHub expansion of `owner/*` and `tell` are put together. Entry points (server.ts,
  * lambda.ts) add the store, artifacts, launcher and the `deferred` of their platform.
  */
-import type { Artifacts } from "../core/artifacts.ts";
-import type { Config } from "../core/config.ts";
-import type { GitHub } from "../core/github.ts";
-import type { Launcher } from "../core/launcher.ts";
-import type { Logger } from "../core/log.ts";
-import { newSlackClient, newSlackNotifierFromConfig } from "../core/slack-notifier.ts";
-import type { Store } from "../core/store.ts";
+import type { Artifacts } from "../core/jobs/index.ts";
+import type { Config } from "../core/config/index.ts";
+import type { GitHub } from "../core/github/index.ts";
+import type { Launcher } from "../core/launch/index.ts";
+import type { Logger } from "../core/runtime/index.ts";
+import { newSlackClient, newSlackNotifierFromConfig } from "./slack-notifier.ts";
+import type { Store } from "../core/jobs/index.ts";
 import { BotConfigError, newTell, type BotDeps, type GitHubWebhookHandler } from "./app.ts";
 import type { DeferredTask, ExpandOwner } from "./jobs.ts";
-import type { TargetSource } from "../core/selectors.ts";
+import type { TargetSource } from "../core/github/index.ts";
 import { deriveLinkKey } from "./links.ts";
 
 export type BotParts = {
@@ -20,7 +20,7 @@ export type BotParts = {
   artifacts: Artifacts;
   launcher: Launcher;
   deferred: (task: DeferredTask) => Promise<void>;
-  /** Defaults to the GitHub API of the config (core/github.ts). */
+  /** Defaults to the GitHub API of the config (core/github/github.ts). */
   expandOwner?: ExpandOwner;
 };
 
@@ -52,7 +52,7 @@ export function newBotDeps(config: Config, log: Logger, parts: BotParts): BotDep
   const expandOwner: ExpandOwner =
     parts.expandOwner ??
     (async (owner, signal) => {
-      const { listOwnerRepositories, newGitHub } = await import("../core/github.ts");
+      const { listOwnerRepositories, newGitHub } = await import("../core/github/github.ts");
       return listOwnerRepositories((github ??= newGitHub(config, { log })).octokit, owner, signal);
     });
   const targets: TargetSource = {
@@ -63,13 +63,13 @@ export function newBotDeps(config: Config, log: Logger, parts: BotParts): BotDep
   let loaded: TargetSource | undefined;
   async function lazyTargets(): Promise<TargetSource> {
     if (loaded) return loaded;
-    const [{ newGitHub }, { newGitHubTargets }] = await Promise.all([import("../core/github.ts"), import("../core/github-search.ts")]);
+    const [{ newGitHub }, { newGitHubTargets }] = await Promise.all([import("../core/github/github.ts"), import("../core/github/github-search.ts")]);
     return (loaded = newGitHubTargets((github ??= newGitHub(config, { log })).octokit));
   }
   // The campaign buttons' GitHub access, built on the first click (Octokit stays out of cold start).
-  let campaign: Promise<Pick<import("../core/campaign.ts").CampaignDeps, "forge" | "readPr">> | undefined;
+  let campaign: Promise<Pick<import("../core/campaign/campaign.ts").CampaignDeps, "forge" | "readPr">> | undefined;
   const campaignGitHub = () =>
-    (campaign ??= import("../core/campaign-wiring.ts").then((w) => {
+    (campaign ??= import("../core/campaign/campaign-wiring.ts").then((w) => {
       const d = w.newCampaignDeps(config, log, { store: parts.store, launcher: parts.launcher });
       return { ...(d.forge ? { forge: d.forge } : {}), ...(d.readPr ? { readPr: d.readPr } : {}) };
     }));
@@ -110,7 +110,7 @@ export function linkKeyOf(config: Config): Buffer | undefined {
 }
 
 /**
- * The GitHub webhook handler of a config (core/github-webhook.ts), or undefined without
+ * The GitHub webhook handler of a config (core/github/github-webhook.ts), or undefined without
  * GITHUB_WEBHOOK_SECRET. Octokit and the tracker load on the first delivery.
  */
 export function githubWebhookOf(
@@ -120,9 +120,9 @@ export function githubWebhookOf(
 ): GitHubWebhookHandler | undefined {
   const secret = config.github.webhookSecret;
   if (!secret) return undefined;
-  let readPr: Promise<import("../core/pr-tracking.ts").PrReader> | undefined;
+  let readPr: Promise<import("../core/github/pr-tracking.ts").PrReader> | undefined;
   return async (input) => {
-    const [{ handleGitHubWebhook }, tracking] = await Promise.all([import("../core/github-webhook.ts"), import("../core/pr-tracking.ts")]);
+    const [{ handleGitHubWebhook }, tracking] = await Promise.all([import("../core/github/github-webhook.ts"), import("../core/github/pr-tracking.ts")]);
     readPr ??= Promise.resolve(tracking.newPrReader(tracking.octokitPerOwner(config, log)));
     return handleGitHubWebhook({ store: parts.store, readPr: await readPr, log, ...(parts.onChanged ? { onChanged: parts.onChanged } : {}) }, { secret, ...input });
   };

@@ -4,8 +4,8 @@
  * ping, no HTML, no forged Cody Batch marker), and the check that none of them, nor the change
  * itself, carries a secret. Pure.
  */
-import type { Job } from "../core/job.ts";
-import { redact } from "../core/log.ts";
+import type { Job } from "../core/jobs/index.ts";
+import { redact } from "../core/runtime/index.ts";
 import { truncate } from "./repo-caps.ts";
 
 /** Invisible, and enough for GitHub not to see `#1`, `@team` or `Fixes` as references. */
@@ -51,7 +51,7 @@ export function commitMessage(job: Pick<Job, "jobId" | "name" | "type" | "script
   return `${title}${body}\n\nCody Batch job ${job.jobId}`;
 }
 
-/** True when redaction (known secret values and token shapes, core/log.ts) would change `text`. */
+/** True when redaction (known secret values and token shapes, core/runtime/log.ts) would change `text`. */
 export function holdsSecret(text: string, secrets: readonly string[]): boolean {
   return redact(text, secrets) !== text;
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { newGitHub } from "../core/github.ts";
-import { newLogger } from "../core/log.ts";
+import { newGitHub } from "../core/github/index.ts";
+import { newLogger } from "../core/runtime/index.ts";
 import { startFakeGitHub, type FakeGitHub } from "../test/fakes/github.ts";
 import { codeOwnerReviewers, ownersOf, parseCodeOwners } from "./code-owners.ts";
 import { newGitHubForge, openOrUpdatePullRequest, pullRequestMarker } from "./pull-request.ts";

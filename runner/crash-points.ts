@@ -10,7 +10,7 @@
  * - `@N`: only while the row's attempt is at most N (default: every attempt).
  * Example: `CODY_TEST_CRASH_AT="acme/a=push@1,acme/b=verify"`.
  */
-import type { RepoRow } from "../core/job.ts";
+import type { RepoRow } from "../core/jobs/index.ts";
 
 export const CRASH_STEPS = ["clone", "change", "verify", "commit", "push", "pull_request", "report"] as const;
 

@@ -3,9 +3,9 @@
  * AWS_BATCH_JOB_ARRAY_INDEX, exactly as an AWS Batch array child runs it.
  * Exit 0: the repository ended (even FAILED); non-zero: the runner broke, retry the attempt.
  */
-import { ConfigError, loadConfig, secretValues } from "../core/config.ts";
-import { newLogger } from "../core/log.ts";
-import { forgetSecrets, resolveSecrets } from "../core/secrets.ts";
+import { ConfigError, loadConfig, secretValues } from "../core/config/index.ts";
+import { newLogger } from "../core/runtime/index.ts";
+import { forgetSecrets, resolveSecrets } from "../core/secrets/index.ts";
 import { crashPointsFrom } from "./crash-points.ts";
 import { runRepo } from "./run-repo.ts";
 import { newRunnerDeps } from "./wiring.ts";

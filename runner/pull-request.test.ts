@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { newGitHub } from "../core/github.ts";
-import { newLogger } from "../core/log.ts";
-import type { PrSlotResult } from "../core/pr-rate-gate.ts";
+import { newGitHub } from "../core/github/index.ts";
+import { newLogger } from "../core/runtime/index.ts";
+import type { PrSlotResult } from "../core/github/index.ts";
 import { GITHUB_REFUSALS, startFakeGitHub, type FakeGitHub } from "../test/fakes/github.ts";
 import {
   defaultBranch,

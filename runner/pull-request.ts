@@ -3,14 +3,16 @@
  * update the one that is already open (a retried runner, a PR made by an earlier attempt), and
  * decorate it with labels, reviewers and assignees. GitHub is reached through the {@link Forge}
  * port; {@link newGitHubForge} is its Octokit adapter.
+ * Over 400 lines for now: the open-or-update orchestration reads better whole (a split of the
+ * Forge adapter into its own file is left for when this file is quiet).
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { DiffStats, Job } from "../core/job.ts";
-import { fillPlaceholders, pullRequestOptions } from "../core/job.ts";
-import { statusOf, type GitHubClient } from "../core/github.ts";
-import { redact, type Logger } from "../core/log.ts";
-import { acquirePrSlot, prRateGateDeps, type PrSlotResult } from "../core/pr-rate-gate.ts";
-import { secretValues, type Config } from "../core/config.ts";
+import type { DiffStats, Job } from "../core/jobs/index.ts";
+import { fillPlaceholders, pullRequestOptions } from "../core/jobs/index.ts";
+import { statusOf, type GitHubClient } from "../core/github/index.ts";
+import { redact, type Logger } from "../core/runtime/index.ts";
+import { acquirePrSlot, prRateGateDeps, type PrSlotResult } from "../core/github/index.ts";
+import { secretValues, type Config } from "../core/config/index.ts";
 import { inertMarkdown } from "./change-text.ts";
 import { CODEOWNERS_PATHS, codeOwnerReviewers, parseCodeOwners } from "./code-owners.ts";
 
@@ -96,14 +98,14 @@ export type PullRequestOutcome =
 export type PullRequestDeps = {
   forge: Forge;
   log: Logger;
-  /** Cross-runner pacing of creations (core/pr-rate-gate.ts); absent → no pacing beyond Octokit's. */
+  /** Cross-runner pacing of creations (core/github/pr-rate-gate.ts); absent → no pacing beyond Octokit's. */
   acquireSlot?: (req: { jobId: string; minIntervalSeconds: number }, signal: AbortSignal) => Promise<PrSlotResult>;
   /** Secret values removed from the body. */
   secrets?: readonly string[];
 };
 
 /**
- * Production wiring: the Forge over `octokit` (from core/github.ts `newGitHub`), the config's
+ * Production wiring: the Forge over `octokit` (from core/github/github.ts `newGitHub`), the config's
  * secrets, and the DynamoDB rate gate on the jobs table. Each creation may wait for a slot up to
  * `slotBudgetMs` (default 15 minutes) from the moment it asks. No I/O until used.
  */
@@ -407,7 +409,7 @@ function translate(what: string, err: unknown): unknown {
 }
 
 /**
- * The Forge over an Octokit client from core/github.ts (throttled and retried there). Every call
+ * The Forge over an Octokit client from core/github/github.ts (throttled and retried there). Every call
  * passes `signal`; access and rate errors become {@link ForgeError}s.
  */
 export function newGitHubForge(octokit: GitHubClient): Forge {

@@ -9,8 +9,8 @@
 import { execFile } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Artifacts } from "../core/artifacts.ts";
-import type { RepoRow } from "../core/job.ts";
+import type { Artifacts } from "../core/jobs/index.ts";
+import type { RepoRow } from "../core/jobs/index.ts";
 
 /** What replaying a stored diff came to. */
 export type ReplayOutcome = { kind: "applied" } | { kind: "failed"; reason: string };

@@ -4,9 +4,10 @@
  */
 import { chmod, lstat, mkdir, readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import type { Workspace } from "./workspace.ts";
+// Only the one method of a Workspace (workspace.ts) this file needs: workspace.ts imports truncate from here.
+type ChangedFiles = { changedFiles(signal: AbortSignal): Promise<string[]> };
 
-/** Default caps; MAX_CHANGED_FILES, MAX_REPO_MB and MAX_FILE_KB override them (core/config.ts). */
+/** Default caps; MAX_CHANGED_FILES, MAX_REPO_MB and MAX_FILE_KB override them (core/config/config.ts). */
 export const DEFAULT_MAX_CHANGED_FILES = 2000;
 export const DEFAULT_MAX_REPO_BYTES = 2 * 1024 ** 3;
 export const DEFAULT_MAX_FILE_BYTES = 10 * 1024 ** 2;
@@ -32,7 +33,7 @@ export async function checkoutTooBig(dir: string, max: number): Promise<string |
 }
 
 /** A reason when a changed (added or modified) file is larger than `max` bytes, else undefined. */
-export async function changedFileTooBig(ws: Workspace, root: string, max: number, signal: AbortSignal): Promise<string | undefined> {
+export async function changedFileTooBig(ws: ChangedFiles, root: string, max: number, signal: AbortSignal): Promise<string | undefined> {
   for (const path of await ws.changedFiles(signal)) {
     const st = await lstat(join(root, path)).catch(() => undefined);
     if (st?.isFile() && st.size > max) {

@@ -2,6 +2,7 @@
  * One repository of a job, top to bottom: claim → clone → change (script or Claude) → verify →
  * commit + diff → publish (S3, push, pull request) → report. Reads like multi-gitter's
  * runSingleRepo: every expected outcome is a value; only infrastructure faults throw.
+ * Over 400 lines on purpose: an orchestrator that reads better whole, one step after the other.
  */
 import { mkdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -16,14 +17,14 @@ import {
   type RepoRow,
   type RepoStatus,
   type Usage,
-} from "../core/job.ts";
-import type { Artifacts } from "../core/artifacts.ts";
-import { fillPlaceholders } from "../core/job.ts";
-import type { Logger } from "../core/log.ts";
-import { redact } from "../core/log.ts";
-import type { Notifier } from "../core/notifier.ts";
-import type { RepoFields, Store } from "../core/store.ts";
-import { matchesAllowlist, parseRepoSpec, type AllowPattern } from "../core/repo-spec.ts";
+} from "../core/jobs/index.ts";
+import type { Artifacts } from "../core/jobs/index.ts";
+import { fillPlaceholders } from "../core/jobs/index.ts";
+import type { Logger } from "../core/runtime/index.ts";
+import { redact } from "../core/runtime/index.ts";
+import type { Notifier } from "../core/jobs/index.ts";
+import type { RepoFields, Store } from "../core/jobs/index.ts";
+import { matchesAllowlist, parseRepoSpec, type AllowPattern } from "../core/config/index.ts";
 import { commitMessage, inertText, secretReason } from "./change-text.ts";
 import { pullRequestBody } from "./pull-request.ts";
 import { commandEnv, lastLines, runCommand } from "./command.ts";

@@ -9,7 +9,7 @@ import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, rea
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../core/config.ts";
+import { ConfigError, loadConfig } from "../core/config/index.ts";
 import { runCommand } from "./command.ts";
 import { newSandbox, sandboxFor, type Sandbox } from "./sandbox.ts";
 

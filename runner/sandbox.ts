@@ -17,7 +17,7 @@ import { spawn } from "node:child_process";
 import { constants } from "node:fs";
 import { chmod, lchown, lstat, mkdir, open, readdir, readFile, rename, rm, unlink, link, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { isAlive } from "../core/process-alive.ts";
+import { isAlive } from "../core/runtime/index.ts";
 
 /** The numeric identity a command runs as. */
 export type SandboxUser = { uid: number; gid: number };

@@ -3,13 +3,13 @@
  * runner/main.ts (one repository per process, as in AWS Batch) and the local in-process
  * executor (many repositories in one process) both use it.
  */
-import { secretValues, type Config } from "../core/config.ts";
-import { newArtifacts } from "../core/artifacts.ts";
-import type { Logger } from "../core/log.ts";
-import { newConsoleNotifier, type Notifier } from "../core/notifier.ts";
-import { newStore, newDynamoClient, type RequestCounter } from "../core/store.ts";
-import { newGitHub } from "../core/github.ts";
-import { newSlackNotifierFromConfig } from "../core/slack-notifier.ts";
+import { secretValues, type Config } from "../core/config/index.ts";
+import { newArtifacts } from "../core/jobs/index.ts";
+import type { Logger } from "../core/runtime/index.ts";
+import { newConsoleNotifier, type Notifier } from "../core/jobs/index.ts";
+import { newStore, newDynamoClient, type RequestCounter } from "../core/jobs/index.ts";
+import { newGitHub } from "../core/github/index.ts";
+import { newSlackNotifierFromConfig } from "../bot/slack-notifier.ts";
 import { isClaudeConfigured, modelFor, newModelClient } from "./agent/client.ts";
 import { newClaudeAgent } from "./agent/claude-agent.ts";
 import { agentLimitsFrom } from "./agent/limits.ts";

@@ -1,6 +1,6 @@
 /**
  * A long-lived local runner worker (`node dist/runner.js --worker`, started by the local
- * launcher's pool in core/worker-pool.ts): loads the config and the runner's dependencies once,
+ * launcher's pool in core/launch/worker-pool.ts): loads the config and the runner's dependencies once,
  * then runs one repository at a time through the same `runRepo` entry as an AWS Batch child, on
  * messages over its IPC channel:
  *   → { type: "run", jobId, index, attempt, log }   ← { type: "done", code }
@@ -11,9 +11,9 @@
  */
 import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
-import { loadConfig, secretValues } from "../core/config.ts";
-import { newLogger } from "../core/log.ts";
-import { resolveSecrets } from "../core/secrets.ts";
+import { loadConfig, secretValues } from "../core/config/index.ts";
+import { newLogger } from "../core/runtime/index.ts";
+import { resolveSecrets } from "../core/secrets/index.ts";
 import { crashPointsFrom } from "./crash-points.ts";
 import { runRepo } from "./run-repo.ts";
 import { newRunnerDeps } from "./wiring.ts";

@@ -16,7 +16,7 @@
 import { execFile } from "node:child_process";
 import { chmod, cp, lstat, mkdir, readdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import type { DiffStats } from "../core/job.ts";
+import type { DiffStats } from "../core/jobs/index.ts";
 import { isGitName } from "./agent/paths.ts";
 import { truncate } from "./repo-caps.ts";
 

@@ -8,11 +8,11 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ConfigError } from "../core/config.ts";
+import { ConfigError } from "../core/config/index.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
-/** Marks an environment opened for a deployed stack: scripts/cli-environment.ts then never starts the embedded stack. */
+/** Marks an environment opened for a deployed stack: environment/environment.ts then never starts the embedded stack. */
 export const AWS_ENV_MARKER = "CODY_AWS_ENVIRONMENT";
 
 /** Commands that only read the tables (and may update rows: the watchdog), so need no Batch queue. */

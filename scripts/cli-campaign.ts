@@ -5,20 +5,20 @@
  * Exit codes: 0 nothing failed, 1 some repository failed, 2 bad input or the action was refused.
  */
 import { parseArgs } from "node:util";
-import { loadConfig, secretValues, type Config } from "../core/config.ts";
-import type { ActionOutcome, CampaignDeps } from "../core/campaign.ts";
-import { publishJob, retryJob, updateJob } from "../core/campaign.ts";
-import { closeJob, mergeJob } from "../core/campaign-merge.ts";
-import { hasGitHub, newCampaignDeps } from "../core/campaign-wiring.ts";
-import type { MergeMethod } from "../core/campaign-forge.ts";
-import { isTerminalRepo, type Job } from "../core/job.ts";
-import { newLogger, type Logger } from "../core/log.ts";
-import { newPrReader, octokitPerOwner, refreshJob } from "../core/pr-tracking.ts";
-import { newSlackNotifierFromConfig } from "../core/slack-notifier.ts";
+import { loadConfig, secretValues, type Config } from "../core/config/index.ts";
+import type { ActionOutcome, CampaignDeps } from "../core/campaign/index.ts";
+import { publishJob, retryJob, updateJob } from "../core/campaign/index.ts";
+import { closeJob, mergeJob } from "../core/campaign/index.ts";
+import { hasGitHub, newCampaignDeps } from "../core/campaign/index.ts";
+import type { MergeMethod } from "../core/campaign/index.ts";
+import { isTerminalRepo, type Job } from "../core/jobs/index.ts";
+import { newLogger, type Logger } from "../core/runtime/index.ts";
+import { newPrReader, octokitPerOwner, refreshJob } from "../core/github/index.ts";
+import { newSlackNotifierFromConfig } from "../bot/slack-notifier.ts";
 import { actionSummaryMessage, actionSummaryText, burndownText } from "../bot/messages/campaign.ts";
-import { openEnvironment, type CliEnvironment } from "./cli-environment.ts";
+import { openEnvironment, type CliEnvironment } from "../environment/index.ts";
 import { printFinalTable, watchJob } from "./cli-display.ts";
-import { noJob, UsageError } from "./cody.ts";
+import { noJob, UsageError } from "./cli-usage-error.ts";
 
 /** Runs campaign command `command` with `args`; returns the exit code. Throws UsageError for bad input. */
 export async function campaignMain(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {

@@ -4,11 +4,12 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
-import { finishedCount, isTerminalRepo, type Job, type RepoRow } from "../core/job.ts";
-import { repoLine } from "../core/notifier.ts";
-import { newConsoleNotifier } from "../core/notifier.ts";
-import { sweepJob } from "../core/watchdog.ts";
-import type { CliEnvironment } from "./cli-environment.ts";
+import { finishedCount, isTerminalRepo, type Job, type RepoRow } from "../core/jobs/index.ts";
+import { repoLine } from "../core/jobs/index.ts";
+import { newConsoleNotifier } from "../core/jobs/index.ts";
+import { sweepJob } from "../core/launch/index.ts";
+import { UsageError } from "./cli-usage-error.ts";
+import type { CliEnvironment } from "../environment/index.ts";
 import { burndownText } from "../bot/messages/campaign.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -187,6 +188,21 @@ export async function printRepoDetail(world: CliEnvironment, job: Job, row: Repo
   if (row.error) lines.push(`reason:\n${repoRelative(row.error).split("\n").map((l) => `  ${l}`).join("\n")}`);
   lines.push(`runner logs: cody logs ${job.jobId} ${row.repositoryName}`);
   process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+/**
+ * `cody status <job> <repo>`: the row of `repo` (any case) in full, or as JSON; returns the row.
+ * Throws a UsageError (exit 2) naming a few of the job's repositories when it is not one of them.
+ */
+export async function printRepoStatus(world: CliEnvironment, job: Job, rows: readonly RepoRow[], repo: string, json: boolean): Promise<RepoRow> {
+  const row = rows.find((r) => r.repositoryName.toLowerCase() === repo.toLowerCase());
+  if (!row) {
+    const some = `${rows.slice(0, 5).map((r) => r.repositoryName).join(", ")}${rows.length > 5 ? ", …" : ""}`;
+    throw new UsageError(`${repo} is not in job ${job.jobId} (${rows.length} repositor${rows.length === 1 ? "y" : "ies"}: ${some})`, false);
+  }
+  if (json) process.stdout.write(`${JSON.stringify(row, null, 2)}\n`);
+  else await printRepoDetail(world, job, row);
+  return row;
 }
 
 /** `open · failing: lint · approved` in one cell. */

@@ -6,8 +6,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { humanLogLine } from "../core/log-format.ts";
-import type { CliEnvironment } from "./cli-environment.ts";
+import { humanLogLine } from "../core/runtime/index.ts";
+import type { CliEnvironment } from "../environment/index.ts";
 
 /** Prints the logs; returns the exit code (0, or 1 when no repository had a log here). Throws `usage(message)` for bad input. */
 export async function logsCommand(

@@ -5,8 +5,8 @@
  * argv or the URL. Loaded only by `--plan`.
  */
 import { execFile } from "node:child_process";
-import type { Config } from "../core/config.ts";
-import { needsLookup, type SelectorPlan } from "../core/selectors.ts";
+import type { Config } from "../core/config/index.ts";
+import { needsLookup, type SelectorPlan } from "../core/github/index.ts";
 
 /** A repository that could not be reached, with the URL tried and git's first line. */
 export type Unreachable = { repository: string; url: string; reason: string };
@@ -55,4 +55,10 @@ export function formatUnreachable(list: readonly Unreachable[], hasToken: boolea
   if (list.length === 0) return "";
   const hint = hasToken ? "" : " (no GITHUB_TOKEN set: private repositories need one)";
   return `${list.length} cannot be reached${hint}:\n${list.map((u) => `  ${u.repository}: ${u.reason} at ${u.url}`).join("\n")}\n`;
+}
+
+/** The named repositories of a plan checked: `list` the unreachable ones, `print` their lines (not with `json`: they are in the JSON). */
+export async function planReach(selectors: readonly SelectorPlan[], config: Pick<Config, "gitBaseUrl" | "github">, json: boolean): Promise<{ list: Unreachable[]; print(): void }> {
+  const list = await unreachableRepositories(namedRepositories(selectors), config);
+  return { list, print: () => void (json || process.stdout.write(formatUnreachable(list, Boolean(config.github.token || config.github.app)))) };
 }

@@ -1,14 +1,14 @@
 /**
  * The parts of `cody run` that deal with targets and spec files, loaded lazily by scripts/cody.ts:
- * `-f change.yaml` (a change spec, core/change-spec.ts), selector resolution (core/selectors.ts:
+ * `-f change.yaml` (a change spec, core/spec/change-spec.ts), selector resolution (core/github/selectors.ts:
  * `owner/*`, `search:`, `repos:`, `topic:`, always intersected with ALLOWED_REPOSITORIES) and
  * `--plan` (the blast radius: what would run, and nothing runs).
  */
 import { readFileSync, statSync } from "node:fs";
-import type { Config } from "../core/config.ts";
-import { formatSpecErrors, MAX_SPEC_BYTES, parseChangeSpec, tooBig } from "../core/change-spec.ts";
-import { LIMITS, newJobRows, type JobRequest } from "../core/job.ts";
-import { formatPlan, needsLookup, resolveSelectors, type SelectorPlan } from "../core/selectors.ts";
+import type { Config } from "../core/config/index.ts";
+import { formatSpecErrors, MAX_SPEC_BYTES, parseChangeSpec, tooBig } from "../core/spec/index.ts";
+import { LIMITS, newJobRows, type JobRequest } from "../core/jobs/index.ts";
+import { formatPlan, needsLookup, resolveSelectors, type SelectorPlan } from "../core/github/index.ts";
 
 /** Flags that describe the change; with `-f` they belong in the spec file. */
 const CHANGE_FLAGS = ["repo", "prompt", "script", "name", "pr", "draft", "base", "verify", "label", "reviewer", "team-reviewer", "assignee", "pr-interval"] as const;
@@ -50,7 +50,7 @@ export async function resolveTargets(
   const hasGitHub = Boolean(config.github.token || config.github.app || config.github.apiUrl);
   let source;
   if (hasGitHub && selectors.some(needsLookup)) {
-    const [{ newGitHub }, { newGitHubTargets }] = await Promise.all([import("../core/github.ts"), import("../core/github-search.ts")]);
+    const [{ newGitHub }, { newGitHubTargets }] = await Promise.all([import("../core/github/github.ts"), import("../core/github/github-search.ts")]);
     const owner = selectors.map((s) => /^([A-Za-z0-9-]+)\/\*/.exec(s)?.[1]).find(Boolean);
     source = newGitHubTargets(newGitHub(config, owner ? { repository: `${owner}/*` } : {}).octokit);
   }

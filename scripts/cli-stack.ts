@@ -1,12 +1,12 @@
 /**
  * `cody stack status|start|stop` and the daemon itself (`cody stack serve`, started by
- * scripts/stack-daemon.ts, never by hand). Status exits 0 when the stack runs, 3 when it does not.
+ * environment/stack-daemon.ts, never by hand). Status exits 0 when the stack runs, 3 when it does not.
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { EmbeddedStack } from "./embedded-stack.ts";
-import { announce, connectStack, liveStack, readState, stopStack, unannounce, type StackState } from "./stack-daemon.ts";
-import { stackErrorMessage } from "./stack-errors.ts";
+import { EmbeddedStack } from "../environment/index.ts";
+import { announce, connectStack, liveStack, readState, stopStack, unannounce, type StackState } from "../environment/index.ts";
+import { stackErrorMessage } from "../environment/index.ts";
 
 const DEFAULT_IDLE_SECONDS = 1800;
 /** After SIGUSR2 (`make run` is done with the stack it started): stop once nobody asked for this long. */

@@ -30,3 +30,17 @@ export const USAGE = `usage:
 
 /** Every command `cody` takes, for "did you mean". */
 export const COMMANDS = ["run", "status", "list", "cancel", "logs", "runner", "watchdog", "demo", "dev", "playground", "stack", "refresh", "publish", "retry", "update", "merge", "close", "help"];
+
+/**
+ * The usage lines of one command (its first line and the continuation lines under it); all of
+ * them for a command that has none.
+ * @param {string} command
+ * @returns {string}
+ */
+export function usageOf(command) {
+  const lines = USAGE.split("\n").slice(1);
+  const start = lines.findIndex((l) => l.startsWith(`  cody ${command} `));
+  if (start < 0) return USAGE;
+  const end = lines.findIndex((l, i) => i > start && l.startsWith("  cody "));
+  return ["usage:", ...lines.slice(start, end < 0 ? undefined : end)].join("\n");
+}

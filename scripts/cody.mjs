@@ -17,7 +17,7 @@ if (argv.length === 1 && ["--help", "-h", "help"].includes(argv[0]) && process.e
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const stamp = join(root, "dist", ".cli-stamp");
-const SOURCES = ["core", "runner", "bot", "scripts", "package-lock.json"];
+const SOURCES = ["core", "runner", "bot", "scripts", "environment", "package-lock.json"];
 
 /** The newest modification time (ms) of a file or of any file under a directory (stats only). */
 function newest(path) {

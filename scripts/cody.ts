@@ -5,25 +5,15 @@
  * 1 some repository did not, 2 bad input (nothing written).
  */
 import { parseArgs } from "node:util";
-import { COMMANDS, USAGE } from "./cli-usage.mjs";
+import { COMMANDS, USAGE, usageOf } from "./cli-usage.mjs";
 // Only types and node:util at the top: `cody --help` must load nothing else. Each command loads
 // what it needs with `await import()` (in the bundle, dist/cody.js, those are separate chunks).
-import type { Config } from "../core/config.ts";
-import type { Job, JobRequest, RepoRow } from "../core/job.ts";
-import type { Logger } from "../core/log.ts";
-import type { CliEnvironment } from "./cli-environment.ts";
-
-/** Bad input: printed with usage hints, exit code 2. */
-export class UsageError extends Error {
-  override name = "UsageError";
-  /**
-   * Whether usage helps (a mistyped command: all of it; a command's name: that command's lines)
-   * or is noise (false: a setting is missing).
-   */
-  constructor(message: string, readonly showUsage: boolean | string = true) {
-    super(message);
-  }
-}
+import type { Config } from "../core/config/index.ts";
+import type { Job, JobRequest, RepoRow } from "../core/jobs/index.ts";
+import type { Logger } from "../core/runtime/index.ts";
+import type { CliEnvironment } from "../environment/index.ts";
+import { noJob, UsageError } from "./cli-usage-error.ts";
+export { UsageError }; // bad input, exit code 2 (defined in cli-usage-error.ts so cli-*.ts need not import this file)
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -68,20 +58,20 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         return 0;
       default: {
         if (!command) throw new UsageError("no command given");
-        const { closest } = await import("../core/did-you-mean.ts");
+        const { closest } = await import("../core/runtime/did-you-mean.ts");
         const near = closest(command, COMMANDS);
         throw new UsageError(`unknown command "${command}"${near ? ` (did you mean "${near}"?)` : "; see cody --help"}`, near ?? false);
       }
     }
   } catch (err) {
-    // ConfigError by name: core/config.ts is not loaded for every command.
+    // ConfigError by name: core/config/config.ts is not loaded for every command.
     if (err instanceof UsageError || (err instanceof Error && err.name === "ConfigError")) {
       // Only the command's own usage (all of it for a mistyped or missing command).
       const usage = err instanceof UsageError && err.showUsage ? `${usageOf(typeof err.showUsage === "string" ? err.showUsage : (argv[0] ?? ""))}\n` : "";
       process.stderr.write(`cody: ${err.message}\n${usage}`);
       return 2;
     }
-    // A failure of the embedded stack: one line, exit 1 (scripts/stack-errors.ts words it).
+    // A failure of the embedded stack (environment/stack-errors.ts words it) or of GitHub: one line, exit 1.
     if (err instanceof Error && (err.name === "StackError" || err.name === "OutageError")) {
       process.stderr.write(`cody: ${err.message}\n`);
       return 1;
@@ -89,13 +79,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     const e = err as { code?: string; message?: string };
     if (e.code?.startsWith("ERR_PARSE_ARGS")) {
       // Node's parser advice ("place it after '--'") is wrong here: name the option, suggest one of the command's own.
-      const command = argv[0] ?? "";
-      const usage = usageOf(command);
-      const unknown = /^Unknown option '([^']+)'/.exec(e.message ?? "")?.[1];
-      const known = [...new Set(usage.match(/--[a-z][a-z-]*/g) ?? [])];
-      const line = unknown
-        ? `unknown option ${unknown}${(await import("../core/did-you-mean.ts")).didYouMean(unknown.replace(/=.*/, ""), known, (w) => w)}`
-        : (e.message ?? "bad arguments").split(". To specify")[0]!;
+      const usage = usageOf(argv[0] ?? "");
+      const line = (await import("./cli-hints.ts")).parseErrorLine(e.message ?? "bad arguments", usage);
       process.stderr.write(`cody: ${line}\n${usage}\n`);
       return 2;
     }
@@ -103,25 +88,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
 }
 
-/** What an unknown job id reads, with where to find the right one. */
-export function noJob(jobId: string): string {
-  return `no job ${jobId}; see cody list for the recent jobs`;
-}
-
 /** The configured environment with the CLI's logger (config, stack, store, launcher unless `launcher: false`). */
 async function openCli(env: NodeJS.ProcessEnv, opts: { launcher?: boolean; runner?: boolean }): Promise<CliEnvironment> {
-  const [{ loadConfig }, { openEnvironment }] = await Promise.all([import("../core/config.ts"), import("./cli-environment.ts")]);
+  const [{ loadConfig }, { openEnvironment }] = await Promise.all([import("../core/config/config.ts"), import("../environment/environment.ts")]);
   const config = loadConfig(env);
   return openEnvironment(env, { log: await cliLogger(env, config), ...opts });
-}
-
-/** The usage lines of one command (its first line and the continuation lines under it). */
-function usageOf(command: string): string {
-  const lines = USAGE.split("\n").slice(1);
-  const start = lines.findIndex((l) => l.startsWith(`  cody ${command} `));
-  if (start < 0) return USAGE;
-  const end = lines.findIndex((l, i) => i > start && l.startsWith("  cody "));
-  return ["usage:", ...lines.slice(start, end < 0 ? undefined : end)].join("\n");
 }
 
 function checkPositionals<R extends { positionals: string[] }>(r: R, max: number): R {
@@ -133,7 +104,7 @@ function checkPositionals<R extends { positionals: string[] }>(r: R, max: number
 let interrupted = false;
 
 async function cliLogger(env: NodeJS.ProcessEnv, config?: Config): Promise<Logger> {
-  const [{ newLogger }, { secretValues }, { logDestination }] = await Promise.all([import("../core/log.ts"), import("../core/config.ts"), import("../core/log-format.ts")]);
+  const [{ newLogger }, { secretValues }, { logDestination }] = await Promise.all([import("../core/runtime/log.ts"), import("../core/config/config.ts"), import("../core/runtime/log-format.ts")]);
   const level = env.LOG_LEVEL ?? "warn";
   // Human lines on a terminal, JSON for programs (LOG_FORMAT=json, or stderr not a terminal).
   return newLogger({ level, secrets: config ? secretValues(config) : [], base: { program: "cody" } }, logDestination(env, process.stderr, { drop: () => interrupted }));
@@ -171,7 +142,7 @@ async function runCommand(args: string[], env: NodeJS.ProcessEnv): Promise<numbe
   }
   if (values.prompt !== undefined && values.script !== undefined) throw new UsageError("give --prompt or --script, not both", "run");
   if (values.prompt === undefined && values.script === undefined) throw new UsageError("give --prompt TEXT (Claude) or --script CMD", "run");
-  const { splitSelectors } = await import("../core/selectors.ts");
+  const { splitSelectors } = await import("../core/github/selectors.ts");
   const repositories = (values.repo ?? []).flatMap(splitSelectors);
   if (repositories.length === 0) throw new UsageError("name at least one repository: --repo OWNER/NAME (or OWNER/*)", "run");
   const prInterval = values["pr-interval"] === undefined ? undefined : positiveInt("--pr-interval", values["pr-interval"], true);
@@ -233,22 +204,9 @@ async function demoCommand(env: NodeJS.ProcessEnv): Promise<number> {
   return runJob({ request, json: false, extraEnv, stopStackWhenIdle: true, nextSteps: true }, env);
 }
 
-/** What `make run` says last: three things to try next. */
-export function nextSteps(jobId: string, rows: readonly RepoRow[]): string {
-  const one = rows.find((r) => r.status === "FAILED") ?? rows.find((r) => r.diffKey) ?? rows[0];
-  return [
-    "",
-    "Next:",
-    `  1. one repository in full (reason, diff, logs): ./cody status ${jobId}${one ? ` ${one.repositoryName}` : ""}`,
-    '  2. your own repositories: make run REPOS="owner/name" SCRIPT="…" (GITHUB_TOKEN=… PR=1 opens pull requests)',
-    "  3. the Slack side and the campaign, no workspace needed: make playground",
-    "",
-  ].join("\n");
-}
-
 async function runJob(input: RunInput, env0: NodeJS.ProcessEnv): Promise<number> {
   const env = { ...env0, ...input.extraEnv };
-  const [{ loadConfig }, { validateJobRequest }] = await Promise.all([import("../core/config.ts"), import("../core/job.ts")]);
+  const [{ loadConfig }, { validateJobRequest }] = await Promise.all([import("../core/config/config.ts"), import("../core/jobs/job-request.ts")]);
   const config = loadConfig(env);
   if (!input.plan && input.request.type === "code-pattern-update" && !config.anthropic.apiKey && !config.anthropic.baseUrl) {
     throw new UsageError(
@@ -258,7 +216,7 @@ async function runJob(input: RunInput, env0: NodeJS.ProcessEnv): Promise<number>
     );
   }
   if (!input.plan && input.request.createPullRequests && !(config.github.token || config.github.app || config.github.apiUrl)) {
-    throw new UsageError((await import("../core/campaign.ts")).NO_GITHUB_FOR_PRS, false);
+    throw new UsageError((await import("../core/campaign/campaign.ts")).NO_GITHUB_FOR_PRS, false);
   }
   const targeting = await import("./cli-run-spec.ts");
   const targets = await targeting.resolveTargets(input.request.repositories, config).catch((err: unknown) => {
@@ -271,11 +229,10 @@ async function runJob(input: RunInput, env0: NodeJS.ProcessEnv): Promise<number>
   if (checked.kind === "invalid") throw new UsageError(checked.errors.map((e) => `${e.field}: ${e.message}`).join("\n"), false);
   if (input.plan) {
     // Names typed outright are asked for (selectors' matches come from GitHub already); exit 1 when one cannot be reached.
-    const reach = await import("./cli-plan-reach.ts");
-    const unreachable = await reach.unreachableRepositories(reach.namedRepositories(targets.selectors), config);
-    targeting.printPlan(targets, checked.request, input.json, unreachable);
-    if (!input.json) process.stdout.write(reach.formatUnreachable(unreachable, Boolean(config.github.token || config.github.app)));
-    return unreachable.length > 0 ? 1 : 0;
+    const unreachable = await (await import("./cli-plan-reach.ts")).planReach(targets.selectors, config, input.json);
+    targeting.printPlan(targets, checked.request, input.json, unreachable.list);
+    unreachable.print();
+    return unreachable.list.length > 0 ? 1 : 0;
   }
   return runValidated(checked.request, input, env, config);
 }
@@ -288,7 +245,7 @@ async function runValidated(
 ): Promise<number> {
   const log = await cliLogger(env, config);
   const [{ openEnvironment }, { newJobId }, { submitJob }, { newConsoleNotifier }, { printFinalTable, watchJob }] = await Promise.all([
-    import("./cli-environment.ts"), import("../core/job.ts"), import("../core/submit.ts"), import("../core/notifier.ts"), import("./cli-display.ts"),
+    import("../environment/environment.ts"), import("../core/jobs/job-request.ts"), import("../core/launch/submit.ts"), import("../core/jobs/notifier.ts"), import("./cli-display.ts"),
   ]);
   const world = await openEnvironment(env, { log, ...(input.concurrency ? { concurrency: input.concurrency } : {}), ...(input.stopStackWhenIdle ? { stopStackWhenIdle: true } : {}), warmRunners: request.repositories.length });
   try {
@@ -304,7 +261,7 @@ async function runValidated(
     stopCancel();
     if (input.json) process.stdout.write(`${JSON.stringify({ ...job, repositories: rows }, null, 2)}\n`);
     else await printFinalTable(world, job, rows, { wide: input.wide === true });
-    if (input.nextSteps && !input.json) process.stdout.write(nextSteps(job.jobId, rows));
+    if (input.nextSteps && !input.json) process.stdout.write((await import("./cli-hints.ts")).nextSteps(job.jobId, rows));
     return exitCodeFor(rows);
   } finally {
     await world.close();
@@ -312,7 +269,7 @@ async function runValidated(
 }
 
 async function cancelOnInterrupt(world: CliEnvironment, jobId: string, log: Logger): Promise<() => void> {
-  const [{ cancelJob }, { newConsoleNotifier }] = await Promise.all([import("../core/submit.ts"), import("../core/notifier.ts")]);
+  const [{ cancelJob }, { newConsoleNotifier }] = await Promise.all([import("../core/launch/submit.ts"), import("../core/jobs/notifier.ts")]);
   const onInt = () => {
     interrupted = true;
     process.stderr.write(`\ncody: cancelling job ${jobId} (Ctrl-C again to leave it running)\n`);
@@ -338,13 +295,7 @@ async function statusCommand(args: string[], env: NodeJS.ProcessEnv): Promise<nu
     if (!job) throw new UsageError(noJob(jobId), false);
     const rows = await world.store.listRepos(jobId);
     const display = await import("./cli-display.ts");
-    if (repo !== undefined) {
-      const row = rows.find((r) => r.repositoryName.toLowerCase() === repo.toLowerCase());
-      if (!row) throw new UsageError(`${repo} is not in job ${jobId} (${rows.length} repositor${rows.length === 1 ? "y" : "ies"}: ${rows.slice(0, 5).map((r) => r.repositoryName).join(", ")}${rows.length > 5 ? ", …" : ""})`, false);
-      if (values.json) process.stdout.write(`${JSON.stringify(row, null, 2)}\n`);
-      else await display.printRepoDetail(world, job, row);
-      return exitCodeFor([row]);
-    }
+    if (repo !== undefined) return exitCodeFor([await display.printRepoStatus(world, job, rows, repo, values.json === true)]);
     if (values.json) process.stdout.write(`${JSON.stringify({ ...job, repositories: rows }, null, 2)}\n`);
     else await display.printFinalTable(world, job, rows, { wide: values.wide === true });
     return exitCodeFor(rows);
@@ -384,7 +335,7 @@ async function cancelCommand(args: string[], env: NodeJS.ProcessEnv): Promise<nu
   if (!jobId) throw new UsageError("cancel needs a job id");
   const world = await openCli(env, {});
   const log = world.log;
-  const [{ cancelJob }, { newConsoleNotifier }] = await Promise.all([import("../core/submit.ts"), import("../core/notifier.ts")]);
+  const [{ cancelJob }, { newConsoleNotifier }] = await Promise.all([import("../core/launch/submit.ts"), import("../core/jobs/notifier.ts")]);
   try {
     const r = await cancelJob({ store: world.store, launcher: world.launcher, notifier: newConsoleNotifier(log), log }, { jobId, by: `cli:${env.USER ?? "unknown"}` });
     if (r.kind === "not_found") throw new UsageError(noJob(jobId), false);
@@ -401,7 +352,7 @@ async function runnerCommand(args: string[], env: NodeJS.ProcessEnv): Promise<nu
   if (!values.job || values.index === undefined) throw new UsageError("runner needs --job JOB_ID --index N");
   const index = positiveInt("--index", values.index, true);
   const [{ loadConfig, secretValues }, { newLogger }, { openEnvironment }, { runRepo }] = await Promise.all([
-    import("../core/config.ts"), import("../core/log.ts"), import("./cli-environment.ts"), import("../runner/run-repo.ts"),
+    import("../core/config/config.ts"), import("../core/runtime/log.ts"), import("../environment/environment.ts"), import("../runner/run-repo.ts"),
   ]);
   const config = loadConfig({ ...env, JOB_ID: values.job, AWS_BATCH_JOB_ARRAY_INDEX: String(index) });
   const log = newLogger({ level: env.LOG_LEVEL ?? "info", secrets: secretValues(config), base: { program: "runner" } });
@@ -426,7 +377,7 @@ async function watchdogCommand(args: string[], env: NodeJS.ProcessEnv): Promise<
   const limit = values.limit ? positiveInt("--limit", values.limit) : 100;
   const world = await openCli(env, { launcher: false, runner: true });
   const { config, log } = world;
-  const { runWatchdog } = await import("../core/watchdog.ts");
+  const { runWatchdog } = await import("../core/launch/watchdog.ts");
   try {
     const r = await runWatchdog(
       { store: world.store, notifier: world.runnerDeps().notifier, log },

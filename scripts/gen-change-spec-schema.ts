@@ -1,11 +1,11 @@
 /**
- * Writes `schema/change-spec.schema.json` from the zod schema in core/change-spec.ts, for editors
+ * Writes `schema/change-spec.schema.json` from the zod schema in core/spec/change-spec.ts, for editors
  * (`# yaml-language-server: $schema=…`). Run `node --import tsx scripts/gen-change-spec-schema.ts`
- * after changing the schema; core/change-spec.test.ts fails while the file is out of date.
+ * after changing the schema; core/spec/change-spec.test.ts fails while the file is out of date.
  */
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { changeSpecJsonSchema } from "../core/change-spec.ts";
+import { changeSpecJsonSchema } from "../core/spec/index.ts";
 
 /** The file's exact content: the schema as indented JSON with a final newline. */
 export function changeSpecSchemaFile(): string {

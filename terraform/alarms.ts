@@ -14,7 +14,7 @@ import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic/index.js";
 import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy/index.js";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription/index.js";
 import { Construct } from "constructs";
-import { CANCEL_REASON_PREFIX } from "../core/batch-launcher.ts";
+import { CANCEL_REASON_PREFIX } from "../core/launch/index.ts";
 import type { Bot } from "./bot.ts";
 import { policyDocument } from "./policy.ts";
 import type { Runner } from "./runner.ts";

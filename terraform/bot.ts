@@ -122,7 +122,7 @@ export class Bot extends Construct {
       // The watchdog's view of the runners: how many attempts Batch makes per repository.
       MAX_ATTEMPTS: String(s.runnerAttempts),
       NODE_OPTIONS: "--enable-source-maps",
-      // Only where to find each secret; core/secrets.ts reads the values once per cold start.
+      // Only where to find each secret; core/secrets/secrets.ts reads the values once per cold start.
       ...Object.fromEntries(botSecrets.map((u) => [`${u.variable}_SECRET_ARN`, u.secret.arn])),
     };
     this.function = new LambdaFunction(this, "function", {
@@ -188,7 +188,7 @@ export class Bot extends Construct {
     });
     this.eventsUrl = `${this.api.apiEndpoint}/slack/events`;
 
-    // The watchdog (core/watchdog.ts): every 5 minutes the bot fails repositories whose runner
+    // The watchdog (core/launch/watchdog.ts): every 5 minutes the bot fails repositories whose runner
     // is gone and finalizes jobs with nothing left running.
     // Disabled until every secret holds a value (each cold start would fail before): make deploy
     // enables it once they do (WATCHDOG_ENABLED, OPERATIONS.md "Secrets").

@@ -17,7 +17,7 @@ import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group/index.js";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule/index.js";
 import { Lazy } from "cdktf";
 import { Construct } from "constructs";
-import { CANCEL_REASON_PREFIX } from "../core/batch-launcher.ts";
+import { CANCEL_REASON_PREFIX } from "../core/launch/index.ts";
 import { serviceRole } from "./policy.ts";
 import type { Secrets } from "./secrets.ts";
 import { resourceName, type StackSettings } from "./settings.ts";

@@ -8,7 +8,7 @@ import { Construct } from "constructs";
 import { resourceName, type StackSettings } from "./settings.ts";
 
 /**
- * The environment variable each secret feeds, and who reads it. `optional` secrets (core/secrets.ts
+ * The environment variable each secret feeds, and who reads it. `optional` secrets (core/secrets/secrets.ts
  * OPTIONAL_SECRETS) are read by the process itself through `<variable>_SECRET_ARN`, so an empty one
  * never stops a task from starting; the others are injected by the job definition.
  */

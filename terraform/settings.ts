@@ -1,4 +1,4 @@
-import { STACK_TAG_KEY, stackTagValue } from "../core/batch-launcher.ts";
+import { STACK_TAG_KEY, stackTagValue } from "../core/launch/index.ts";
 
 /**
  * Deployment settings: the operator's environment variables, read once by terraform/main.ts,

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { tableDefinitions } from "../core/store.ts";
+import { tableDefinitions } from "../core/jobs/index.ts";
 import { settingsFromEnv } from "./settings.ts";
 import { allStatements, asList, bundleDir, LEAKY_ENV, one, PROD_ENV, ref, resources, synth, type Json } from "./test-synth.ts";
 import versions from "./versions.json" with { type: "json" };
@@ -14,7 +14,7 @@ describe("the default dev stack", () => {
   let text: string;
   beforeAll(() => ({ json, text } = synth()));
 
-  it("has both tables exactly as core/store.ts defines them, with TTL, PITR and encryption", () => {
+  it("has both tables exactly as core/jobs/store.ts defines them, with TTL, PITR and encryption", () => {
     const defs = tableDefinitions({ jobsTable: "cody-batch-dev-jobs", reposTable: "cody-batch-dev-repositories" });
     const tables = resources(json, "aws_dynamodb_table");
     expect(tables.map((t) => t.name).sort()).toEqual(defs.map((d) => d.TableName).sort());

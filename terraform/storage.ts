@@ -1,5 +1,5 @@
 /**
- * The data of Cody Batch: the two DynamoDB tables of DESIGN.md (built from core/store.ts's
+ * The data of Cody Batch: the two DynamoDB tables of DESIGN.md (built from core/jobs/store.ts's
  * `tableDefinitions`, so the stack and the code cannot disagree) and the artifacts bucket.
  */
 import { DynamodbTable } from "@cdktf/provider-aws/lib/dynamodb-table/index.js";
@@ -10,7 +10,7 @@ import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy/index.j
 import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block/index.js";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration/index.js";
 import { Construct } from "constructs";
-import { tableDefinitions } from "../core/store.ts";
+import { tableDefinitions } from "../core/jobs/index.ts";
 import { policyDocument } from "./policy.ts";
 import { resourceName, type StackSettings } from "./settings.ts";
 

@@ -7,8 +7,8 @@ import { mkdir, mkdtemp, readdir, readFile, realpath, rm, symlink, writeFile } f
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Config } from "../core/config.ts";
-import { newLogger } from "../core/log.ts";
+import type { Config } from "../core/config/index.ts";
+import { newLogger } from "../core/runtime/index.ts";
 import { newClaudeAgent } from "../runner/agent/claude-agent.ts";
 import { newModelClient } from "../runner/agent/client.ts";
 import { DEFAULT_AGENT_LIMITS, type AgentLimits } from "../runner/agent/limits.ts";

@@ -3,11 +3,11 @@
  * GitHub fake; relaunching actions go to a launcher that records which indexes it was given.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { newCampaignDeps } from "../core/campaign-wiring.ts";
-import { publishJob, retryJob, updateJob, type ActionOutcome, type CampaignDeps } from "../core/campaign.ts";
-import { closeJob, mergeJob } from "../core/campaign-merge.ts";
-import { newPrReader, octokitPerOwner, refreshOpenCampaigns } from "../core/pr-tracking.ts";
-import { newJobRows, type Job, type RepoRow, type RepoStatus } from "../core/job.ts";
+import { newCampaignDeps } from "../core/campaign/index.ts";
+import { publishJob, retryJob, updateJob, type ActionOutcome, type CampaignDeps } from "../core/campaign/index.ts";
+import { closeJob, mergeJob } from "../core/campaign/index.ts";
+import { newPrReader, octokitPerOwner, refreshOpenCampaigns } from "../core/github/index.ts";
+import { newJobRows, type Job, type RepoRow, type RepoStatus } from "../core/jobs/index.ts";
 import { startFakeGitHub, type FakeCheckRun, type FakeGitHub, type FakePull, type FakeReview } from "./fakes/github.ts";
 import { startTestStack, type TestStack } from "./support/stack.ts";
 

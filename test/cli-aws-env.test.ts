@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { newJobId, newJobRows } from "../core/job.ts";
+import { newJobId, newJobRows } from "../core/jobs/index.ts";
 import { parseOutputs, withAwsEnvironment } from "../scripts/cli-aws-environment.ts";
 import { runCli } from "./support/cli.ts";
 import { startTestStack, type TestStack } from "./support/stack.ts";

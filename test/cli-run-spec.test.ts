@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { newDynamoClient } from "../core/store.ts";
+import { newDynamoClient } from "../core/jobs/index.ts";
 import { startFakeGitHub, type FakeGitHub } from "./fakes/github.ts";
 import { runCli } from "./support/cli.ts";
 import { startTestStack, tempRemotes, type TestRemotes, type TestStack } from "./support/stack.ts";

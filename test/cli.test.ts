@@ -3,7 +3,7 @@
  */
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { newDynamoClient } from "../core/store.ts";
+import { newDynamoClient } from "../core/jobs/index.ts";
 import { runCli } from "./support/cli.ts";
 import { startTestStack, tempRemotes, type TestRemotes, type TestStack } from "./support/stack.ts";
 

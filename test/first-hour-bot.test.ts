@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jobIdForView, type BotSettings } from "../bot/jobs.ts";
-import type { Store } from "../core/store.ts";
+import type { Store } from "../core/jobs/index.ts";
 import { startBotServer, type BotServer } from "./support/bot-server.ts";
 import { submission } from "./support/slack-requests.ts";
 

@@ -8,11 +8,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../core/config.ts";
-import { newJobId, validateJobRequest, type JobRequest, type RepoRow } from "../core/job.ts";
-import { newLocalLauncher, processExecutor } from "../core/launcher.ts";
-import { newConsoleNotifier } from "../core/notifier.ts";
-import { submitJob } from "../core/submit.ts";
+import { loadConfig } from "../core/config/index.ts";
+import { newJobId, validateJobRequest, type JobRequest, type RepoRow } from "../core/jobs/index.ts";
+import { newLocalLauncher, processExecutor } from "../core/launch/index.ts";
+import { newConsoleNotifier } from "../core/jobs/index.ts";
+import { submitJob } from "../core/launch/index.ts";
 import { startTestStack, tempRemotes, type TestRemotes, type TestStack } from "./support/stack.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");

@@ -6,9 +6,9 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../core/config.ts";
-import { newLogger } from "../core/log.ts";
-import { newJobId, newJobRows, validateJobRequest } from "../core/job.ts";
+import { loadConfig } from "../core/config/index.ts";
+import { newLogger } from "../core/runtime/index.ts";
+import { newJobId, newJobRows, validateJobRequest } from "../core/jobs/index.ts";
 import { runRepo } from "../runner/run-repo.ts";
 import { newRunnerDeps } from "../runner/wiring.ts";
 import { startFakeGitHttp, type FakeGitHttp } from "./fakes/git-http.ts";

@@ -8,11 +8,11 @@
 import type { Server } from "node:http";
 import dynalite from "dynalite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../core/config.ts";
-import { newGitHub } from "../core/github.ts";
-import { newLogger } from "../core/log.ts";
-import { acquirePrSlot, prRateGateDeps, type PrRateGateDeps } from "../core/pr-rate-gate.ts";
-import { ensureTables, newDynamoClient } from "../core/store.ts";
+import { loadConfig } from "../core/config/index.ts";
+import { newGitHub } from "../core/github/index.ts";
+import { newLogger } from "../core/runtime/index.ts";
+import { acquirePrSlot, prRateGateDeps, type PrRateGateDeps } from "../core/github/index.ts";
+import { ensureTables, newDynamoClient } from "../core/jobs/index.ts";
 import { newGitHubForge, openOrUpdatePullRequest, type PullRequestDeps } from "../runner/pull-request.ts";
 import { startFakeGitHub, type FakeGitHub } from "./fakes/github.ts";
 

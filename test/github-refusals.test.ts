@@ -5,9 +5,9 @@
  * and Slack fakes, real bare remotes, dynalite and s3rver.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../core/config.ts";
-import { newJobId, newJobRows, validateJobRequest } from "../core/job.ts";
-import { newSlackNotifierFromConfig } from "../core/slack-notifier.ts";
+import { loadConfig } from "../core/config/index.ts";
+import { newJobId, newJobRows, validateJobRequest } from "../core/jobs/index.ts";
+import { newSlackNotifierFromConfig } from "../bot/slack-notifier.ts";
 import { runRepo } from "../runner/run-repo.ts";
 import { newRunnerDeps } from "../runner/wiring.ts";
 import { statusText } from "../bot/messages/ephemeral.ts";

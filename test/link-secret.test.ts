@@ -3,7 +3,7 @@
  * and verify with the shared LINK_SIGNING_SECRET; without it the runner falls back to presigned links.
  */
 import { expect, it } from "vitest";
-import { loadConfig, secretValues } from "../core/config.ts";
+import { loadConfig, secretValues } from "../core/config/index.ts";
 import { newLinkBuilder, serveLink } from "../bot/links.ts";
 import { linkKeyOf } from "../bot/wiring.ts";
 

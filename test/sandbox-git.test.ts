@@ -10,9 +10,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, w
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../core/config.ts";
-import { newJobId, newJobRows, validateJobRequest, type JobRequest, type RepoRow } from "../core/job.ts";
-import { newLogger } from "../core/log.ts";
+import { loadConfig } from "../core/config/index.ts";
+import { newJobId, newJobRows, validateJobRequest, type JobRequest, type RepoRow } from "../core/jobs/index.ts";
+import { newLogger } from "../core/runtime/index.ts";
 import { runRepo, type RunRepoDeps } from "../runner/run-repo.ts";
 import { newRunnerDeps } from "../runner/wiring.ts";
 import { message, startFakeAnthropic, text, toolUse, type FakeAnthropic, type FakeStep } from "./fakes/anthropic.ts";

@@ -15,10 +15,10 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { newJobId, validateJobRequest, type JobRequest, type RepoRow } from "../core/job.ts";
-import { newLocalLauncher, processExecutor } from "../core/launcher.ts";
-import { newConsoleNotifier } from "../core/notifier.ts";
-import { submitJob } from "../core/submit.ts";
+import { newJobId, validateJobRequest, type JobRequest, type RepoRow } from "../core/jobs/index.ts";
+import { newLocalLauncher, processExecutor } from "../core/launch/index.ts";
+import { newConsoleNotifier } from "../core/jobs/index.ts";
+import { submitJob } from "../core/launch/index.ts";
 import { message, startFakeAnthropic, text, toolUse, type FakeAnthropic } from "./fakes/anthropic.ts";
 import { startFakeGitHttp, type FakeGitHttp } from "./fakes/git-http.ts";
 import { startFakeGitHub, type FakeGitHub } from "./fakes/github.ts";

@@ -5,11 +5,11 @@
  * without an allowlist. Each test was written against the code before the fix and failed there.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { newArtifacts } from "../core/artifacts.ts";
-import { loadConfig, type Config } from "../core/config.ts";
-import { newJobRows, type Job } from "../core/job.ts";
-import { newLogger } from "../core/log.ts";
-import type { Store } from "../core/store.ts";
+import { newArtifacts } from "../core/jobs/index.ts";
+import { loadConfig, type Config } from "../core/config/index.ts";
+import { newJobRows, type Job } from "../core/jobs/index.ts";
+import { newLogger } from "../core/runtime/index.ts";
+import type { Store } from "../core/jobs/index.ts";
 import { jobIdForView, type BotSettings } from "../bot/jobs.ts";
 import { main as serverMain } from "../bot/server.ts";
 import { lambdaHandlerFromConfig } from "../bot/lambda.ts";

@@ -3,8 +3,8 @@
  * HTTPReceiver; the bot talks to the fake Slack Web API and to dynalite/s3rver.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { Job } from "../core/job.ts";
-import type { Store } from "../core/store.ts";
+import type { Job } from "../core/jobs/index.ts";
+import type { Store } from "../core/jobs/index.ts";
 import { jobIdForView } from "../bot/jobs.ts";
 import { deriveLinkKey, signLink } from "../bot/links.ts";
 import { signSlackRequest, type FakeSlack } from "./fakes/slack.ts";

@@ -6,12 +6,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { WebClient } from "@slack/web-api";
-import { loadConfig, type Config } from "../core/config.ts";
-import { newJobRows, type Job, type RepoRow, type RepoStatus } from "../core/job.ts";
-import { newLogger } from "../core/log.ts";
-import { newDynamoClient, newStore, type Store } from "../core/store.ts";
-import { newSlackClient, newSlackNotifier, type SlackNotifier } from "../core/slack-notifier.ts";
-import { EmbeddedStack } from "../scripts/embedded-stack.ts";
+import { loadConfig, type Config } from "../core/config/index.ts";
+import { newJobRows, type Job, type RepoRow, type RepoStatus } from "../core/jobs/index.ts";
+import { newLogger } from "../core/runtime/index.ts";
+import { newDynamoClient, newStore, type Store } from "../core/jobs/index.ts";
+import { newSlackClient, newSlackNotifier, type SlackNotifier } from "../bot/slack-notifier.ts";
+import { EmbeddedStack } from "../environment/index.ts";
 import { startFakeSlack, type FakeSlack } from "./fakes/slack.ts";
 
 const log = newLogger({ level: "silent" });

@@ -8,7 +8,7 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stopStack } from "../scripts/stack-daemon.ts";
+import { stopStack } from "../environment/index.ts";
 import { runCli } from "./support/cli.ts";
 import { tempRemotes, type TestRemotes } from "./support/stack.ts";
 

@@ -3,10 +3,10 @@
  * sweeps recent unfinished jobs in the store (dynalite over HTTP).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { newJobId, newJobRows, type RepoRow } from "../core/job.ts";
-import { newLogger } from "../core/log.ts";
-import { newConsoleNotifier } from "../core/notifier.ts";
-import { newSlackClient } from "../core/slack-notifier.ts";
+import { newJobId, newJobRows, type RepoRow } from "../core/jobs/index.ts";
+import { newLogger } from "../core/runtime/index.ts";
+import { newConsoleNotifier } from "../core/jobs/index.ts";
+import { newSlackClient } from "../bot/slack-notifier.ts";
 import { newTell, type BotDeps } from "../bot/app.ts";
 import { newLambdaHandler, type LambdaHandler } from "../bot/lambda.ts";
 import { startFakeSlack, type FakeSlack } from "./fakes/slack.ts";

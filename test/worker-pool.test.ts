@@ -1,5 +1,5 @@
 /**
- * The local launcher's pool of long-lived runner workers (core/worker-pool.ts, runner/worker.ts)
+ * The local launcher's pool of long-lived runner workers (core/launch/worker-pool.ts, runner/worker.ts)
  * with real worker processes, real bare remotes, dynalite and s3rver: workers are reused across
  * repositories, and a worker killed with SIGKILL mid-repository (CODY_TEST_CRASH_AT) fails only
  * that attempt, which the launcher retries on a fresh worker.
@@ -8,11 +8,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { newJobId, validateJobRequest, type RepoRow } from "../core/job.ts";
-import { newLocalLauncher } from "../core/launcher.ts";
-import { newConsoleNotifier } from "../core/notifier.ts";
-import { submitJob } from "../core/submit.ts";
-import { workerPoolExecutor } from "../core/worker-pool.ts";
+import { newJobId, validateJobRequest, type RepoRow } from "../core/jobs/index.ts";
+import { newLocalLauncher } from "../core/launch/index.ts";
+import { newConsoleNotifier } from "../core/jobs/index.ts";
+import { submitJob } from "../core/launch/index.ts";
+import { workerPoolExecutor } from "../core/launch/index.ts";
 import { startTestStack, tempRemotes, type TestRemotes, type TestStack } from "./support/stack.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");

@@ -4,10 +4,10 @@
  * (ephemeral), else hands the action to `deferred` (hundreds of PRs take longer than Slack waits).
  */
 import type { App, BlockButtonAction } from "@slack/bolt";
-import type { CampaignAction } from "../../core/job.ts";
+import type { CampaignAction } from "../../core/jobs/index.ts";
 import { canCancel } from "../jobs.ts";
 import { CAMPAIGN_ACTIONS } from "../messages/root.ts";
-import type { BotDeps } from "../app.ts";
+import type { BotDeps } from "../task-types.ts";
 
 const BY_ID = new Map<string, CampaignAction>(Object.entries(CAMPAIGN_ACTIONS).map(([action, id]) => [id, action as CampaignAction]));
 

@@ -5,7 +5,7 @@
 import type { App, BlockButtonAction } from "@slack/bolt";
 import { canCancel, cancelText } from "../jobs.ts";
 import { CANCEL_ACTION } from "../messages/root.ts";
-import type { BotDeps } from "../app.ts";
+import type { BotDeps } from "../task-types.ts";
 
 export function registerCancelJob(app: App, deps: BotDeps): void {
   app.action<BlockButtonAction>(CANCEL_ACTION, async ({ ack, body, action }) => {

@@ -5,7 +5,7 @@
 import type { App } from "@slack/bolt";
 import { runCommand } from "../jobs.ts";
 import { jobModal } from "../messages/modal.ts";
-import type { BotDeps } from "../app.ts";
+import type { BotDeps } from "../task-types.ts";
 
 export function registerCodyCommand(app: App, deps: BotDeps): void {
   app.command("/cody", async ({ command, ack, client }) => {

@@ -1,6 +1,6 @@
 /** Registers every listener of the bot on a Bolt app. */
 import type { App } from "@slack/bolt";
-import type { BotDeps } from "../app.ts";
+import type { BotDeps } from "../task-types.ts";
 import { registerTeamGuard } from "../access.ts";
 import { registerCancelJob } from "./cancel-job.ts";
 import { registerCodyCommand } from "./cody-command.ts";

@@ -7,7 +7,7 @@ import type { App } from "@slack/bolt";
 import { commandRefusal, gitHubRefusal } from "../access.ts";
 import { checkSubmission, isAllowedUser, jobIdForView, NOT_ALLOWED, readSubmission } from "../jobs.ts";
 import { FIELDS, JOB_MODAL_CALLBACK, type ModalMetadata } from "../messages/modal.ts";
-import type { BotDeps } from "../app.ts";
+import type { BotDeps } from "../task-types.ts";
 
 export function registerJobModal(app: App, deps: BotDeps): void {
   app.view(JOB_MODAL_CALLBACK, async ({ ack, body, view }) => {

@@ -5,7 +5,7 @@
 import type { App, BlockButtonAction } from "@slack/bolt";
 import { isAllowedUser, modalValues, readSubmission } from "../jobs.ts";
 import { PREVIEW_TARGETS_ACTION, type ModalMetadata } from "../messages/modal.ts";
-import type { BotDeps } from "../app.ts";
+import type { BotDeps } from "../task-types.ts";
 
 export function registerPreviewTargets(app: App, deps: BotDeps): void {
   app.action<BlockButtonAction>(PREVIEW_TARGETS_ACTION, async ({ ack, body }) => {

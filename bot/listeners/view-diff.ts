@@ -7,7 +7,7 @@ import { canSee } from "../access.ts";
 import { isAllowedUser, NOT_ALLOWED } from "../jobs.ts";
 import { diffModal } from "../messages/modal.ts";
 import { VIEW_DIFF_ACTION } from "../messages/reply.ts";
-import type { BotDeps } from "../app.ts";
+import type { BotDeps } from "../task-types.ts";
 
 export function registerViewDiff(app: App, deps: BotDeps): void {
   app.action<BlockButtonAction>(VIEW_DIFF_ACTION, async ({ ack, body, action, client }) => {

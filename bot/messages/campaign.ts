@@ -3,10 +3,9 @@
  * summary reply a bulk action posts into the job's thread (within 50 blocks and 3000 characters a
  * section, whatever the number of repositories: results are grouped by outcome and reason). Pure.
  */
-import { isCampaignDone, type CampaignSummary } from "../../core/job.ts";
-import type { ActionSummary } from "../../core/campaign.ts";
-import type { Block, SlackMessage } from "./root.ts";
-import { cut, escapeMrkdwn, SLACK_LIMITS } from "./text.ts";
+import { isCampaignDone, type CampaignSummary } from "../../core/jobs/index.ts";
+import type { ActionSummary } from "../../core/campaign/index.ts";
+import { cut, escapeMrkdwn, SLACK_LIMITS, type Block, type SlackMessage } from "./text.ts";
 
 /**
  * `Campaign: 12 merged · 5 open (3 passing, 1 failing, 1 pending · 2 awaiting review) · 3 closed`,

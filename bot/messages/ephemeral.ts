@@ -2,7 +2,7 @@
  * Ephemeral answers to `/cody help|list|status`, and refusals. Plain mrkdwn text, cut to stay
  * within one message. Pure.
  */
-import { finishedCount, type Job, type RepoRow } from "../../core/job.ts";
+import { finishedCount, type Job, type RepoRow } from "../../core/jobs/index.ts";
 import { cut, duration, escapeCut, escapeMrkdwn, SLACK_LIMITS } from "./text.ts";
 
 const STATUS_EMOJI: Record<string, string> = { PENDING: "⏳", RUNNING: "🏃", COMPLETED: "✅", FAILED: "❌", CANCELLED: "🚫" };

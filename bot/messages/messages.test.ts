@@ -3,16 +3,16 @@
  * Update on purpose with `npx vitest run bot -u`.
  */
 import { describe, expect, it } from "vitest";
-import { newJobRows, type Job, type RepoRow } from "../../core/job.ts";
-import { parseAllowlist } from "../../core/repo-spec.ts";
+import { newJobRows, type Job, type RepoRow } from "../../core/jobs/index.ts";
+import { parseAllowlist } from "../../core/config/index.ts";
 import { helpText, listText, statusText } from "./ephemeral.ts";
 import { diffModal, jobModal } from "./modal.ts";
 import { replyLine, replyMessages, type ReplyItem } from "./reply.ts";
 import { rootMessage } from "./root.ts";
 import { escapeCut, SLACK_LIMITS } from "./text.ts";
 import { actionSummaryMessage } from "./campaign.ts";
-import type { ActionSummary } from "../../core/campaign.ts";
-import type { CampaignSummary } from "../../core/job.ts";
+import type { ActionSummary } from "../../core/campaign/index.ts";
+import type { CampaignSummary } from "../../core/jobs/index.ts";
 
 const T0 = new Date("2026-01-05T10:00:00Z");
 const at = (min: number) => new Date(T0.getTime() + min * 60_000);

@@ -2,7 +2,7 @@
  * The job modal ("New batch change") and the "View diff" modal. Block ids name the fields, so
  * `response_action: "errors"` can point at the exact input. Pure.
  */
-import type { AllowPattern } from "../../core/repo-spec.ts";
+import type { AllowPattern } from "../../core/config/index.ts";
 import type { Block } from "./root.ts";
 import { cut, escapeCut, escapeMrkdwn, SLACK_LIMITS } from "./text.ts";
 

@@ -4,7 +4,7 @@
  * Several repositories that ended together share one reply; a reply holds at most 50 blocks and
  * every section stays under 3000 characters whatever the URLs or error texts. Pure.
  */
-import type { RepoRow } from "../../core/job.ts";
+import type { RepoRow } from "../../core/jobs/index.ts";
 import type { Block, SlackMessage } from "./root.ts";
 import { compactNumber, cut, escapeCut, escapeMrkdwn, link, SLACK_LIMITS } from "./text.ts";
 

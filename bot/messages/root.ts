@@ -3,14 +3,11 @@
  * bar with counts per status and elapsed time, and a Cancel button while the job can still be
  * cancelled. Pure: the same job and clock give the same blocks (golden-tested).
  */
-import { finishedCount, isCampaignDone, isTerminalJob, type Job } from "../../core/job.ts";
+import { finishedCount, isCampaignDone, isTerminalJob, type Job } from "../../core/jobs/index.ts";
 import { burndownText } from "./campaign.ts";
-import { cut, duration, escapeCut } from "./text.ts";
-
-/** A Slack message: fallback text plus blocks. */
-export type SlackMessage = { text: string; blocks: Block[] };
-// Block Kit objects are plain JSON; we keep the type open and let the tests check the shape.
-export type Block = Record<string, unknown>;
+import { cut, duration, escapeCut, type Block, type SlackMessage } from "./text.ts";
+// The message types live in text.ts (campaign.ts needs them and root.ts needs campaign.ts).
+export type { Block, SlackMessage } from "./text.ts";
 
 export const CANCEL_ACTION = "cancel_job";
 

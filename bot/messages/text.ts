@@ -1,7 +1,12 @@
 /**
  * Small text rules shared by the Block Kit builders: Slack escaping, cutting to a limit, and
- * human durations and numbers. Pure.
+ * human durations and numbers; the message and block types. Pure.
  */
+
+/** A Slack message: fallback text plus blocks. */
+export type SlackMessage = { text: string; blocks: Block[] };
+// Block Kit objects are plain JSON; we keep the type open and let the tests check the shape.
+export type Block = Record<string, unknown>;
 
 /** Slack's limits we build within (docs.slack.dev: block kit limits). */
 export const SLACK_LIMITS = {

@@ -2,8 +2,8 @@
  * The agent as the per-repository orchestrator calls it: `runAgent` with the model and limits
  * bound, its log narrowed, and the transcript handed back as redacted JSON ready for upload.
  */
-import type { Usage } from "../../core/job.ts";
-import type { Logger } from "../../core/log.ts";
+import type { Usage } from "../../core/jobs/index.ts";
+import type { Logger } from "../../core/runtime/index.ts";
 import type { AgentLimits } from "./limits.ts";
 import { runAgent, type MessagesClient } from "./loop.ts";
 import { redactTranscript } from "./transcript.ts";

@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import type { Config } from "../../core/config.ts";
+import type { Config } from "../../core/config/index.ts";
 import { startFakeAnthropic, message, text } from "../../test/fakes/anthropic.ts";
 import { backoffMs, classifyModelError, DEFAULT_MODEL, modelFor, newModelClient, retryAfterMs } from "./client.ts";
 

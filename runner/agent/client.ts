@@ -4,7 +4,7 @@
  * budget, so the SDK's retries and ours cannot multiply.
  */
 import Anthropic, { APIConnectionError, APIError, APIUserAbortError } from "@anthropic-ai/sdk";
-import type { Config } from "../../core/config.ts";
+import type { Config } from "../../core/config/index.ts";
 
 /**
  * The model used when `CLAUDE_MODEL` is not set: the newest Sonnet-class model that

@@ -1,7 +1,7 @@
 /**
  * The agent's per-repository budgets, with defaults and their environment variables.
  */
-import { ConfigError } from "../../core/config.ts";
+import { ConfigError } from "../../core/config/index.ts";
 
 /** Budgets of one agent run (one repository). */
 export type AgentLimits = {

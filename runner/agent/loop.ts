@@ -14,8 +14,8 @@ import type {
   ToolUnion,
   ToolUseBlock,
 } from "@anthropic-ai/sdk/resources/messages";
-import type { Usage } from "../../core/job.ts";
-import type { Logger } from "../../core/log.ts";
+import type { Usage } from "../../core/jobs/index.ts";
+import type { Logger } from "../../core/runtime/index.ts";
 import { backoffMs, classifyModelError } from "./client.ts";
 import type { AgentLimits } from "./limits.ts";
 import { estimateCostUsd, priceFor } from "./pricing.ts";

@@ -3,7 +3,7 @@
  * Prices are US dollars per million tokens, list prices for the standard tier; cache writes are
  * priced as 5-minute writes (1.25 × input), cache reads at 0.1 × input.
  */
-import type { Usage } from "../../core/job.ts";
+import type { Usage } from "../../core/jobs/index.ts";
 
 /** Dollars per million tokens. */
 export type Price = { input: number; output: number; cacheWrite: number; cacheRead: number };

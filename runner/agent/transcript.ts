@@ -4,8 +4,8 @@
  * Uploaded as JSON next to the diff; {@link redactTranscript} is the only way to serialize it.
  */
 import type { MessageParam } from "@anthropic-ai/sdk/resources/messages";
-import type { Usage } from "../../core/job.ts";
-import { redact } from "../../core/log.ts";
+import type { Usage } from "../../core/jobs/index.ts";
+import { redact } from "../../core/runtime/index.ts";
 import type { AgentLimits } from "./limits.ts";
 
 /** One model call. */
@@ -49,7 +49,7 @@ export function zeroUsage(): Usage {
 
 /**
  * Serializes `transcript` as indented JSON with every value of `secrets` (raw and JSON-escaped)
- * and every token-shaped string (see `redact` in core/log.ts) replaced by `[REDACTED]`.
+ * and every token-shaped string (see `redact` in core/runtime/log.ts) replaced by `[REDACTED]`.
  * Pure; the result is still valid JSON.
  */
 export function redactTranscript(transcript: Transcript, secrets: readonly string[]): string {

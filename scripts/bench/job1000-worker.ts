@@ -9,14 +9,14 @@
  * BENCH_REPOS (names, comma-separated), BENCH_CONCURRENCY, WORK_DIR.
  */
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { loadConfig } from "../../core/config.ts";
-import { newArtifacts } from "../../core/artifacts.ts";
-import { newJobId, validateJobRequest } from "../../core/job.ts";
-import { newLocalLauncher } from "../../core/launcher.ts";
-import { newLogger } from "../../core/log.ts";
-import { newDynamoClient, newStore, type RequestCounter } from "../../core/store.ts";
-import { newSlackClient, newSlackNotifier } from "../../core/slack-notifier.ts";
-import { submitJob } from "../../core/submit.ts";
+import { loadConfig } from "../../core/config/index.ts";
+import { newArtifacts } from "../../core/jobs/index.ts";
+import { newJobId, validateJobRequest } from "../../core/jobs/index.ts";
+import { newLocalLauncher } from "../../core/launch/index.ts";
+import { newLogger } from "../../core/runtime/index.ts";
+import { newDynamoClient, newStore, type RequestCounter } from "../../core/jobs/index.ts";
+import { newSlackClient, newSlackNotifier } from "../../bot/slack-notifier.ts";
+import { submitJob } from "../../core/launch/index.ts";
 import { newLinkBuilder } from "../../bot/links.ts";
 import { runRepo } from "../../runner/run-repo.ts";
 import { newRunnerDeps } from "../../runner/wiring.ts";

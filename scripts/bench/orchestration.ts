@@ -8,11 +8,11 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { newJobId, validateJobRequest } from "../../core/job.ts";
-import { newLogger } from "../../core/log.ts";
-import { newConsoleNotifier } from "../../core/notifier.ts";
-import { submitJob } from "../../core/submit.ts";
-import { openEnvironment } from "../cli-environment.ts";
+import { newJobId, validateJobRequest } from "../../core/jobs/index.ts";
+import { newLogger } from "../../core/runtime/index.ts";
+import { newConsoleNotifier } from "../../core/jobs/index.ts";
+import { submitJob } from "../../core/launch/index.ts";
+import { openEnvironment } from "../../environment/index.ts";
 import { BENCH_DIR, ensureRemotes, REMOTES, SCRIPT } from "./fixtures.ts";
 import { startStackProcess } from "./processes.ts";
 import { median, round } from "./results.ts";

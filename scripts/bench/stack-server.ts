@@ -3,7 +3,7 @@
  * the orchestrating process alone, as DynamoDB and S3 are remote services in AWS. Prints the
  * stack's environment as one JSON line, then runs until stdin closes or SIGTERM.
  */
-import { EmbeddedStack } from "../embedded-stack.ts";
+import { EmbeddedStack } from "../../environment/index.ts";
 
 const stack = await EmbeddedStack.start({ inMemory: true, env: {} });
 process.stdout.write(`${JSON.stringify(stack.env)}\n`);

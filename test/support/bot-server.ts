@@ -5,13 +5,13 @@
  */
 import { HTTPReceiver } from "@slack/bolt";
 import type { AddressInfo } from "node:net";
-import { newArtifacts } from "../../core/artifacts.ts";
-import { loadConfig, type Config } from "../../core/config.ts";
-import type { Job } from "../../core/job.ts";
-import { newLogger } from "../../core/log.ts";
-import { newStore, type Store } from "../../core/store.ts";
-import { newSlackClient, newSlackNotifierFromConfig } from "../../core/slack-notifier.ts";
-import { EmbeddedStack } from "../../scripts/embedded-stack.ts";
+import { newArtifacts } from "../../core/jobs/index.ts";
+import { loadConfig, type Config } from "../../core/config/index.ts";
+import type { Job } from "../../core/jobs/index.ts";
+import { newLogger } from "../../core/runtime/index.ts";
+import { newStore, type Store } from "../../core/jobs/index.ts";
+import { newSlackClient, newSlackNotifierFromConfig } from "../../bot/slack-notifier.ts";
+import { EmbeddedStack } from "../../environment/index.ts";
 import { httpRoutes, newBoltApp, newLocalDeferred, newTell, type BotDeps } from "../../bot/app.ts";
 import type { BotSettings, ExpandOwner } from "../../bot/jobs.ts";
 import { deriveLinkKey } from "../../bot/links.ts";

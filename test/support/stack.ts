@@ -5,11 +5,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadConfig, type Config } from "../../core/config.ts";
-import { newArtifacts, type Artifacts } from "../../core/artifacts.ts";
-import { newLogger, type Logger } from "../../core/log.ts";
-import { newDynamoClient, newStore, type RequestCounter, type Store } from "../../core/store.ts";
-import { EmbeddedStack } from "../../scripts/embedded-stack.ts";
+import { loadConfig, type Config } from "../../core/config/index.ts";
+import { newArtifacts, type Artifacts } from "../../core/jobs/index.ts";
+import { newLogger, type Logger } from "../../core/runtime/index.ts";
+import { newDynamoClient, newStore, type RequestCounter, type Store } from "../../core/jobs/index.ts";
+import { EmbeddedStack } from "../../environment/index.ts";
 import { makeBareRepo, makeEmptyBareRepo } from "../../scripts/example-repos.ts";
 
 export type TestStack = {
