@@ -22,7 +22,7 @@ import { playgroundPage } from "./page.ts";
 import { PLAYGROUND, startSlackStandIn, type SlackStandIn } from "./slack-standin.ts";
 
 /** Settings of the environment the playground never passes on (its stand-ins replace them). */
-const REAL_SETTINGS = /^(SLACK_|GITHUB_|ANTHROPIC_|CLAUDE_API_KEY|ALLOWED_|GIT_BASE_URL|BOT_PUBLIC_URL|LINK_SECRET)/;
+const REAL_SETTINGS = /^(SLACK_|GITHUB_|ALLOWED_|GIT_BASE_URL|BOT_PUBLIC_URL|LINK_SECRET)/;
 
 export type Playground = { url: string; slack: SlackStandIn; github: FakeGitHub; close(): Promise<void> };
 
