@@ -11,7 +11,7 @@ import { workerPoolExecutor } from "../core/launch/index.ts";
 import type { Logger } from "../core/runtime/index.ts";
 import { newDynamoClient, newStore, type RequestCounter, type Store } from "../core/jobs/index.ts";
 import type { RunRepoDeps } from "../runner/run-repo.ts";
-import { connectStack, repoRoot, type StackState } from "./stack-daemon.ts";
+import { connectStack, privateDir, repoRoot, type StackState } from "./stack-daemon.ts";
 
 /** The runner's command: the bundle (dist/runner.js, kept fresh by scripts/cody.mjs), or the sources through tsx. */
 function runnerCommand(env: NodeJS.ProcessEnv): string[] {
@@ -77,6 +77,8 @@ export async function openEnvironment(
     // LOCAL_RUNNER: "pool" (default) long-lived runner workers, "process" one runner process per
     // repository (as AWS Batch does), "inprocess" inside this process.
     const mode = env.LOCAL_RUNNER ?? "pool";
+    // The runners' logs live in CODY_DIR: its owner's only, also without the embedded stack.
+    privateDir(resolve(env.CODY_DIR ?? ".cody"));
     const runnerOpts = { command: runnerCommand(env), env: { ...env, LOG_LEVEL: env.LOG_LEVEL ?? "info" }, logDir: resolve(env.CODY_DIR ?? ".cody", "logs") };
     let executor: Executor;
     if (mode === "inprocess") executor = async (jobId, index, attempt, signal) => (await import("../runner/run-repo.ts")).runRepo(runnerDeps(), { jobId, index, attempt }, signal);

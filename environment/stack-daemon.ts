@@ -10,7 +10,7 @@
  */
 import { spawn } from "node:child_process";
 import { get } from "node:http";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { StackEnv } from "./embedded-stack.ts";
@@ -48,6 +48,7 @@ export async function liveStack(dir: string): Promise<StackState | undefined> {
  */
 export async function connectStack(dir0: string, env: NodeJS.ProcessEnv): Promise<StackState & { started: boolean }> {
   const dir = resolve(dir0);
+  privateDir(dir);
   const p = paths(dir);
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
@@ -71,8 +72,8 @@ export async function connectStack(dir0: string, env: NodeJS.ProcessEnv): Promis
 function tryLock(dir: string): boolean {
   const { lock } = paths(dir);
   try {
-    mkdirSync(dir, { recursive: true });
-    const fd = openSync(lock, "wx");
+    privateDir(dir);
+    const fd = openSync(lock, "wx", 0o600);
     writeSync(fd, String(process.pid));
     closeSync(fd);
     return true;
@@ -102,7 +103,7 @@ async function startDaemon(dir: string, env: NodeJS.ProcessEnv): Promise<StackSt
   rmSync(p.state, { force: true });
   let logFd: number;
   try {
-    logFd = openSync(p.log, "a");
+    logFd = openSync(p.log, "a", 0o600);
     writeSync(logFd, `${new Date().toISOString()} starting the embedded stack (requested by pid ${process.pid})\n`);
   } catch (err) {
     throw new StackError(stackErrorMessage(err, dir));
@@ -137,7 +138,8 @@ function failureFromLog(log: string): string | undefined {
 /** Writes `<dir>/stack.json` atomically (the daemon, once it answers). */
 export function announce(dir: string, state: StackState): void {
   const p = paths(dir);
-  writeFileSync(`${p.state}.${process.pid}`, JSON.stringify(state, null, 2));
+  // 0600: it holds the stack's credentials.
+  writeFileSync(`${p.state}.${process.pid}`, JSON.stringify(state, null, 2), { mode: 0o600 });
   renameSync(`${p.state}.${process.pid}`, p.state);
 }
 
@@ -159,6 +161,21 @@ export async function stopStack(dir0: string): Promise<number | undefined> {
   await waitFor(() => !isAlive(state.pid), 5000);
   unannounce(dir, state.pid);
   return state.pid;
+}
+
+/**
+ * Makes `dir` (CODY_DIR) a directory only its owner can enter (0700, also when an earlier
+ * version made it with the umask): it holds the stack's credentials, data and logs, and
+ * sandboxed commands run as other uids on the same machine.
+ */
+export function privateDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = statSync(dir);
+    if (st.uid === process.getuid?.() && (st.mode & 0o077) !== 0) chmodSync(dir, 0o700);
+  } catch (err) {
+    throw new StackError(stackErrorMessage(err, dir));
+  }
 }
 
 /** What `<dir>/stack.json` says (not checked for life). */

@@ -2,11 +2,11 @@
  * Runs a person's shell command (a job's script or verify command) in the checkout: through
  * `/bin/sh -c`, in its own process group, with an environment that holds no credential, a
  * timeout that kills the whole process tree, and output capped to its tail. With a sandbox
- * (runner/sandbox.ts) it runs as a leased unprivileged uid and every process of that uid dies
- * when the command ends, `setsid` children included.
+ * (runner/sandbox.ts) it runs as a leased unprivileged uid in its own box (runner/sandbox-box.ts)
+ * and nothing of it survives its end, `setsid` children and zombie leaders included.
  */
 import { spawn } from "node:child_process";
-import type { Sandbox, SandboxUser } from "./sandbox.ts";
+import type { Sandbox, SandboxSession } from "./sandbox.ts";
 
 /** What a command did. `output` is the tail of stdout and stderr interleaved, at most `maxOutputBytes`. */
 export type CommandResult =
@@ -29,10 +29,21 @@ export function commandEnv(base: NodeJS.ProcessEnv, home: string, extra: Record<
 }
 
 /**
- * How to run a command. `sandbox` runs it as an unprivileged uid owning `cwd` and `env.HOME`;
- * `gate` is the runner's directory above them that only that uid may pass meanwhile.
+ * How to run a command. `session` runs it as the session's uid (a repository's: the paths were
+ * given to it once); `sandbox` opens a session for this one command, with the uid owning `cwd`
+ * and `env.HOME` while it runs and `gate` the runner's directory above them that only that uid
+ * may pass meanwhile.
  */
-export type CommandOptions = { cwd: string; env: NodeJS.ProcessEnv; timeoutSeconds: number; maxOutputBytes?: number; graceMs?: number; sandbox?: Sandbox; gate?: string };
+export type CommandOptions = {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  timeoutSeconds: number;
+  maxOutputBytes?: number;
+  graceMs?: number;
+  sandbox?: Sandbox;
+  gate?: string;
+  session?: SandboxSession;
+};
 
 /**
  * Runs `command` with `/bin/sh -c` in `cwd`. Resolves with how it ended; never rejects for the
@@ -40,23 +51,25 @@ export type CommandOptions = { cwd: string; env: NodeJS.ProcessEnv; timeoutSecon
  * after `graceMs`, so background children die too. With `sandbox`, the command runs as a uid of
  * its own, and when the shell exits (or after the grace) every process of that uid is killed.
  */
-export function runCommand(command: string, opts: CommandOptions, signal?: AbortSignal): Promise<CommandResult> {
-  const sandbox = opts.sandbox;
-  if (!sandbox) return spawnCommand(command, opts, signal);
+export async function runCommand(command: string, opts: CommandOptions, signal?: AbortSignal): Promise<CommandResult> {
+  const { sandbox, session } = opts;
+  if (!sandbox && !session) return spawnCommand(command, opts, signal);
   const home = opts.env.HOME;
-  const paths = [opts.cwd, ...(home && home !== opts.cwd ? [home] : [])];
   // The runner's npm cache is not the sandbox user's to write: npm gets one in the command's HOME.
   const env = home && opts.env.npm_config_cache ? { ...opts.env, npm_config_cache: `${home}/.npm` } : opts.env;
+  if (session) {
+    try {
+      return await spawnCommand(command, { ...opts, env }, signal, session);
+    } finally {
+      await session.afterCommand();
+    }
+  }
+  const paths = [opts.cwd, ...(home && home !== opts.cwd ? [home] : [])];
   const where = { paths, ...(opts.gate ? { gate: opts.gate } : {}) };
-  return sandbox.withUser(where, (user) => spawnCommand(command, { ...opts, env }, signal, { user, killAll: () => sandbox.killAll(user.uid) }), signal);
+  return sandbox!.withUser(where, (s) => spawnCommand(command, { ...opts, env }, signal, s), signal);
 }
 
-function spawnCommand(
-  command: string,
-  opts: CommandOptions,
-  signal: AbortSignal | undefined,
-  as?: { user: SandboxUser; killAll: () => Promise<void> },
-): Promise<CommandResult> {
+function spawnCommand(command: string, opts: CommandOptions, signal: AbortSignal | undefined, session?: SandboxSession): Promise<CommandResult> {
   const max = opts.maxOutputBytes ?? 64 * 1024;
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return resolve({ kind: "aborted", output: "" });
@@ -65,12 +78,13 @@ function spawnCommand(
       output += chunk.toString("utf8");
       if (output.length > max * 2) output = output.slice(-max);
     };
-    const child = spawn("/bin/sh", ["-c", command], {
+    const boxed = session ? session.command(command, opts.cwd) : { file: "/bin/sh", args: ["-c", command] };
+    const child = spawn(boxed.file, boxed.args, {
       cwd: opts.cwd,
       env: opts.env,
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
-      ...(as ? { uid: as.user.uid, gid: as.user.gid } : {}),
+      ...("switchTo" in boxed && boxed.switchTo ? { uid: boxed.switchTo.uid, gid: boxed.switchTo.gid } : {}),
     });
     child.stdout.on("data", append);
     child.stderr.on("data", append);
@@ -82,8 +96,8 @@ function spawnCommand(
       } catch {
         // the group is gone already
       }
-      // A uid of its own: also what left the group (setsid, double fork).
-      if (sig === "SIGKILL" && as) as.killAll().catch(() => undefined);
+      // A uid of its own without a PID namespace: also what left the group (setsid, double fork).
+      if (sig === "SIGKILL" && session) session.afterCommand().catch(() => undefined);
     };
     const stop = (why: "timed_out" | "aborted") => {
       if (ended) return;

@@ -29,7 +29,7 @@ import { commitMessage, inertText, secretReason } from "./change-text.ts";
 import { pullRequestBody } from "./pull-request.ts";
 import { commandEnv, lastLines, runCommand } from "./command.ts";
 import { runVerify } from "./verify.ts";
-import type { Sandbox } from "./sandbox.ts";
+import type { Sandbox, SandboxSession } from "./sandbox.ts";
 import { changedFileTooBig, checkoutTooBig, truncate, DEFAULT_MAX_CHANGED_FILES, DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_REPO_BYTES, freshWorkDir } from "./repo-caps.ts";
 import { newWorkspace, type GitTokenSource, type Workspace } from "./workspace.ts";
 import { replayStoredDiff } from "./replay-diff.ts";
@@ -202,9 +202,13 @@ export async function runRepo(
 
   const dir = await freshWorkDir(deps.settings.workDir ?? tmpdir(), job.jobId, input.index, row.attempt);
   const state = { status: "CLONING" as RepoStatus, step: "clone" };
+  // One sandbox session (one uid, one change of owner) for every command of this repository,
+  // opened by its first command and closed before its directory is removed.
+  let session: Promise<SandboxSession> | undefined;
+  const sandboxSession = deps.sandbox ? () => (session ??= deps.sandbox!.open({ paths: [join(dir, "repo"), join(dir, "home")], gate: dir }, attempt.signal)) : undefined;
   let outcome: RepoOutcome;
   try {
-    outcome = await changeRepo(deps, { job, row, dir, state, log, publishSignal: ownership.signal }, attempt.signal);
+    outcome = await changeRepo(deps, { job, row, dir, state, log, publishSignal: ownership.signal, ...(sandboxSession ? { sandboxSession } : {}) }, attempt.signal);
   } catch (err) {
     if (attempt.signal.aborted) {
       const fresh = await deps.store.getJob(job.jobId);
@@ -219,6 +223,7 @@ export async function runRepo(
   } finally {
     clearInterval(heartbeat);
     signal.removeEventListener("abort", onAbort);
+    if (session) await (await session.catch(() => undefined))?.close().catch((err: unknown) => log.warn({ err }, "closing the sandbox session failed"));
     await rm(dir, { recursive: true, force: true }).catch(() => undefined);
   }
   await endRepo(deps, job, row, [state.status], outcome, log, deps.crashPoint ? () => deps.crashPoint!("report", row) : undefined);
@@ -230,7 +235,16 @@ function describeAbort(reason: unknown): string {
   return typeof reason === "string" ? reason : "aborted";
 }
 
-type Ctx = { job: Job; row: RepoRow; dir: string; state: { status: RepoStatus; step: string }; log: Logger; publishSignal: AbortSignal };
+type Ctx = {
+  job: Job;
+  row: RepoRow;
+  dir: string;
+  state: { status: RepoStatus; step: string };
+  log: Logger;
+  publishSignal: AbortSignal;
+  /** The repository's sandbox session (opened on first use), when commands are sandboxed. */
+  sandboxSession?: () => Promise<SandboxSession>;
+};
 
 async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Promise<RepoOutcome> {
   const { job, row, state, log } = ctx;
@@ -286,13 +300,13 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
   state.status = "RUNNING";
   state.step = "change";
   const extraEnv = { CODY_JOB_ID: job.jobId, CODY_REPOSITORY: repository };
-  // With a sandbox the checkout and `home` belong to the command's uid while it runs, and only
-  // that uid may pass the repository's directory meanwhile (see freshWorkDir).
-  const sandbox = deps.sandbox ? { sandbox: deps.sandbox, gate: ctx.dir } : {};
+  // With a sandbox the checkout and `home` belong to the session's uid from its first command on,
+  // and only that uid may pass the repository's directory meanwhile (see freshWorkDir).
+  const sandbox = async () => (ctx.sandboxSession ? { session: await ctx.sandboxSession() } : {});
   const cmdEnv = commandEnv(deps.baseEnv ?? process.env, home, extraEnv);
   const verify = job.verify
     ? async (s: AbortSignal): Promise<VerifyOutcome> => {
-        const v = await runVerify(job.verify!, checkout, { timeoutSeconds: deps.settings.scriptTimeoutSeconds, env: deps.baseEnv ?? process.env, home, extraEnv, ...sandbox }, s);
+        const v = await runVerify(job.verify!, checkout, { timeoutSeconds: deps.settings.scriptTimeoutSeconds, env: deps.baseEnv ?? process.env, home, extraEnv, ...(await sandbox()) }, s);
         return v.reason ? { ...v, reason: redact(v.reason, deps.settings.secrets) } : v;
       }
     : undefined;
@@ -307,7 +321,7 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
     summary = row.summary;
     agentFields = { replayDiff: false };
   } else if (job.type === "script") {
-    const r = await runCommand(job.script ?? "", { cwd: checkout, env: cmdEnv, timeoutSeconds: deps.settings.scriptTimeoutSeconds, ...sandbox }, signal);
+    const r = await runCommand(job.script ?? "", { cwd: checkout, env: cmdEnv, timeoutSeconds: deps.settings.scriptTimeoutSeconds, ...(await sandbox()) }, signal);
     if (r.kind === "aborted") throw signal.reason ?? new Error("aborted");
     if (r.kind === "timed_out") return { kind: "failed", reason: `script timed out after ${r.seconds} s` };
     if (r.code !== 0) {

@@ -3,7 +3,7 @@
  * credential-free environment, timeout and process-group kill as script mode.
  */
 import { commandEnv, lastLines, runCommand } from "./command.ts";
-import type { Sandbox } from "./sandbox.ts";
+import type { Sandbox, SandboxSession } from "./sandbox.ts";
 
 /** How verification ended. `output` is the tail of the command's output; `reason` is set when not ok, for people. */
 export type VerifyResult = { ok: boolean; output: string; reason?: string };
@@ -16,17 +16,17 @@ const MAX_OUTPUT_BYTES = 16 * 1024;
  * `commandEnv` (no credential passes); `home` becomes HOME and TMPDIR. Resolves `ok: true` on
  * exit code 0; otherwise `ok: false` with a reason naming the exit code, the timeout or the
  * last lines of output. Rejects when the shell cannot start or `signal` aborted the command.
- * With `sandbox` the command runs as an unprivileged uid (see runner/sandbox.ts).
+ * With `session` (or `sandbox`) the command runs as an unprivileged uid (see runner/sandbox.ts).
  */
 export async function runVerify(
   command: string,
   root: string,
-  opts: { timeoutSeconds: number; env: NodeJS.ProcessEnv; home: string; extraEnv?: Record<string, string>; sandbox?: Sandbox; gate?: string },
+  opts: { timeoutSeconds: number; env: NodeJS.ProcessEnv; home: string; extraEnv?: Record<string, string>; sandbox?: Sandbox; gate?: string; session?: SandboxSession },
   signal: AbortSignal,
 ): Promise<VerifyResult> {
   const res = await runCommand(
     command,
-    { cwd: root, env: commandEnv(opts.env, opts.home, opts.extraEnv), timeoutSeconds: opts.timeoutSeconds, maxOutputBytes: MAX_OUTPUT_BYTES, ...(opts.sandbox ? { sandbox: opts.sandbox } : {}), ...(opts.gate ? { gate: opts.gate } : {}) },
+    { cwd: root, env: commandEnv(opts.env, opts.home, opts.extraEnv), timeoutSeconds: opts.timeoutSeconds, maxOutputBytes: MAX_OUTPUT_BYTES, ...(opts.sandbox ? { sandbox: opts.sandbox } : {}), ...(opts.gate ? { gate: opts.gate } : {}), ...(opts.session ? { session: opts.session } : {}) },
     signal,
   );
   const tail = lastLines(res.output, 15);

@@ -45,7 +45,7 @@ export function newRunnerDeps(config: Config, log: Logger, extras: RunnerExtras 
     };
   };
   // Root (the container): each command gets an unprivileged uid; otherwise the log says once why not.
-  const sandbox = sandboxFor(config.sandbox, (msg) => log.warn(msg));
+  const sandbox = sandboxFor({ ...config.sandbox, info: (msg) => log.info(msg) }, (msg) => log.warn(msg));
   const agent = isClaudeConfigured(config)
     ? newClaudeAgent({ client: newModelClient(config), log, secrets }, { model: modelFor(config), limits: agentLimitsFrom(env) })
     : undefined;

@@ -37,8 +37,9 @@ export async function serveWorker(): Promise<number> {
   const crashPoint = crashPointsFrom(process.env);
   let current: AbortController | undefined;
   const run = async (m: Extract<WorkerRequest, { type: "run" }>) => {
-    mkdirSync(dirname(m.log), { recursive: true });
-    const fd = openSync(m.log, "a");
+    // The runner's log is the runner's: not readable by the unprivileged users its commands run as.
+    mkdirSync(dirname(m.log), { recursive: true, mode: 0o700 });
+    const fd = openSync(m.log, "a", 0o600);
     const taskLog = newLogger({ level: config.logLevel, secrets, base: { program: "runner" } }, { write: (s: string) => void writeSync(fd, s) });
     current = new AbortController();
     let code: number;

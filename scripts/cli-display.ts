@@ -111,8 +111,8 @@ export async function printFinalTable(world: CliEnvironment, job: Job, rows: rea
         const body = await world.artifacts.get(r.diffKey);
         if (body !== undefined) {
           const path = join(world.env.CODY_DIR ?? ".cody", r.diffKey);
-          mkdirSync(dirname(path), { recursive: true });
-          writeFileSync(path, body);
+          mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+          writeFileSync(path, body, { mode: 0o600 });
           diff = relative(process.cwd(), path);
           diffDir = relative(process.cwd(), join(world.env.CODY_DIR ?? ".cody", "diffs", job.jobId));
         }

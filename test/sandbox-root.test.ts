@@ -222,12 +222,16 @@ describe("a hostile repository against the sandboxed commands (needs root: fails
       expect(loot("proc1-environ")).toMatch(/Permission denied/);
       // The command's own shell is readable (its environment is the filtered one); the runner above it is not.
       expect(loot("parent-environ")).toContain("CODY_JOB_ID=");
-      expect(loot("ancestors-environ")).toMatch(/Permission denied/);
-      expect(loot("runner-log")).toMatch(/Permission denied/);
+      // Without namespaces the runner above is refused; with them (runner/sandbox-box.ts) the chain
+      // ends at the namespace's init and the runner is not in view at all: either way none of its variables.
+      expect(loot("ancestors-environ")).toMatch(/^-- \d+$/m);
+      for (const v of ["WORK_DIR=", "LOG_LEVEL=", "NODE_ENV="]) expect(loot("ancestors-environ")).not.toContain(v);
+      expect(loot("runner-log")).toMatch(/Permission denied|No such file or directory/);
       expect(loot("runner-dir")).toMatch(/Permission denied/);
       expect(loot("write-outside")).toMatch(/Permission denied/);
       expect(loot("env")).toContain(`CODY_REPOSITORY=${repo}`);
-      expect(loot("all-cmdline")).toContain("runner/main.ts"); // the runner is listed (its command line holds no secret)
+      // The scan ran (without namespaces the runner is listed, its command line holding no secret; with them it is not in view).
+      expect(loot("all-cmdline")).toMatch(/^-- \/proc\/\d+\/cmdline$/m);
       expect(leaks(pushed)).toEqual([]);
     }
     // Nothing was written outside the checkout that outlived the command.

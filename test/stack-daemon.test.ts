@@ -76,8 +76,10 @@ describe("the stack daemon", () => {
     // The second client starts once the daemon the owner started is announced.
     for (let i = 0; i < 1200 && !readFileSafe(join(dir, "stack.json")); i++) await new Promise((r) => setTimeout(r, 50));
     // The second job waits (mid-job, in its script) until the owner has exited.
-    // (in a directory anyone may read: scripts may run as another uid, runner/command.ts)
-    const markDir = freshDir();
+    // (in a directory anyone may read: scripts may run as another uid, runner/command.ts; not
+    // under /tmp, which a sandboxed script sees as its own empty tmpfs, runner/sandbox-box.ts)
+    const markDir = mkdtempSync("/run/cody-daemon-mark-");
+    dirs.push(markDir);
     chmodSync(markDir, 0o755);
     const mark = join(markDir, "owner-exited");
     const second = runCli(["run", "--repo", "acme/two", "--script", `while [ ! -f ${mark} ]; do sleep 0.1; done; echo second > a.txt`, "--json"], env, 120_000);

@@ -52,6 +52,8 @@ const schema = z.object({
   DYNAMODB_ENDPOINT: url("DYNAMODB_ENDPOINT"),
   S3_ENDPOINT: url("S3_ENDPOINT"),
   AWS_REGION: optionalString,
+  CODY_STACK_ACCESS_KEY_ID: optionalString,
+  CODY_STACK_SECRET_ACCESS_KEY: optionalString,
   ARTIFACTS_BUCKET: withDefault("cody-batch-local-artifacts"),
   PRESIGN_TTL_SECONDS: positiveInt(7 * 24 * 3600, 7 * 24 * 3600, "must be at most 604800 (7 days, S3's limit)"),
   LAUNCHER: oneOf(["batch", "local"] as const),
@@ -110,6 +112,12 @@ export type Config = {
   reposTable: string;
   dynamodbEndpoint?: string;
   s3Endpoint?: string;
+  /**
+   * What requests to a local endpoint (DYNAMODB_ENDPOINT, S3_ENDPOINT) are signed with: the
+   * embedded stack's own credentials from CODY_STACK_ACCESS_KEY_ID/CODY_STACK_SECRET_ACCESS_KEY
+   * (it refuses any other), or dummy ones when they are unset.
+   */
+  localCredentials?: { accessKeyId: string; secretAccessKey: string };
   region: string;
   artifactsBucket: string;
   presignTtlSeconds: number;
@@ -195,6 +203,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     reposTable: e.DYNAMODB_REPOSITORIES_TABLE,
     dynamodbEndpoint: e.DYNAMODB_ENDPOINT,
     s3Endpoint: e.S3_ENDPOINT,
+    ...((e.DYNAMODB_ENDPOINT || e.S3_ENDPOINT) && e.CODY_STACK_ACCESS_KEY_ID && e.CODY_STACK_SECRET_ACCESS_KEY
+      ? { localCredentials: { accessKeyId: e.CODY_STACK_ACCESS_KEY_ID, secretAccessKey: e.CODY_STACK_SECRET_ACCESS_KEY } }
+      : {}),
     region: e.AWS_REGION ?? "us-east-1",
     artifactsBucket: e.ARTIFACTS_BUCKET,
     presignTtlSeconds: e.PRESIGN_TTL_SECONDS,
@@ -304,5 +315,6 @@ export function secretValues(c: Config): string[] {
     c.github.webhookSecret,
     c.anthropic.apiKey,
     c.linkSecret,
+    c.localCredentials?.secretAccessKey,
   ].filter((v): v is string => typeof v === "string" && v.length >= 8);
 }

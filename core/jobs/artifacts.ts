@@ -27,7 +27,7 @@ export function s3ClientOptions(config: Config): S3ClientConfig {
   if (config.s3Endpoint) {
     opts.endpoint = config.s3Endpoint;
     opts.forcePathStyle = true;
-    opts.credentials = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
+    opts.credentials = config.localCredentials ?? { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
   }
   return opts;
 }

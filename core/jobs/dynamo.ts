@@ -28,7 +28,7 @@ export function newDynamoClient(config: Config, counter?: RequestCounter): Dynam
   const client = new DynamoDBClient({
     region: config.region,
     ...(config.dynamodbEndpoint
-      ? { endpoint: config.dynamodbEndpoint, credentials: { accessKeyId: "local", secretAccessKey: "local" } }
+      ? { endpoint: config.dynamodbEndpoint, credentials: config.localCredentials ?? { accessKeyId: "local", secretAccessKey: "local" } }
       : {}),
     maxAttempts: 5,
     requestHandler: AWS_HTTP_TIMEOUTS,

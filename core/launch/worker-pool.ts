@@ -26,8 +26,8 @@ export function workerPoolExecutor(opts: { command: readonly string[]; env: Node
   const all = new Set<Worker>();
 
   const startWorker = (): Worker => {
-    mkdirSync(join(opts.logDir, "workers"), { recursive: true });
-    const fd = openSync(join(opts.logDir, "workers", `${process.pid}-${all.size}-${Date.now()}.log`), "a");
+    mkdirSync(join(opts.logDir, "workers"), { recursive: true, mode: 0o700 });
+    const fd = openSync(join(opts.logDir, "workers", `${process.pid}-${all.size}-${Date.now()}.log`), "a", 0o600);
     const child = spawn(opts.command[0]!, opts.command.slice(1), { env: opts.env, stdio: ["ignore", fd, fd, "ipc"] });
     closeSync(fd);
     const worker: Worker = { child, busy: false, ready: Promise.resolve() };
