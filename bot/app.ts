@@ -15,6 +15,8 @@ import type { Store } from "../core/jobs/index.ts";
 import { runDeferredTask, type DeferredTask, type TaskDeps, type Tell } from "./jobs.ts";
 import { serveLink } from "./links.ts";
 import { registerListeners } from "./listeners/index.ts";
+import { pageRoutes } from "./web/page-routes.ts";
+import type { PageDeps } from "./web/serve-page.ts";
 import type { BotDeps } from "./task-types.ts";
 
 /** What the listeners use (defined in task-types.ts, which the listeners import instead of this file). */
@@ -101,12 +103,14 @@ export type GitHubWebhookHandler = (input: { event?: string; signature?: string;
 
 /**
  * The extra routes of the HTTP receiver: health, stable artifact links when a link key is set,
- * and `POST /github/webhooks` when a webhook handler is given.
+ * `POST /github/webhooks` when a webhook handler is given, and the job pages (`GET /jobs/…`,
+ * bot/web/) when `page` is given.
  */
-export function httpRoutes(deps: { linkKey?: Buffer; artifacts: Pick<Artifacts, "link">; log: Logger; githubWebhook?: GitHubWebhookHandler }): CustomRoute[] {
+export function httpRoutes(deps: { linkKey?: Buffer; artifacts: Pick<Artifacts, "link">; log: Logger; githubWebhook?: GitHubWebhookHandler; page?: PageDeps }): CustomRoute[] {
   const routes: CustomRoute[] = [
     { path: "/health", method: ["GET"], handler: (_req, res) => send(res, 200, "ok\n") },
   ];
+  if (deps.page) routes.push(...pageRoutes(deps.page));
   const webhook = deps.githubWebhook;
   if (webhook) {
     routes.push({

@@ -3,6 +3,7 @@
  * - `{ codyTask }` events: work deferred by a listener, run in an asynchronous self-invocation;
  * - EventBridge scheduled events (`source: "aws.events"`): one watchdog pass (core/launch/watchdog.ts);
  * - `GET /health` and `GET /links/<token>` (stable artifact links);
+ * - `GET /jobs/<token>[.json]` and `GET /jobs/assets/<file>`: the job pages (bot/web/serve-page.ts);
  * - everything else through Bolt's AwsLambdaReceiver (signature verification on), which answers
  *   only after the listener ends: listeners acknowledge and hand slow work to `deferred`.
  */
@@ -22,6 +23,8 @@ import { runWatchdog, type WatchdogSettings } from "../core/launch/index.ts";
 import { newBoltApp, type BotDeps, type GitHubWebhookHandler } from "./app.ts";
 import { runDeferredTask, type DeferredTask } from "./jobs.ts";
 import { serveLink } from "./links.ts";
+import { pageDepsOf } from "./web/page-wiring.ts";
+import { servePage, type PageDeps } from "./web/serve-page.ts";
 import { githubWebhookOf, linkKeyOf, newBotDeps } from "./wiring.ts";
 
 /** The internal event of an asynchronous self-invocation. */
@@ -58,6 +61,8 @@ export function newLambdaHandler(parts: {
   watchdog?: Omit<WatchdogSettings, "limit">;
   /** `POST /github/webhooks` (bot/wiring.ts githubWebhookOf); absent without GITHUB_WEBHOOK_SECRET. */
   githubWebhook?: GitHubWebhookHandler;
+  /** The job pages (`GET /jobs/…`); absent when pages cannot be signed. */
+  page?: PageDeps;
   /** The sweep's second half: refreshes the PRs of open campaigns (core/github/pr-tracking.ts); absent without GitHub. */
   refreshCampaigns?: () => Promise<{ refreshed: number }>;
 }): LambdaHandler {
@@ -94,6 +99,11 @@ export function newLambdaHandler(parts: {
       const r = await parts.githubWebhook({ event: headers["x-github-event"], signature: headers["x-hub-signature-256"], rawBody });
       return { statusCode: r.status, body: r.body };
     }
+    if ((method === "GET" || method === "HEAD") && path.startsWith("/jobs/")) {
+      if (!parts.page) return { statusCode: 404, body: "job pages are not enabled\n" };
+      const r = await servePage(parts.page, path.slice("/jobs/".length), queryOf(event));
+      return { statusCode: r.status, headers: r.headers, body: method === "HEAD" ? "" : r.body };
+    }
     if (method === "GET" && path.startsWith("/links/")) {
       if (!parts.linkKey) return { statusCode: 404, body: "links are not enabled\n" };
       try {
@@ -110,6 +120,13 @@ export function newLambdaHandler(parts: {
 
 function isScheduledEvent(event: AwsEvent | ScheduledEvent): event is ScheduledEvent {
   return "source" in event && event.source === "aws.events";
+}
+
+/** The raw query string of an API Gateway event (payload 2.0 `rawQueryString`, 1.0 its parameters). */
+function queryOf(event: AwsEvent): string {
+  if ("rawQueryString" in event) return String((event as { rawQueryString?: string }).rawQueryString ?? "");
+  const p = (event as { queryStringParameters?: Record<string, string | undefined> | null }).queryStringParameters ?? {};
+  return new URLSearchParams(Object.entries(p).filter((e): e is [string, string] => typeof e[1] === "string")).toString();
 }
 
 function requestLine(event: AwsEvent): { method: string; path: string } {
@@ -142,6 +159,7 @@ export async function lambdaHandlerFromConfig(config: Config, launcher: Launcher
     linkKey: linkKeyOf(config),
     artifacts,
     log,
+    ...pagePart(config, store, artifacts, log),
     watchdog: { heartbeatSeconds: config.heartbeatSeconds, maxAttempts: config.maxAttempts, pendingMinutes: config.watchdogPendingMinutes },
     ...webhookPart(config, log, store, deps),
     ...(config.github.token || config.github.app || config.github.apiUrl
@@ -158,6 +176,11 @@ export async function lambdaHandlerFromConfig(config: Config, launcher: Launcher
         }
       : {}),
   });
+}
+
+function pagePart(config: Config, store: ReturnType<typeof newStore>, artifacts: Artifacts, log: Logger): { page?: PageDeps } {
+  const page = pageDepsOf(config, { store, artifacts, log });
+  return page ? { page } : {};
 }
 
 function webhookPart(config: Config, log: Logger, store: ReturnType<typeof newStore>, deps: BotDeps): { githubWebhook?: GitHubWebhookHandler } {

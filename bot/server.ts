@@ -1,7 +1,7 @@
 /**
  * The bot's local entry (`make dev`): the embedded stack and the local launcher (through the
  * CLI's environment), Bolt's HTTP receiver on `PORT` (default 3000) serving `/slack/events`,
- * `/health` and `/links/<token>`; Socket Mode instead when `SLACK_APP_TOKEN` is set. Deferred
+ * `/health`, `/links/<token>` and the job pages `/jobs/<token>`; Socket Mode instead when `SLACK_APP_TOKEN` is set. Deferred
  * work runs in this process after the acknowledgement.
  */
 import { HTTPReceiver } from "@slack/bolt";
@@ -11,6 +11,7 @@ import { secretValues } from "../core/config/index.ts";
 import { openEnvironment } from "../environment/index.ts";
 import { httpRoutes, newBoltApp, newLocalDeferred } from "./app.ts";
 import type { BotDeps } from "./app.ts";
+import { pageDepsOf } from "./web/page-wiring.ts";
 import { botStartProblem, githubWebhookOf, linkKeyOf, newBotDeps } from "./wiring.ts";
 
 /** Runs the bot until SIGINT/SIGTERM; resolves with the exit code (2 for a configuration problem). */
@@ -32,7 +33,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
   deps = newBotDeps(config, log, { store: world.store, artifacts: world.artifacts, launcher: world.launcher, deferred: local.deferred });
   const notifier = deps.notifier as BotDeps["notifier"] & { refreshRoot?: (jobId: string) => Promise<void> };
   const githubWebhook = githubWebhookOf(config, log, { store: world.store, ...(notifier.refreshRoot ? { onChanged: notifier.refreshRoot.bind(notifier) } : {}) });
-  const routes = httpRoutes({ linkKey: linkKeyOf(config), artifacts: world.artifacts, log, ...(githubWebhook ? { githubWebhook } : {}) });
+  const page = pageDepsOf(config, { store: world.store, artifacts: world.artifacts, log });
+  const routes = httpRoutes({ linkKey: linkKeyOf(config), artifacts: world.artifacts, log, ...(githubWebhook ? { githubWebhook } : {}), ...(page ? { page } : {}) });
 
   let stop: () => Promise<void>;
   if (config.slack.appToken) {

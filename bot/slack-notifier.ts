@@ -30,6 +30,7 @@ import {
 } from "../core/jobs/index.ts";
 import { newDynamoClient, newStore, type Store } from "../core/jobs/index.ts";
 import { newLinkBuilder, type LinkBuilder } from "./links.ts";
+import { dashboardUrlOf } from "./web/page-wiring.ts";
 import { replyMessages, type ReplyItem } from "./messages/reply.ts";
 import { rootMessage, type SlackMessage } from "./messages/root.ts";
 import { sleep } from "../core/runtime/index.ts";
@@ -48,6 +49,8 @@ export type SlackNotifierDeps = {
   tables: ReplyTables;
   store: Pick<Store, "getJob">;
   links: LinkBuilder;
+  /** The job page's URL for the root message's "Open dashboard" button (bot/web/); none without a public URL. */
+  dashboardUrl?: (job: Pick<Job, "jobId" | "expiresAt">) => string;
   log: Logger;
   /** How long a reply window stays open (ms; default 3000). */
   replyWindowMs?: number;
@@ -72,9 +75,11 @@ export function newSlackNotifier(deps: SlackNotifierDeps): SlackNotifier {
   const now = deps.now ?? (() => new Date());
   const { client, doc, tables } = deps;
 
+  const dashboardOf = (job: Job) => (deps.dashboardUrl ? { dashboardUrl: deps.dashboardUrl(job) } : {});
+
   async function updateRoot(job: Job, signal?: AbortSignal): Promise<void> {
     if (!job.slack?.threadTs) return;
-    const msg = rootMessage(job, now());
+    const msg = rootMessage(job, now(), dashboardOf(job));
     const { channel, threadTs: ts } = job.slack;
     await plainOnRefusal(job, msg, (content) => client.chat.update({ channel, ts, ...content }));
     signal?.throwIfAborted();
@@ -162,7 +167,7 @@ export function newSlackNotifier(deps: SlackNotifierDeps): SlackNotifier {
   return {
     async jobCreated(job, signal): Promise<SlackThread | undefined> {
       if (!job.slack) return undefined;
-      const msg = rootMessage(job, now());
+      const msg = rootMessage(job, now(), dashboardOf(job));
       const post = (channel: string) =>
         plainOnRefusal(job, msg, (content) => client.chat.postMessage({ channel, ...content, unfurl_links: false }));
       let why: string;
@@ -302,6 +307,7 @@ export function newSlackNotifierFromConfig(
   opts: { client?: WebClient; artifacts?: Artifacts; store?: Pick<Store, "getJob">; dynamo?: DynamoDBClient; replyWindowMs?: number } = {},
 ): SlackNotifier {
   const dynamo = opts.dynamo ?? newDynamoClient(config);
+  const dashboard = dashboardUrlOf(config);
   return newSlackNotifier({
     client: opts.client ?? newSlackClient(config),
     doc: DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }),
@@ -312,6 +318,7 @@ export function newSlackNotifierFromConfig(
       signingSecret: config.linkSecret,
       artifacts: opts.artifacts ?? newArtifacts(config),
     }),
+    ...(dashboard ? { dashboardUrl: dashboard } : {}),
     log,
     ...(opts.replyWindowMs !== undefined ? { replyWindowMs: opts.replyWindowMs } : {}),
   });

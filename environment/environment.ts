@@ -29,10 +29,13 @@ export type CliEnvironment = {
   launcher: Launcher & Partial<Pick<LocalLauncher, "whenIdle">>;
   log: Logger;
   dynamoCounter: RequestCounter;
+  /** Resolves when the runner workers started ahead of use are ready (pool mode); absent otherwise. */
+  runnersReady?: () => Promise<void>;
   /** The embedded stack's daemon this environment uses (`started`: this process started it). */
   stack?: StackState & { started: boolean };
   runnerDeps(): RunRepoDeps;
-  close(): Promise<void>;
+  /** Stops idle runner workers; `stopStartedStack`: a stack daemon this process started stops once idle. */
+  close(opts?: { stopStartedStack?: boolean }): Promise<void>;
 };
 
 /**
@@ -68,6 +71,7 @@ export async function openEnvironment(
   };
   let launcher: CliEnvironment["launcher"];
   const closers: (() => void)[] = [];
+  let runnersReady: (() => Promise<void>) | undefined;
   if (opts.launcher === false) {
     launcher = { submit: () => Promise.reject(new Error("no launcher here")), cancel: async () => undefined };
   } else if (config.launcher === "batch") {
@@ -88,6 +92,7 @@ export async function openEnvironment(
       closers.push(() => pool.close());
       // Runner workers load while this process still connects, validates and submits.
       if (opts.warmRunners) pool.warm(Math.min(opts.warmRunners, opts.concurrency ?? config.localConcurrency));
+      runnersReady = () => pool.ready();
       executor = pool;
     }
     launcher = newLocalLauncher({ concurrency: opts.concurrency ?? config.localConcurrency, maxAttempts: config.maxAttempts, log: opts.log, executor });
@@ -101,10 +106,11 @@ export async function openEnvironment(
     log: opts.log,
     dynamoCounter,
     ...(stack ? { stack } : {}),
+    ...(runnersReady ? { runnersReady } : {}),
     runnerDeps,
-    async close() {
+    async close(how) {
       for (const c of closers) c();
-      if (stack?.started && opts.stopStackWhenIdle) {
+      if (stack?.started && (opts.stopStackWhenIdle || how?.stopStartedStack)) {
         try {
           process.kill(stack.pid, "SIGUSR2");
         } catch {

@@ -33,6 +33,7 @@ import type { Sandbox, SandboxSession } from "./sandbox.ts";
 import { changedFileTooBig, checkoutTooBig, truncate, DEFAULT_MAX_CHANGED_FILES, DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_REPO_BYTES, freshWorkDir } from "./repo-caps.ts";
 import { newWorkspace, type GitTokenSource, type Workspace } from "./workspace.ts";
 import { replayStoredDiff } from "./replay-diff.ts";
+import { newStepTimings, type StepTimings } from "./step-timings.ts";
 
 /** What a Claude change ended with (see runner/agent). `transcript` is redacted JSON. */
 export type AgentOutcome =
@@ -121,6 +122,7 @@ export async function runRepo(
   signal: AbortSignal,
 ): Promise<number> {
   const now = deps.now ?? (() => new Date());
+  const timings = newStepTimings();
   const log0 = deps.log.child({ jobId: input.jobId, index: input.index });
   const job = await deps.store.getJob(input.jobId, signal);
   if (!job) {
@@ -201,6 +203,8 @@ export async function runRepo(
   heartbeat.unref();
 
   const dir = await freshWorkDir(deps.settings.workDir ?? tmpdir(), job.jobId, input.index, row.attempt);
+  // start: reading the job, claiming the row, the attempt's fresh directory.
+  timings.add("start", timings.elapsed());
   const state = { status: "CLONING" as RepoStatus, step: "clone" };
   // One sandbox session (one uid, one change of owner) for every command of this repository,
   // opened by its first command and closed before its directory is removed.
@@ -208,7 +212,7 @@ export async function runRepo(
   const sandboxSession = deps.sandbox ? () => (session ??= deps.sandbox!.open({ paths: [join(dir, "repo"), join(dir, "home")], gate: dir }, attempt.signal)) : undefined;
   let outcome: RepoOutcome;
   try {
-    outcome = await changeRepo(deps, { job, row, dir, state, log, publishSignal: ownership.signal, ...(sandboxSession ? { sandboxSession } : {}) }, attempt.signal);
+    outcome = await changeRepo(deps, { job, row, dir, state, log, publishSignal: ownership.signal, timings, ...(sandboxSession ? { sandboxSession } : {}) }, attempt.signal);
   } catch (err) {
     if (attempt.signal.aborted) {
       const fresh = await deps.store.getJob(job.jobId);
@@ -223,10 +227,12 @@ export async function runRepo(
   } finally {
     clearInterval(heartbeat);
     signal.removeEventListener("abort", onAbort);
-    if (session) await (await session.catch(() => undefined))?.close().catch((err: unknown) => log.warn({ err }, "closing the sandbox session failed"));
-    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    await timings.time("cleanup", async () => {
+      if (session) await (await session.catch(() => undefined))?.close().catch((err: unknown) => log.warn({ err }, "closing the sandbox session failed"));
+      await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    });
   }
-  await endRepo(deps, job, row, [state.status], outcome, log, deps.crashPoint ? () => deps.crashPoint!("report", row) : undefined);
+  await endRepo(deps, job, row, [state.status], outcome, log, deps.crashPoint ? () => deps.crashPoint!("report", row) : undefined, timings);
   return 0;
 }
 
@@ -242,12 +248,13 @@ type Ctx = {
   state: { status: RepoStatus; step: string };
   log: Logger;
   publishSignal: AbortSignal;
+  timings: StepTimings;
   /** The repository's sandbox session (opened on first use), when commands are sandboxed. */
   sandboxSession?: () => Promise<SandboxSession>;
 };
 
 async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Promise<RepoOutcome> {
-  const { job, row, state, log } = ctx;
+  const { job, row, state, log, timings } = ctx;
   const repository = row.repositoryName;
   // A job row is data anyone with write access to the table could have made: check it again.
   const allowlist = deps.settings.allowlist ?? [];
@@ -263,9 +270,9 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
   const ws: Workspace = newWorkspace({ dir: checkout, gitDir: join(runnerDir, "git"), home: join(runnerDir, "home"), ...(forge.gitToken ? { token: forge.gitToken } : {}) });
   const url = `${deps.settings.gitBaseUrl}/${repository}.git`;
 
-  const cloned = await ws.clone({ url, repository, ...(job.baseBranch ? { baseBranch: job.baseBranch } : {}), depth: deps.settings.cloneDepth ?? 1 }, signal);
+  const cloned = await timings.time("clone", () => ws.clone({ url, repository, ...(job.baseBranch ? { baseBranch: job.baseBranch } : {}), depth: deps.settings.cloneDepth ?? 1 }, signal));
   if (cloned.kind === "failed") return { kind: "failed", reason: cloned.reason };
-  const tooBig = await checkoutTooBig(checkout, deps.settings.maxRepoBytes ?? DEFAULT_MAX_REPO_BYTES);
+  const tooBig = await timings.time("clone", () => checkoutTooBig(checkout, deps.settings.maxRepoBytes ?? DEFAULT_MAX_REPO_BYTES));
   if (tooBig) return { kind: "failed", reason: tooBig };
   const branch = branchFor(job.jobId);
   // No local branch is needed: the commit is pushed as HEAD:refs/heads/<branch>.
@@ -306,7 +313,7 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
   const cmdEnv = commandEnv(deps.baseEnv ?? process.env, home, extraEnv);
   const verify = job.verify
     ? async (s: AbortSignal): Promise<VerifyOutcome> => {
-        const v = await runVerify(job.verify!, checkout, { timeoutSeconds: deps.settings.scriptTimeoutSeconds, env: deps.baseEnv ?? process.env, home, extraEnv, ...(await sandbox()) }, s);
+        const v = await timings.time("verify", async () => runVerify(job.verify!, checkout, { timeoutSeconds: deps.settings.scriptTimeoutSeconds, env: deps.baseEnv ?? process.env, home, extraEnv, ...(await sandbox()) }, s));
         return v.reason ? { ...v, reason: redact(v.reason, deps.settings.secrets) } : v;
       }
     : undefined;
@@ -316,12 +323,12 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
   let transcript: string | undefined;
   if (row.replayDiff) {
     // cody publish (runner/replay-diff.ts): the preview's stored diff, not the change again.
-    const replayed = await replayStoredDiff(deps, { row, checkout, home, base: cloned.baseBranch, env: cmdEnv }, signal);
+    const replayed = await timings.time("change", () => replayStoredDiff(deps, { row, checkout, home, base: cloned.baseBranch, env: cmdEnv }, signal));
     if (replayed.kind === "failed") return { kind: "failed", reason: replayed.reason };
     summary = row.summary;
     agentFields = { replayDiff: false };
   } else if (job.type === "script") {
-    const r = await runCommand(job.script ?? "", { cwd: checkout, env: cmdEnv, timeoutSeconds: deps.settings.scriptTimeoutSeconds, ...(await sandbox()) }, signal);
+    const r = await timings.time("change", async () => runCommand(job.script ?? "", { cwd: checkout, env: cmdEnv, timeoutSeconds: deps.settings.scriptTimeoutSeconds, ...(await sandbox()) }, signal));
     if (r.kind === "aborted") throw signal.reason ?? new Error("aborted");
     if (r.kind === "timed_out") return { kind: "failed", reason: `script timed out after ${r.seconds} s` };
     if (r.code !== 0) {
@@ -330,9 +337,9 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
     }
   } else {
     if (!deps.agent) return { kind: "failed", reason: "Claude is not configured (set ANTHROPIC_API_KEY or ANTHROPIC_BASE_URL)" };
-    const r = await deps.agent(
-      { root: checkout, gitDir: ws.gitDir, repository, instructions: job.prompt ?? "", ...(job.verify ? { verifyCommand: job.verify } : {}), ...(verify ? { verify } : {}) },
-      signal,
+    const agent = deps.agent;
+    const r = await timings.time("change", () =>
+      agent({ root: checkout, gitDir: ws.gitDir, repository, instructions: job.prompt ?? "", ...(job.verify ? { verifyCommand: job.verify } : {}), ...(verify ? { verify } : {}) }, signal),
     );
     transcript = r.transcript;
     agentFields = { usage: r.usage, costUsd: r.costUsd };
@@ -359,16 +366,18 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
   }
 
   state.step = "commit";
-  const stagedAll = await ws.stageAll(signal);
+  // One request records the step and checks for a cancel; it runs while git stages (awaited before the commit).
+  const atCommit = step(deps, row, "commit", signal);
+  atCommit.catch(() => undefined);
+  const stagedAll = await timings.time("commit", () => ws.stageAll(signal));
   if (stagedAll.kind === "refused") return { kind: "failed", reason: stagedAll.reason, fields: agentFields };
   const staged = stagedAll.files;
   if (staged === 0) return { kind: "no_changes", fields: agentFields };
   const maxFiles = deps.settings.maxChangedFiles ?? DEFAULT_MAX_CHANGED_FILES;
   if (staged > maxFiles) return { kind: "failed", reason: `the change touches ${staged} files; at most ${maxFiles} (MAX_CHANGED_FILES)`, fields: agentFields };
-  const bigFile = await changedFileTooBig(ws, checkout, deps.settings.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, signal);
+  const bigFile = await timings.time("commit", () => changedFileTooBig(ws, checkout, deps.settings.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, signal));
   if (bigFile) return { kind: "failed", reason: bigFile, fields: agentFields };
-  // One request records the step and checks for a cancel.
-  const at = await step(deps, row, "commit", signal);
+  const at = await timings.time("commit", () => atCommit);
   if (at.cancelRequested) return CANCELLED;
   if (!at.owned) throw new Error("lost the repository row before committing");
   // A spec's own commit message replaces the generated one (made inert the same way).
@@ -382,13 +391,14 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
     deps.settings.secrets,
   );
   if (inMessage) return { kind: "failed", reason: inMessage, fields: agentFields };
-  const commitSha = await ws.commit(message, job.createdAt, signal);
+  const commitSha = await timings.time("commit", () => ws.commit(message, job.createdAt, signal));
   deps.crashPoint?.("commit", row);
-  const { patch, stats } = await ws.diff(cloned.baseSha, commitSha, signal);
+  // One diff: the stored patch, its stats, and what the change adds for the secret check.
+  const { patch, stats, added } = await timings.time("diff", () => ws.diff(cloned.baseSha, commitSha, signal));
   const diffKey = diffKeyFor(job.jobId, repository);
-  await deps.artifacts.put(diffKey, redact(patch, deps.settings.secrets), "text/x-diff; charset=utf-8", signal);
+  await timings.time("diff", () => deps.artifacts.put(diffKey, redact(patch, deps.settings.secrets), "text/x-diff; charset=utf-8", signal));
   // The stored diff is redacted; the commit is not: a change that would differ is never published.
-  const inChange = secretReason([{ where: "the change", text: await ws.addedText(cloned.baseSha, signal) }], deps.settings.secrets);
+  const inChange = secretReason([{ where: "the change", text: added }], deps.settings.secrets);
   if (inChange) return { kind: "failed", reason: inChange, fields: { ...agentFields, diffKey, diffStats: stats } };
   const fields: RepoFields = { ...agentFields, branch, commitSha, diffKey, diffStats: stats };
 
@@ -422,14 +432,17 @@ async function publish(deps: RunRepoDeps, ctx: Ctx, p: PublishInput, signal: Abo
     const inBody = secretReason([{ where: "the pull request description (the job's instructions or Claude's summary)", text: body }], deps.settings.secrets);
     if (inBody) return { kind: "failed", reason: inBody, fields };
   }
-  const refused = await moveUnlessCancelled(deps, row, "RUNNING", "PUSHING", { step: "push", ...fields }, "before pushing", signal);
-  if (refused) return refused;
-  state.status = "PUSHING";
-  // The cancel marks the job before it flags live rows: a job already CANCELLED here means the
-  // cancel came first, so nothing is pushed.
-  if ((await deps.store.getJob(job.jobId, signal))?.status === "CANCELLED") return { kind: "cancelled", reason: "job cancelled before the push" };
+  const pushed = await ctx.timings.time("push", async (): Promise<RepoOutcome | { kind: "ok" } | { kind: "failed"; reason: string }> => {
+    const refused = await moveUnlessCancelled(deps, row, "RUNNING", "PUSHING", { step: "push", ...fields }, "before pushing", signal);
+    if (refused) return refused;
+    state.status = "PUSHING";
+    // The cancel marks the job before it flags live rows: a job already CANCELLED here means the
+    // cancel came first, so nothing is pushed.
+    if ((await deps.store.getJob(job.jobId, signal))?.status === "CANCELLED") return { kind: "cancelled", reason: "job cancelled before the push" };
+    return p.alreadyPushed ? { kind: "ok" } : ws.push(url, branch, ctx.publishSignal);
+  });
   signal = ctx.publishSignal;
-  const pushed = p.alreadyPushed ? ({ kind: "ok" } as const) : await ws.push(url, branch, signal);
+  if (pushed.kind === "cancelled") return pushed;
   if (pushed.kind === "failed") {
     const reason = pushed.reason === "token has no push access" ? `token has no push access to ${repository}` : pushed.reason;
     return { kind: "failed", reason, fields };
@@ -442,9 +455,9 @@ async function publish(deps: RunRepoDeps, ctx: Ctx, p: PublishInput, signal: Abo
   state.step = "pull_request";
   // A cancel no longer stops the repository here: its branch is pushed already.
   if (!(await step(deps, row, "pull_request", signal)).owned) throw new Error("lost the repository row before opening the pull request");
-  const pr = await forge.pullRequests(
-    { job, repository, head: branch, base: p.base, ...(summary ? { summary } : {}), diffStats: stats, ...(verified ? { verify: verified } : {}) },
-    signal,
+  const openPr = forge.pullRequests;
+  const pr = await ctx.timings.time("pr", () =>
+    openPr({ job, repository, head: branch, base: p.base, ...(summary ? { summary } : {}), diffStats: stats, ...(verified ? { verify: verified } : {}) }, signal),
   );
   if (pr.kind === "no_changes") return { kind: "no_changes", fields };
   if (pr.kind === "failed") return { kind: "failed", reason: pr.reason, fields };
@@ -489,12 +502,15 @@ async function endRepo(
   outcome: RepoOutcome,
   log: Logger,
   crashPoint?: () => void,
+  timings?: StepTimings,
 ): Promise<void> {
   // Every reason goes through redaction here, whoever built it (script tail, verify, Claude,
   // git, GitHub): it reaches the row, `cody status` and Slack.
   const [status, fields] = terminalOf(outcome);
   if (fields.error !== undefined) fields.error = redact(fields.error, deps.settings.secrets);
-  const ended = await deps.store.finishRepoWithJob(row, from, status, { ...fields, step: "report" });
+  // Where this attempt's time went, on the row (`cody status --timings`) and in the log line below.
+  const spent = timings?.snapshot();
+  const ended = await deps.store.finishRepoWithJob(row, from, status, { ...fields, step: "report", ...(spent ? { timings: spent } : {}) });
   if (ended.ended) crashPoint?.();
   if (!ended.ended) {
     const current = await deps.store.getRepo(row.jobId, row.repositoryName);
@@ -504,7 +520,7 @@ async function endRepo(
     }
     throw new Error(`could not record ${status} for ${row.repositoryName}`);
   }
-  log.info({ status, reason: "reason" in outcome ? outcome.reason : undefined }, "repository finished");
+  log.info({ status, reason: "reason" in outcome ? outcome.reason : undefined, ...(spent ? { timingsMs: { ...spent, report: Math.round(timings!.elapsed() - (spent.total ?? 0)) } } : {}) }, "repository finished");
   // The row and the job as the writes returned them: no re-reads (DynamoDB requests per repository).
   const { repo, job: counted } = ended;
   const links = await linksFor(deps, repo);

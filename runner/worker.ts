@@ -35,6 +35,10 @@ export async function serveWorker(): Promise<number> {
   const log = newLogger({ level: config.logLevel, secrets, base: { program: "runner-worker" } });
   const deps = newRunnerDeps(config, log);
   const crashPoint = crashPointsFrom(process.env);
+  // Ready means ready for the first repository's first request: the DynamoDB client builds its
+  // middleware, resolves its endpoint and opens its connection now (one read of a job that does
+  // not exist), not while a repository waits.
+  await deps.store.getJob("j-warmup0000", AbortSignal.timeout(5000)).catch(() => undefined);
   let current: AbortController | undefined;
   const run = async (m: Extract<WorkerRequest, { type: "run" }>) => {
     // The runner's log is the runner's: not readable by the unprivileged users its commands run as.

@@ -2,8 +2,9 @@
  * The runner's git workspace: clone (partial and shallow), stage, diff, commit, push.
  *
  * Two git directories: the checkout keeps its own `.git` for scripts that want git, and the
- * runner keeps a copy made right after the clone, outside the checkout (mode 0700), before any
- * script or model touches anything. Every git command of the runner names that copy explicitly
+ * runner keeps one made right after the clone, outside the checkout (mode 0700), before any
+ * script or model touches anything: its small files copied, its object store hard-linked (no
+ * copy of the packs; see privateGitDir for why a command still cannot change them). Every git command of the runner names that copy explicitly
  * (GIT_DIR, GIT_COMMON_DIR, GIT_OBJECT_DIRECTORY, GIT_WORK_TREE) and turns off what could run
  * code (`core.fsmonitor`, hooks, attribute and exclude files), so nothing in the checkout — its
  * `.git/config`, `commondir`, hooks, alternates, `info/attributes` — can redirect the push or run
@@ -14,7 +15,7 @@
  * git process (GIT_CONFIG_* variables): never in a URL, a `.git/config`, argv, or a log line.
  */
 import { execFile } from "node:child_process";
-import { chmod, cp, lstat, mkdir, readdir, readFile } from "node:fs/promises";
+import { chmod, copyFile, link, lstat, mkdir, readdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { DiffStats } from "../core/jobs/index.ts";
 import { isGitName } from "./agent/paths.ts";
@@ -46,10 +47,13 @@ export type Workspace = {
   changedFiles(signal: AbortSignal): Promise<string[]>;
   /** Commits what is staged with fixed dates (so a retried runner makes the same commit) and returns its SHA. */
   commit(message: string, date: string, signal: AbortSignal): Promise<string>;
-  /** The unified diff and stats between `from` and `to`. */
-  diff(from: string, to: string, signal: AbortSignal): Promise<{ patch: string; stats: DiffStats }>;
-  /** What the commit made from the last staging adds over `base`: the added and modified paths, then every added line (binary files as text). */
-  addedText(base: string, signal: AbortSignal): Promise<string>;
+  /**
+   * The unified diff and stats between `from` and `to` (the commit made from the last staging),
+   * from one git process, and `added`: what the change adds, for the secret check — the added and
+   * modified paths, every added line, and the whole content of each changed file the patch shows
+   * no lines of (binary, or marked so by an attribute).
+   */
+  diff(from: string, to: string, signal: AbortSignal): Promise<{ patch: string; stats: DiffStats; added: string }>;
   /** The commit `branch` points at on the remote, or undefined when it has no such branch (or cannot be read). */
   remoteBranchSha(url: string, branch: string, signal: AbortSignal): Promise<string | undefined>;
   /** Force-pushes HEAD of the runner's git directory as `branch` (our own `cody/<jobId>`: a retried runner replaces its earlier push). */
@@ -72,6 +76,9 @@ const SAFE_CONFIG = [
   "commit.gpgSign=false",
   "submodule.recurse=false",
   "protocol.ext.allow=never",
+  // No `git maintenance run --auto` after a fetch or commit: one more process per repository, for a checkout removed minutes later.
+  "maintenance.auto=false",
+  "gc.auto=0",
   // The checkout belongs to the sandbox user once scripts run; the runner's own git still works there.
   "safe.directory=*",
 ].flatMap((kv) => ["-c", kv]);
@@ -111,11 +118,21 @@ export function newWorkspace(opts: { dir: string; gitDir: string; home: string; 
   const git = (args: string[], env: Record<string, string>, signal: AbortSignal, cwd = opts.gitDir) =>
     runGit([...SAFE_CONFIG, ...args], { cwd, env, signal, timeoutMs: opts.timeoutMs ?? 300_000 });
 
-  let staged: StagedEntry[] | undefined;
-  const readStaged = async (signal: AbortSignal) => parseRaw(await git(["diff", "--cached", "--raw", "-z", "--no-renames", "--no-abbrev"], repoEnv, signal));
+  // What the last staging holds against the base (HEAD of the runner's git directory): its entries,
+  // and the patch the commit made from it will have — read by one git process.
+  let staged: StagedDiff | undefined;
+  const readStaged = async (signal: AbortSignal) =>
+    parseStagedDiff(await git(["diff", "--cached", "--raw", "-z", "--numstat", "--patch", "--no-abbrev", "--no-color", "--no-ext-diff", "--no-textconv"], repoEnv, signal));
   const changedFiles = async (signal: AbortSignal) => {
     staged ??= await readStaged(signal);
-    return staged.filter((f) => f.status !== "D").map((f) => f.path);
+    return staged.entries.filter((f) => f.status !== "D").map((f) => f.path);
+  };
+  const diffOf = async (d: StagedDiff) => {
+    const files = d.entries.filter((f) => f.status !== "D").map((f) => f.path);
+    const { lines, shown } = addedLines(d.patch);
+    // Nothing runs in the checkout between staging and here: its files are what was committed.
+    const whole = await Promise.all(files.filter((f) => !shown.has(f)).map((f) => regularFileText(join(opts.dir, f))));
+    return { patch: d.patch, stats: d.stats, added: [...files, ...lines, ...whole].join("\n") };
   };
 
   return {
@@ -123,7 +140,9 @@ export function newWorkspace(opts: { dir: string; gitDir: string; home: string; 
     gitDir: opts.gitDir,
 
     async clone({ url, repository, baseBranch, depth }, signal) {
-      const args = ["clone", "--no-tags", "--single-branch", "--depth", String(depth ?? 1), "--filter=blob:none"];
+      // A partial clone (no blobs) pays off only with history: at depth 1 the checkout needs every
+      // blob of the one commit, which --filter=blob:none fetches in a second round trip (5 processes more).
+      const args = ["clone", "--no-tags", "--single-branch", "--depth", String(depth ?? 1), ...((depth ?? 1) > 1 ? ["--filter=blob:none"] : [])];
       if (baseBranch) args.push("--branch", baseBranch);
       try {
         await git([...args, "--", url, opts.dir], await withToken(baseEnv, url), signal, "/");
@@ -132,10 +151,9 @@ export function newWorkspace(opts: { dir: string; gitDir: string; home: string; 
         return { kind: "failed", reason: cloneReason(errorText(err), repository, baseBranch, { url, token: opts.token !== undefined }) };
       }
       // Nothing has run in the checkout yet: its .git is exactly what the clone wrote. The runner
-      // keeps a copy of its own (not hard links: the checkout's files will belong to the sandbox user).
+      // keeps a git directory of its own made from it (the object store hard-linked, see privateGitDir).
       await mkdir(dirname(opts.gitDir), { recursive: true, mode: 0o700 });
-      await cp(join(opts.dir, ".git"), opts.gitDir, { recursive: true, verbatimSymlinks: true });
-      await chmod(opts.gitDir, 0o700);
+      await privateGitDir(join(opts.dir, ".git"), opts.gitDir);
       await mkdir(opts.home, { recursive: true, mode: 0o700 });
       // Spawning git dominates on small repositories: read HEAD from the git directory when it is plain, ask git otherwise.
       let { sha: baseSha, branch: head } = await readHead(opts.gitDir);
@@ -155,39 +173,26 @@ export function newWorkspace(opts: { dir: string; gitDir: string; home: string; 
       const refusal = await unsafePath(opts.dir, paths);
       if (refusal) return { kind: "refused", reason: refusal };
       await git(["add", "--all"], repoEnv, signal);
-      staged = await readStaged(signal);
-      const gitlink = staged.find((e) => e.newMode === "160000" || e.oldMode === "160000");
+      staged = { ...(await readStaged(signal)), base: (await readHead(opts.gitDir)).sha };
+      const gitlink = staged.entries.find((e) => e.newMode === "160000" || e.oldMode === "160000");
       if (gitlink) return { kind: "refused", reason: `the change touches the submodule ${truncate(gitlink.path, 200)} (Cody Batch does not commit submodule changes)` };
-      return { kind: "staged", files: staged.length };
+      return { kind: "staged", files: staged.entries.length };
     },
 
     changedFiles,
 
     async commit(message, date, signal) {
       await git(["commit", "--no-verify", "--no-gpg-sign", "-q", "-m", message], { ...repoEnv, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date }, signal);
-      return (await readHead(opts.gitDir)).sha ?? (await git(["rev-parse", "HEAD"], repoEnv, signal)).trim();
+      const sha = (await readHead(opts.gitDir)).sha ?? (await git(["rev-parse", "HEAD"], repoEnv, signal)).trim();
+      if (staged) staged.commit = sha;
+      return sha;
     },
 
     async diff(from, to, signal) {
-      // One git process: numstat lines, an empty line, then the patch exactly as plain `git diff` prints it.
-      const out = await git(["diff", "--no-color", "--no-ext-diff", "--no-textconv", "--numstat", "--patch", from, to], repoEnv, signal);
-      const cut = out.indexOf("\n\n");
-      const numstat = cut >= 0 ? out.slice(0, cut) : out;
-      const patch = cut >= 0 ? out.slice(cut + 2) : "";
-      const stats: DiffStats = { files: 0, additions: 0, deletions: 0 };
-      for (const line of numstat.split("\n").filter(Boolean)) {
-        const [a, d] = line.split("\t");
-        stats.files += 1;
-        stats.additions += a === "-" ? 0 : Number(a);
-        stats.deletions += d === "-" ? 0 : Number(d);
-      }
-      return { patch, stats };
-    },
-
-    async addedText(base, signal) {
-      const patch = await git(["diff", "--text", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames", "-U0", base, "HEAD"], repoEnv, signal);
-      const added = patch.split("\n").filter((l) => l.startsWith("+") && !l.startsWith("+++ ")).map((l) => l.slice(1));
-      return [...(await changedFiles(signal)), ...added].join("\n");
+      // The commit was made from the last staging, whose diff against the base is read already: no git process.
+      if (staged && staged.base === from && staged.commit === to) return diffOf(staged);
+      const out = await git(["diff", "--raw", "-z", "--numstat", "--patch", "--no-abbrev", "--no-color", "--no-ext-diff", "--no-textconv", from, to], repoEnv, signal);
+      return diffOf(parseStagedDiff(out));
     },
 
     async remoteBranchSha(url, branch, signal) {
@@ -211,6 +216,37 @@ export function newWorkspace(opts: { dir: string; gitDir: string; home: string; 
       }
     },
   };
+}
+
+/**
+ * The runner's git directory `dst` made from a fresh clone's `src` (`.git` before anything ran in
+ * the checkout), without copying the object store: every file under `objects/` that others may read is hard-linked —
+ * git never writes an object or pack file in place, and these files, linked twice, are never given
+ * to a sandbox user (runner/sandbox.ts leaves files with more than one link to the runner), so a
+ * command can replace its own `.git/objects/…` names but not change what the runner's names read.
+ * `HEAD`, `config`, `shallow`, `packed-refs`, `index` and `refs/` are copied (the runner's git
+ * rewrites them); hooks, logs, `info/` and `description` stay behind (the runner needs none).
+ */
+export async function privateGitDir(src: string, dst: string): Promise<void> {
+  await mkdir(dst, { mode: 0o700 });
+  await chmod(dst, 0o700);
+  await Promise.all(["HEAD", "config", "shallow", "packed-refs", "index"].map((f) => copyFile(join(src, f), join(dst, f)).catch((err: NodeJS.ErrnoException) => { if (err.code !== "ENOENT") throw err; })));
+  await mirrorTree(join(src, "refs"), join(dst, "refs"), copyFile);
+  // A file others cannot read (git makes `.promisor` files 0600) is copied: a linked one would stay the runner's, unreadable to the sandbox user's git.
+  await mirrorTree(join(src, "objects"), join(dst, "objects"), async (from, to) => ((await lstat(from)).mode & 0o004 ? link(from, to) : copyFile(from, to)));
+}
+
+/** `dst` made like `src`: its directories created, each regular file put there by `put` (copy or link); links and other entries skipped. */
+async function mirrorTree(src: string, dst: string, put: (from: string, to: string) => Promise<void>): Promise<void> {
+  await mkdir(dst, { recursive: true });
+  const entries = await readdir(src, { withFileTypes: true }).catch(() => []);
+  await Promise.all(
+    entries.map((e) => {
+      const [from, to] = [join(src, e.name), join(dst, e.name)];
+      if (e.isDirectory()) return mirrorTree(from, to, put);
+      return e.isFile() ? put(from, to) : undefined;
+    }),
+  );
 }
 
 /**
@@ -250,17 +286,66 @@ async function unsafePath(root: string, paths: string[]): Promise<string | undef
   return undefined;
 }
 
+/**
+ * The added lines of a unified patch (the `+` lines inside hunks, headers excluded) and the
+ * paths (as `+++ b/<path>` names them, unquoted ones only) the patch shows lines of.
+ */
+export function addedLines(patch: string): { lines: string[]; shown: Set<string> } {
+  const lines: string[] = [];
+  const shown = new Set<string>();
+  let inHunk = false;
+  for (const line of patch.split("\n")) {
+    if (line.startsWith("diff --git ")) inHunk = false;
+    else if (line.startsWith("@@ ")) inHunk = true;
+    else if (inHunk && line.startsWith("+")) lines.push(line.slice(1));
+    else if (!inHunk && line.startsWith("+++ b/")) shown.add(line.slice("+++ b/".length).replace(/\t$/, "")); // git ends a name holding a space with a tab
+  }
+  return { lines, shown };
+}
+
+/** The content of `path` when it is a regular file (never through a link), else "". */
+async function regularFileText(path: string): Promise<string> {
+  const st = await lstat(path).catch(() => undefined);
+  return st?.isFile() ? readFile(path, "utf8").catch(() => "") : "";
+}
+
 type StagedEntry = { status: string; path: string; oldMode: string; newMode: string };
 
-/** `git diff --raw -z --no-renames` output (`:old new sha sha status\0path\0`) as entries. */
-function parseRaw(out: string): StagedEntry[] {
-  const parts = out.split("\0").filter(Boolean);
+/** A diff as the runner reads it: entries (raw), stats (numstat), the patch; `base`/`commit` name what it is between, when known. */
+type StagedDiff = { entries: StagedEntry[]; stats: DiffStats; patch: string; base?: string; commit?: string };
+
+/**
+ * `git diff --raw -z --numstat --patch` output as one value: raw entries
+ * (`:old new sha sha status\0path\0`, two paths for a rename or copy), numstat records
+ * (`added\tdeleted\tpath\0`, or `…\t\0from\0to\0`), an empty record, then the patch exactly as
+ * plain `git diff` prints it.
+ */
+export function parseStagedDiff(out: string): { entries: StagedEntry[]; stats: DiffStats; patch: string } {
+  const cut = out.indexOf("\0\0");
+  const head = (cut >= 0 ? out.slice(0, cut) : out).split("\0");
+  const patch = cut >= 0 ? out.slice(cut + 2) : "";
   const entries: StagedEntry[] = [];
-  for (let i = 0; i + 1 < parts.length; i += 2) {
-    const [oldMode = "", newMode = "", , , status = ""] = parts[i]!.replace(/^:/, "").split(" ");
-    entries.push({ status, path: parts[i + 1]!, oldMode, newMode });
+  const stats: DiffStats = { files: 0, additions: 0, deletions: 0 };
+  for (let i = 0; i < head.length; ) {
+    const token = head[i]!;
+    if (token.startsWith(":")) {
+      const [oldMode = "", newMode = "", , , status = ""] = token.slice(1).split(" ");
+      const two = /^[RC]/.test(status);
+      entries.push({ status: status.slice(0, 1), path: head[i + (two ? 2 : 1)] ?? "", oldMode, newMode });
+      i += two ? 3 : 2;
+      continue;
+    }
+    const num = /^(\d+|-)\t(\d+|-)\t([\s\S]*)$/.exec(token);
+    if (num) {
+      stats.files += 1;
+      stats.additions += num[1] === "-" ? 0 : Number(num[1]);
+      stats.deletions += num[2] === "-" ? 0 : Number(num[2]);
+      i += num[3] === "" ? 3 : 1;
+      continue;
+    }
+    i += 1;
   }
-  return entries;
+  return { entries, stats, patch };
 }
 
 /**
@@ -283,15 +368,11 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/**
- * A short human reason for a failed clone, naming the URL tried without any credentials in it
- * (user info dropped; the token itself never is in a URL). `token`: whether git had one to send.
- */
+/** A short reason for a failed clone naming the URL tried, credentials dropped; `token`: whether git had one. */
 export function cloneReason(stderr: string, repository: string, baseBranch?: string, tried: { url?: string; token?: boolean } = {}): string {
   const s = stderr.toLowerCase();
   const at = tried.url ? ` at ${tried.url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, "$1").replace(/[?#].*$/, "")}` : "";
-  const https = tried.url === undefined || /^https?:\/\//i.test(tried.url);
-  const access = !https ? "" : tried.token === false ? " (no GITHUB_TOKEN set: a private repository needs one)" : " (or the token cannot read it)";
+  const access = tried.url !== undefined && !/^https?:\/\//i.test(tried.url) ? "" : tried.token === false ? " (no GITHUB_TOKEN set: a private repository needs one)" : " (or the token cannot read it)";
   if (baseBranch && (s.includes("remote branch") || s.includes("not found in upstream")))
     return `base branch ${baseBranch} does not exist in ${repository}`;
   if (s.includes("not found") || s.includes("does not exist") || s.includes("does not appear to be a git repository"))

@@ -23,7 +23,8 @@ export async function watchJob(world: CliEnvironment, job0: Job, opts: { quiet: 
   const seen = new Set<string>();
   const started = Date.now();
   let idle = false;
-  void world.launcher.whenIdle?.(job0.jobId).then(() => (idle = true));
+  // The poll ends early when the runners are done, so the command exits right after the last repository.
+  let idleNow = world.launcher.whenIdle?.(job0.jobId).then(() => void (idle = true));
   for (;;) {
     const job = (await world.store.getJob(job0.jobId)) ?? job0;
     const rows = await world.store.listRepos(job0.jobId);
@@ -49,10 +50,10 @@ export async function watchJob(world: CliEnvironment, job0: Job, opts: { quiet: 
         { staleBefore: new Date(Date.now() + 1000), includePending: true, now: new Date() },
       );
       idle = false;
-      void world.launcher.whenIdle?.(job0.jobId).then(() => (idle = true));
+      idleNow = world.launcher.whenIdle?.(job0.jobId).then(() => void (idle = true));
       continue;
     }
-    await sleep(opts.pollMs ?? 300);
+    await Promise.race([sleep(opts.pollMs ?? 300), ...(idleNow && !idle ? [idleNow] : [])]);
   }
 }
 

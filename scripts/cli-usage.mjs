@@ -9,7 +9,8 @@ export const USAGE = `usage:
       or: cody run -f change.yaml [--plan] [--concurrency N] [--json]
            --repo also takes owner/*, "search: CODE QUERY", "repos: QUERY", "topic: NAME [owner:LOGIN]"
            (+ include:archived / include:forks); --plan prints what matches and runs nothing
-  cody status JOB_ID [REPO] [--wide] [--json]   a job's table (with REPO: that repository's full reason)
+  cody status JOB_ID [REPO] [--wide] [--json] [--timings]   a job's table (REPO: that repository in full; --timings: step times, slowest first)
+  cody web JOB_ID [--port N]              the job's web page (its URL; served on 127.0.0.1 without a bot)
   cody list [--limit N] [--json]
   cody cancel JOB_ID
   cody logs JOB_ID [REPO]                 the runner logs of a job (or of one repository), readable
@@ -29,7 +30,7 @@ export const USAGE = `usage:
   --env dev|prod                          with list, status, watchdog, run, cancel: the deployed stack (outputs of make deploy)`;
 
 /** Every command `cody` takes, for "did you mean". */
-export const COMMANDS = ["run", "status", "list", "cancel", "logs", "runner", "watchdog", "demo", "dev", "playground", "stack", "refresh", "publish", "retry", "update", "merge", "close", "help"];
+export const COMMANDS = ["run", "status", "list", "cancel", "logs", "web", "runner", "watchdog", "demo", "dev", "playground", "stack", "refresh", "publish", "retry", "update", "merge", "close", "help"];
 
 /**
  * The usage lines of one command (its first line and the continuation lines under it); all of

@@ -42,6 +42,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         return await (await import("./cli-playground.ts")).playgroundCommand(rest, env, (m) => new UsageError(m, "playground"));
       case "logs":
         return await (await import("./cli-logs.ts")).logsCommand(rest, () => openCli(env, { launcher: false }), (m) => new UsageError(m, false), noJob);
+      case "web": return await (await import("./cli-web.ts")).webCommand(rest, env, (e) => openCli(e, { launcher: false }), (m) => new UsageError(m, false));
       case "stack":
         return await (await import("./cli-stack.ts")).stackCommand(rest, env, (m) => new UsageError(m));
       case "refresh":
@@ -218,23 +219,30 @@ async function runJob(input: RunInput, env0: NodeJS.ProcessEnv): Promise<number>
   if (!input.plan && input.request.createPullRequests && !(config.github.token || config.github.app || config.github.apiUrl)) {
     throw new UsageError((await import("../core/campaign/campaign.ts")).NO_GITHUB_FOR_PRS, false);
   }
-  const targeting = await import("./cli-run-spec.ts");
-  const targets = await targeting.resolveTargets(input.request.repositories, config).catch((err: unknown) => {
-    throw Object.assign(new Error(targeting.unreachableGitHub(err, config)), { name: "OutageError" });
-  });
-  if (targets.kind === "invalid") throw new UsageError(`repositories: ${targets.message}`, false);
-  // With no ALLOWED_REPOSITORIES, the CLI (an operator on their own machine) may name any
-  // repository; the bot refuses to start without an allowlist.
-  const checked = validateJobRequest({ ...input.request, repositories: targets.repositories }, config.allowlist.length > 0 ? config.allowlist : "any");
-  if (checked.kind === "invalid") throw new UsageError(checked.errors.map((e) => `${e.field}: ${e.message}`).join("\n"), false);
-  if (input.plan) {
-    // Names typed outright are asked for (selectors' matches come from GitHub already); exit 1 when one cannot be reached.
-    const unreachable = await (await import("./cli-plan-reach.ts")).planReach(targets.selectors, config, input.json);
-    targeting.printPlan(targets, checked.request, input.json, unreachable.list);
-    unreachable.print();
-    return unreachable.list.length > 0 ? 1 : 0;
+  // The environment (stack, runner workers) opens while the job is validated (scripts/cli-run-early.ts).
+  const early = input.plan ? undefined : (await import("./cli-run-early.ts")).openEarly(env, config, input, await cliLogger(env, config));
+  try {
+    const targeting = await import("./cli-run-spec.ts");
+    const targets = await targeting.resolveTargets(input.request.repositories, config).catch((err: unknown) => {
+      throw Object.assign(new Error(targeting.unreachableGitHub(err, config)), { name: "OutageError" });
+    });
+    if (targets.kind === "invalid") throw new UsageError(`repositories: ${targets.message}`, false);
+    // With no ALLOWED_REPOSITORIES, the CLI (an operator on their own machine) may name any
+    // repository; the bot refuses to start without an allowlist.
+    const checked = validateJobRequest({ ...input.request, repositories: targets.repositories }, config.allowlist.length > 0 ? config.allowlist : "any");
+    if (checked.kind === "invalid") throw new UsageError(checked.errors.map((e) => `${e.field}: ${e.message}`).join("\n"), false);
+    if (input.plan) {
+      // Names typed outright are asked for (selectors' matches come from GitHub already); exit 1 when one cannot be reached.
+      const unreachable = await (await import("./cli-plan-reach.ts")).planReach(targets.selectors, config, input.json);
+      targeting.printPlan(targets, checked.request, input.json, unreachable.list);
+      unreachable.print();
+      return unreachable.list.length > 0 ? 1 : 0;
+    }
+    return await runValidated(checked.request, input, env, config, early);
+  } catch (err) {
+    await early?.abandon();
+    throw err;
   }
-  return runValidated(checked.request, input, env, config);
 }
 
 async function runValidated(
@@ -242,13 +250,16 @@ async function runValidated(
   input: RunInput,
   env: NodeJS.ProcessEnv,
   config: Config,
+  early?: import("./cli-run-early.ts").EarlyEnvironment,
 ): Promise<number> {
   const log = await cliLogger(env, config);
   const [{ openEnvironment }, { newJobId }, { submitJob }, { newConsoleNotifier }, { printFinalTable, watchJob }] = await Promise.all([
     import("../environment/environment.ts"), import("../core/jobs/job-request.ts"), import("../core/launch/submit.ts"), import("../core/jobs/notifier.ts"), import("./cli-display.ts"),
   ]);
-  const world = await openEnvironment(env, { log, ...(input.concurrency ? { concurrency: input.concurrency } : {}), ...(input.stopStackWhenIdle ? { stopStackWhenIdle: true } : {}), warmRunners: request.repositories.length });
+  const world = early ? await early.take() : await openEnvironment(env, { log, ...(input.concurrency ? { concurrency: input.concurrency } : {}), ...(input.stopStackWhenIdle ? { stopStackWhenIdle: true } : {}), warmRunners: request.repositories.length });
   try {
+    // The job is written once its runners can take it: the first repository starts right after.
+    await world.runnersReady?.();
     const jobId = newJobId();
     const created = await submitJob(
       { store: world.store, launcher: world.launcher, notifier: newConsoleNotifier(log), log },
@@ -256,7 +267,7 @@ async function runValidated(
     );
     const n = request.repositories.length;
     if (!input.json) process.stderr.write(`cody: job ${jobId} started: ${request.name} (${n} repositor${n === 1 ? "y" : "ies"})\n`);
-    const stopCancel = await cancelOnInterrupt(world, jobId, log);
+    const stopCancel = await (await import("./cli-run-early.ts")).cancelOnInterrupt(world, jobId, log, () => (interrupted = true));
     const { job, rows } = await watchJob(world, created.job, { quiet: input.json, hush: () => interrupted });
     stopCancel();
     if (input.json) process.stdout.write(`${JSON.stringify({ ...job, repositories: rows }, null, 2)}\n`);
@@ -268,25 +279,13 @@ async function runValidated(
   }
 }
 
-async function cancelOnInterrupt(world: CliEnvironment, jobId: string, log: Logger): Promise<() => void> {
-  const [{ cancelJob }, { newConsoleNotifier }] = await Promise.all([import("../core/launch/submit.ts"), import("../core/jobs/notifier.ts")]);
-  const onInt = () => {
-    interrupted = true;
-    process.stderr.write(`\ncody: cancelling job ${jobId} (Ctrl-C again to leave it running)\n`);
-    process.once("SIGINT", () => process.exit(130));
-    void cancelJob({ store: world.store, launcher: world.launcher, notifier: newConsoleNotifier(log), log }, { jobId, by: "cli" });
-  };
-  process.once("SIGINT", onInt);
-  return () => process.removeListener("SIGINT", onInt);
-}
-
 /** 0 when every repository is COMPLETED or NO_CHANGES, else 1. */
 export function exitCodeFor(rows: readonly RepoRow[]): number {
   return rows.every((r) => r.status === "COMPLETED" || r.status === "NO_CHANGES") ? 0 : 1;
 }
 
 async function statusCommand(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const { values, positionals } = checkPositionals(parseArgs({ args, options: { json: { type: "boolean" }, wide: { type: "boolean" } }, allowPositionals: true, strict: true }), 2);
+  const { values, positionals } = checkPositionals(parseArgs({ args, options: { json: { type: "boolean" }, wide: { type: "boolean" }, timings: { type: "boolean" } }, allowPositionals: true, strict: true }), 2);
   const [jobId, repo] = positionals;
   if (!jobId) throw new UsageError("status needs a job id");
   const world = await openCli(env, { launcher: false });
@@ -297,7 +296,8 @@ async function statusCommand(args: string[], env: NodeJS.ProcessEnv): Promise<nu
     const display = await import("./cli-display.ts");
     if (repo !== undefined) return exitCodeFor([await display.printRepoStatus(world, job, rows, repo, values.json === true)]);
     if (values.json) process.stdout.write(`${JSON.stringify({ ...job, repositories: rows }, null, 2)}\n`);
-    else await display.printFinalTable(world, job, rows, { wide: values.wide === true });
+    else if (values.timings) process.stdout.write((await import("./cli-timings.ts")).timingsTable(rows));
+    else await (await import("./cli-web.ts")).printStatus(world, job, rows, { wide: values.wide === true });
     return exitCodeFor(rows);
   } finally {
     await world.close();

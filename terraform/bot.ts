@@ -1,7 +1,7 @@
 /**
  * The Slack-facing bot: a Node.js 22 arm64 Lambda running dist/lambda/bot.mjs (`make build`),
  * reachable through an HTTP API (`POST /slack/events`, `GET /health`, `GET /links/{token}`: stable
- * artifact links, BOT_PUBLIC_URL of the bot and the runners), with access logs. It may invoke itself
+ * artifact links, `GET /jobs/{token}` and `GET /jobs/assets/{file}`: the job pages, BOT_PUBLIC_URL of the bot and the runners), with access logs. It may invoke itself
  * asynchronously (long work after Slack's 3-second acknowledgement); failed asynchronous
  * invocations land in an SQS dead-letter queue.
  *
@@ -155,7 +155,15 @@ export class Bot extends Construct {
       timeoutMilliseconds: 29_000,
     });
     // Construct ids of the first two routes kept as they were (no replacement on update).
-    for (const [id, routeKey] of [["route-post", "POST /slack/events"], ["route-get", "GET /health"], ["route-links", "GET /links/{token}"]] as const) {
+    // The job pages (bot/web/): `{token}` is one whole path segment, so it also matches `<token>.json`.
+    const routes = [
+      ["route-post", "POST /slack/events"],
+      ["route-get", "GET /health"],
+      ["route-links", "GET /links/{token}"],
+      ["route-jobs", "GET /jobs/{token}"],
+      ["route-job-assets", "GET /jobs/assets/{file}"],
+    ] as const;
+    for (const [id, routeKey] of routes) {
       new Apigatewayv2Route(this, id, { apiId: this.api.id, routeKey, target: `integrations/${integration.id}` });
     }
     this.accessLogs = new CloudwatchLogGroup(this, "access-logs", { name: `/aws/apigateway/${resourceName(s, "bot")}`, retentionInDays: s.logRetentionDays });

@@ -158,7 +158,10 @@ describe("the default dev stack", () => {
     const invoke = allStatements(json).find((st) => asList(st.Action).includes("lambda:InvokeFunction"));
     expect(asList(invoke?.Resource)).toEqual([expect.stringMatching(/:function:cody-batch-dev-bot$/)]);
     expect(resources(json, "aws_lambda_permission").find((p) => p.principal === "apigateway.amazonaws.com")).toMatchObject({ action: "lambda:InvokeFunction" });
-    expect(resources(json, "aws_apigatewayv2_route").map((r) => r.route_key).sort()).toEqual(["GET /health", "GET /links/{token}", "POST /slack/events"]);
+    expect(resources(json, "aws_apigatewayv2_route").map((r) => r.route_key).sort()).toEqual(["GET /health", "GET /jobs/assets/{file}", "GET /jobs/{token}", "GET /links/{token}", "POST /slack/events"]);
+    // The job pages reach the bot Lambda through the same proxy integration as Slack's events.
+    const integration = `integrations/${ref(json, "aws_apigatewayv2_integration", "id")}`;
+    expect(resources(json, "aws_apigatewayv2_route").filter((r) => String(r.route_key).startsWith("GET /jobs/")).map((r) => r.target)).toEqual([integration, integration]);
     expect(json.output.bot_url.value).toBe(`${ref(json, "aws_apigatewayv2_api", "api_endpoint")}/slack/events`);
   });
 

@@ -147,6 +147,20 @@ describe("a script that doctors the checkout's .git", () => {
     expect(remoteGit(remotes.root, "acme/copied", "rev-parse", `refs/heads/cody/${jobId}`)).toBe(row.commitSha);
   });
 
+  it("cannot change the runner's hard-linked object store by writing the checkout's .git/objects in place (as root: scripts run as a sandbox uid)", async () => {
+    makeRemote(remotes.root, "acme/objects", { "a.txt": "1\n", "b.txt": "keep\n", "src/c.txt": "c\n" });
+    // Every object and pack file made writable and truncated in place, where the script can; then a change.
+    const script = 'for f in $(find .git/objects -type f); do chmod u+w "$f" 2>/dev/null; (: > "$f") 2>/dev/null; done; echo 2 > a.txt';
+    const { jobId, row } = await runJob({ script, repositories: ["acme/objects"] });
+    expect(row.status, row.error).toBe("COMPLETED");
+    const branch = `cody/${jobId}`;
+    expect(remoteGit(remotes.root, "acme/objects", "show", `${branch}:a.txt`)).toBe("2");
+    expect(remoteGit(remotes.root, "acme/objects", "show", `${branch}:b.txt`)).toBe("keep");
+    expect(remoteGit(remotes.root, "acme/objects", "show", `${branch}:src/c.txt`)).toBe("c");
+    expect(remoteGit(remotes.root, "acme/objects", "rev-parse", `${branch}^`)).toBe(remoteGit(remotes.root, "acme/objects", "rev-parse", "main"));
+    expect(row.diffStats).toEqual({ files: 1, additions: 1, deletions: 1 });
+  });
+
   it("never runs planted hooks, core.fsmonitor, filter or diff drivers", async () => {
     makeRemote(remotes.root, "acme/planted", { "a.txt": "1\n" });
     const m = (name: string) => join(markers, `planted-${name}`);
@@ -196,6 +210,8 @@ describe("secrets in the change", () => {
     { name: "a known secret value in a file", script: `echo "${SECRET.slice(0, 10)}""${SECRET.slice(10)}" > leak.txt`, want: /secret/ },
     { name: "a token-shaped value in a file", script: `echo "ghp_""${"A".repeat(36)}" > leak.txt`, want: /secret/ },
     { name: "a token-shaped value in a file name", script: `echo x > "ghp_""${"B".repeat(36)}.txt"`, want: /secret/ },
+    { name: "a token-shaped value in a binary file", script: `printf '\\000\\001bin ghp_'"${"E".repeat(36)}" > blob.bin`, want: /secret/ },
+    { name: "a token-shaped value in a file marked binary by .gitattributes", script: `echo '*.txt -diff' > .gitattributes && echo "ghp_""${"F".repeat(36)}" > a.txt`, want: /secret/ },
   ])("fails the repository and pushes nothing for $name", async (tc) => {
     const name = `acme/leak-${Math.random().toString(36).slice(2, 8)}`;
     makeRemote(remotes.root, name, { "a.txt": "1\n", "src/b.txt": "b\n" });

@@ -8,6 +8,7 @@ import { registerJobModal } from "./job-modal.ts";
 import { registerPreviewTargets } from "./preview-targets.ts";
 import { registerViewDiff } from "./view-diff.ts";
 import { registerCampaignAction } from "./campaign-action.ts";
+import { registerOpenDashboard } from "./open-dashboard.ts";
 
 /**
  * Adds the workspace guard (before everything), the `/cody` command, the job modal (and its
@@ -21,4 +22,5 @@ export function registerListeners(app: App, deps: BotDeps): void {
   registerCancelJob(app, deps);
   registerViewDiff(app, deps);
   registerCampaignAction(app, deps);
+  registerOpenDashboard(app);
 }

@@ -19,8 +19,11 @@ export function progressBar(done: number, total: number): string {
   return "▓".repeat(filled) + "░".repeat(BAR_WIDTH - filled);
 }
 
-/** The root message of `job` as of `now`. */
-export function rootMessage(job: Job, now: Date): SlackMessage {
+/** Action id of the "Open dashboard" link button (acknowledged by bot/listeners/open-dashboard.ts). */
+export const DASHBOARD_ACTION = "open_dashboard";
+
+/** The root message of `job` as of `now`; `opts.dashboardUrl`: the job page's URL (bot/web/), shown as a link button. */
+export function rootMessage(job: Job, now: Date, opts: { dashboardUrl?: string } = {}): SlackMessage {
   const c = job.counters;
   const done = finishedCount(c);
   const running = c.total - done;
@@ -88,6 +91,9 @@ export function rootMessage(job: Job, now: Date): SlackMessage {
     const destructive = buttons.filter((b) => b.style === "danger");
     if (constructive.length > 0) blocks.push({ type: "actions", block_id: "campaign_actions", elements: constructive });
     if (destructive.length > 0) blocks.push({ type: "actions", block_id: "campaign_destructive", elements: destructive });
+  }
+  if (opts.dashboardUrl) {
+    blocks.push({ type: "actions", block_id: "dashboard", elements: [{ type: "button", action_id: DASHBOARD_ACTION, text: { type: "plain_text", text: "Open dashboard" }, url: opts.dashboardUrl }] });
   }
   const campaignDone = isCampaignDone(job.campaign) ? " · campaign done" : "";
   // The fallback text is mrkdwn too (notifications, plain roots): escaped like the blocks.

@@ -3,6 +3,7 @@
  * The folder's public face: code outside core/jobs/ imports this file (a lazy `await import()` may name one file, so a bundle's chunk holds only it).
  */
 export * from "./artifacts.ts";
+export * from "./count-history.ts";
 export * from "./dynamo.ts";
 export * from "./job-request.ts";
 export * from "./job.ts";

@@ -177,6 +177,8 @@ export type Job = {
   campaign?: CampaignSummary;
   /** The bulk actions taken on the job after its pull requests (newest last, at most 20 kept). */
   actions?: CampaignActionRecord[];
+  /** Points of the count history, for the web page's chart (core/count-history.ts). */
+  history?: CountPoint[];
   expiresAt: number;
 };
 
@@ -211,6 +213,8 @@ export type RepoRow = {
   pr?: PullRequestStatus;
   /** Set by `cody publish`: the next attempt applies the stored diff instead of running the change. */
   replayDiff?: boolean;
+  /** Milliseconds per runner step of the attempt that ended the row (runner/step-timings.ts), `total` included. */
+  timings?: Record<string, number>;
   expiresAt: number;
 };
 
@@ -317,3 +321,16 @@ export function campaignSummary(rows: readonly (Pick<RepoRow, "prUrl" | "pr"> & 
 export function isCampaignDone(s: CampaignSummary | undefined): boolean {
   return s !== undefined && s.prs > 0 && s.open === 0;
 }
+
+// ── Count history: the points the web page's chart is drawn from (count-history.ts) ──────────
+
+/** What the chart draws: repositories by outcome, and pull requests by state. */
+export const HISTORY_KEYS = ["completed", "noChanges", "failed", "cancelled", "open", "merged", "closed"] as const;
+export type HistoryKey = (typeof HISTORY_KEYS)[number];
+
+/**
+ * One stored point: a change `d` of one count `k`, or absolute values `s` (a PR refresh, or a
+ * compacted point that stands for everything before it). `t` is epoch milliseconds: a number is
+ * a third of an ISO string's size, and every write of the job row pays for the whole item.
+ */
+export type CountPoint = { t: number; k?: HistoryKey; d?: number; s?: Partial<Record<HistoryKey, number>> };

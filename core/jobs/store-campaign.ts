@@ -6,6 +6,8 @@
 import { GetCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { counterFor, isTerminalRepo, type CampaignActionRecord, type CampaignSummary, type Job, type PullRequestStatus, type RepoRow } from "./job.ts";
 import { conditionalUpdate } from "./dynamo.ts";
+import { campaignCountsDiffer, campaignPoint, countPoint } from "./count-history.ts";
+import { compactHistoryIfLong, historyAppend } from "./store-history.ts";
 
 /** At most this many action records stay on a job (oldest dropped). */
 export const MAX_ACTION_RECORDS = 20;
@@ -56,17 +58,32 @@ export function campaignStoreMethods(doc: DynamoDBDocumentClient, tables: { jobs
     },
 
     async setJobCampaign(jobId, summary, signal) {
-      await mustUpdate(
+      const before = await conditionalUpdate(
+        doc,
         {
           TableName: jobsTable,
           Key: { jobId },
           UpdateExpression: "SET campaign = :c",
           ConditionExpression: "attribute_exists(jobId)",
           ExpressionAttributeValues: { ":c": summary },
+          ReturnValues: "UPDATED_OLD",
         },
         `set campaign of ${jobId}`,
         signal,
       );
+      if (before === undefined) throw new Error(`set campaign of ${jobId}: the row does not exist`);
+      // The chart gets a point only when the PR counts changed (one more write then, none otherwise).
+      if (campaignCountsDiffer(before.campaign as CampaignSummary | undefined, summary)) {
+        const h = historyAppend(campaignPoint(summary, summary.refreshedAt ?? new Date().toISOString()));
+        const job = await conditionalUpdate(
+          doc,
+          { TableName: jobsTable, Key: { jobId }, UpdateExpression: `SET ${h.clause}`, ConditionExpression: "attribute_exists(jobId)", ExpressionAttributeValues: h.values },
+          `record PR counts of ${jobId}`,
+          signal,
+          "ALL_NEW",
+        );
+        await compactHistoryIfLong(doc, jobsTable, job as Job | undefined, undefined, signal);
+      }
     },
 
     async recordAction(jobId, record, signal) {
@@ -111,15 +128,16 @@ export function campaignStoreMethods(doc: DynamoDBDocumentClient, tables: { jobs
       );
       if (reset === undefined) return false;
       // Uncounted once: the count of the next attempt adds it (and its PR) back.
+      const uncount = historyAppend(countPoint(counterFor(row.status), -1, new Date()));
       await conditionalUpdate(
         doc,
         {
           TableName: jobsTable,
           Key: { jobId: row.jobId },
-          UpdateExpression: `ADD counters.#c :minus${row.prUrl ? ", totals.prsOpened :minus" : ""} DELETE countedIndexes :idx SET updatedAt = :now`,
+          UpdateExpression: `ADD counters.#c :minus${row.prUrl ? ", totals.prsOpened :minus" : ""} DELETE countedIndexes :idx SET updatedAt = :now, ${uncount.clause}`,
           ConditionExpression: "contains(countedIndexes, :i)",
           ExpressionAttributeNames: { "#c": counterFor(row.status) },
-          ExpressionAttributeValues: { ":minus": -1, ":idx": new Set([row.index]), ":i": row.index, ":now": new Date().toISOString() },
+          ExpressionAttributeValues: { ":minus": -1, ":idx": new Set([row.index]), ":i": row.index, ":now": new Date().toISOString(), ...uncount.values },
         },
         `uncount ${row.jobId} #${row.index}`,
         signal,

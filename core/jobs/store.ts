@@ -30,6 +30,8 @@ import { campaignStoreMethods, type CampaignStore } from "./store-campaign.ts";
 import { conditionalUpdate, isConditionFailure, JOBS_STATUS_INDEX, newDynamoClient, queryAll } from "./dynamo.ts";
 import type { ClaimResult, RepoFields, StepResult, Store } from "./store-types.ts";
 import { isExpired, LIVE_VALUES, ownedRowUpdate, repoUpdate, totalsAdd } from "./store-updates.ts";
+import { countPoint } from "./count-history.ts";
+import { compactHistoryIfLong, historyAppend } from "./store-history.ts";
 
 // The port's types moved to store-types.ts; re-exported for importers of this file.
 export type * from "./store-types.ts";
@@ -67,19 +69,23 @@ export function newStore(config: Config, client: DynamoDBClient = newDynamoClien
 
   async function countInto(row: Parameters<Store["countRepo"]>[0], signal?: AbortSignal): Promise<Job | undefined> {
     const totals = totalsAdd(row);
+    const now = new Date();
+    // The chart's history point rides on the same write (store-history.ts).
+    const history = historyAppend(countPoint(counterFor(row.status), 1, now));
     const job = await tryUpdate(
       {
         TableName: jobsTable,
         Key: { jobId: row.jobId },
-        UpdateExpression: `ADD counters.#c :one, countedIndexes :idx${totals.expression} SET updatedAt = :now`,
+        UpdateExpression: `ADD counters.#c :one, countedIndexes :idx${totals.expression} SET updatedAt = :now, ${history.clause}`,
         ConditionExpression: "attribute_exists(jobId) AND NOT contains(countedIndexes, :i)",
         ExpressionAttributeNames: { "#c": counterFor(row.status) },
-        ExpressionAttributeValues: { ":one": 1, ":idx": new Set([row.index]), ":i": row.index, ":now": new Date().toISOString(), ...totals.values },
+        ExpressionAttributeValues: { ":one": 1, ":idx": new Set([row.index]), ":i": row.index, ":now": now.toISOString(), ...totals.values, ...history.values },
       },
       `count ${row.jobId} #${row.index} as ${row.status}`,
       signal,
       "ALL_NEW",
     );
+    await compactHistoryIfLong(doc, jobsTable, job as Job | undefined, undefined, signal);
     return job as Job | undefined;
   }
 

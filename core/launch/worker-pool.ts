@@ -10,8 +10,12 @@ import { mkdirSync, openSync, closeSync } from "node:fs";
 import { join } from "node:path";
 import type { Executor } from "./launcher.ts";
 
-/** A pool executor: `warm(n)` starts workers ahead of use (so they load while the caller still works), `close()` stops the idle ones. */
-export type PoolExecutor = Executor & { warm(n: number): void; close(): void };
+/**
+ * A pool executor: `warm(n)` starts workers ahead of use (so they load while the caller still
+ * works), `ready()` resolves once every started worker is ready or gone (never rejects), `close()`
+ * stops the idle ones.
+ */
+export type PoolExecutor = Executor & { warm(n: number): void; ready(): Promise<void>; close(): void };
 
 type Worker = { child: ChildProcess; ready: Promise<void>; busy: boolean };
 type Reply = { type: "ready" } | { type: "done"; code: number };
@@ -94,6 +98,15 @@ export function workerPoolExecutor(opts: { command: readonly string[]; env: Node
   }) as PoolExecutor;
   executor.warm = (n) => {
     while (all.size < n) idle.push(startWorker());
+  };
+  executor.ready = async () => {
+    // Idle workers are unref'd: something must keep this process alive while it waits for them.
+    const keepAlive = setInterval(() => undefined, 1000);
+    try {
+      await Promise.all([...all].map((w) => w.ready.catch(() => undefined)));
+    } finally {
+      clearInterval(keepAlive);
+    }
   };
   executor.close = () => {
     for (const w of all) if (!w.busy) w.child.kill("SIGTERM");

@@ -15,6 +15,7 @@ import { pathToFileURL } from "node:url";
 import { BENCH_DIR } from "./fixtures.ts";
 import { ROOT } from "./processes.ts";
 import { median, round } from "./results.ts";
+import { medianSteps } from "./orchestration.ts";
 
 const CODY = join(ROOT, "scripts", "cody.mjs");
 /** The real packages (in node_modules) the repositories are made from. */
@@ -81,21 +82,35 @@ function ensureRealRemotes(): string {
 
 /** Where one `cody run` spent its time (ms, medians): start → job written, → first runner working, → last repository done, → exit. */
 export type RunBreakdown = { toSubmitMs: number; toFirstRunnerMs: number; reposMs: number; afterMs: number };
-export type RealReposResult = { codyS: number; baselineS: number; ratio: number; breakdown: RunBreakdown; runs: { cody: number[]; baseline: number[] } };
+export type RealReposResult = { codyS: number; baselineS: number; ratio: number; breakdown: RunBreakdown; runs: { cody: number[]; baseline: number[] }; steps: Record<string, number> };
 
-/** `cody run` (the CLI's start included, the stack daemon running) against the bare loop. */
-export function benchRealRepos(opts: { rounds: number }): RealReposResult {
-  const remotes = ensureRealRemotes();
+/**
+ * How `cody` is started: `npx` as README tells users (`npx cody run …`, npm resolving the
+ * project's own bin; `--offline` so npm never asks the registry), or `node` (`node scripts/cody.mjs`).
+ */
+export type CodyEntry = "npx" | "node";
+const entryCommand = (entry: CodyEntry): [string, string[]] => (entry === "npx" ? ["npx", ["--offline", "cody"]] : [process.execPath, [CODY]]);
+
+/**
+ * `cody run` (the CLI's start included, the stack daemon running) against the bare loop, over the
+ * published-files repositories, or `opts.repos` under `opts.remotes` (e.g. full-history ones).
+ */
+export function benchRealRepos(opts: { rounds: number; entry?: CodyEntry; remotes?: string; repos?: readonly string[] }): RealReposResult {
+  const remotes = opts.remotes ?? ensureRealRemotes();
+  const names = opts.repos ?? REAL_PACKAGES.map((n) => `real/${n}`);
   const dir = mkdtempSync(join(BENCH_DIR, "real-"));
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, CODY_DIR: dir, GIT_BASE_URL: `file://${remotes}`, LOG_LEVEL: "silent", AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" };
-  const repos = REAL_PACKAGES.map((n) => `real/${n}`).join(",");
+  const repos = names.join(",");
   const parts: RunBreakdown[] = [];
+  const steps: Record<string, number>[] = [];
+  const [cmd, pre] = entryCommand(opts.entry ?? "npx");
   const cody = () => {
     const t0 = Date.now();
-    const r = spawnSync(process.execPath, [CODY, "run", "--repo", repos, "--script", REAL_SCRIPT, "--json"], { env, encoding: "utf8" });
+    const r = spawnSync(cmd, [...pre, "run", "--repo", repos, "--script", REAL_SCRIPT, "--json"], { env, encoding: "utf8", cwd: ROOT });
     const t1 = Date.now();
     if (r.status !== 0) throw new Error(`cody run exited ${r.status}: ${r.stderr.slice(-400)}`);
-    const job = JSON.parse(r.stdout) as { createdAt: string; repositories: { status: string; startedAt?: string; finishedAt?: string }[] };
+    const job = JSON.parse(r.stdout) as { createdAt: string; repositories: { status: string; startedAt?: string; finishedAt?: string; timings?: Record<string, number> }[] };
+    for (const x of job.repositories) if (x.timings) steps.push(x.timings);
     if (!job.repositories.every((x) => x.status === "COMPLETED")) throw new Error(`cody run: ${job.repositories.map((x) => x.status).join(", ")}`);
     const at = (xs: (string | undefined)[], f: (...n: number[]) => number) => f(...xs.map((x) => Date.parse(x!)));
     const submitted = Date.parse(job.createdAt);
@@ -106,7 +121,7 @@ export function benchRealRepos(opts: { rounds: number }): RealReposResult {
   };
   const bare = () => {
     const work = mkdtempSync(join(BENCH_DIR, "real-bare-"));
-    const loop = REAL_PACKAGES.map((n) => `git clone -q --depth 1 file://${remotes}/real/${n}.git ${work}/${n} && (cd ${work}/${n} && ${REAL_SCRIPT} && git diff --no-color > ../${n}.diff)`).join(" && ");
+    const loop = names.map((n, i) => `git clone -q --depth 1 file://${remotes}/${n}.git ${work}/${i} && (cd ${work}/${i} && ${REAL_SCRIPT} && git diff --no-color > ../${i}.diff)`).join(" && ");
     const t0 = performance.now();
     execFileSync("sh", ["-c", loop], { stdio: "ignore" });
     const s = (performance.now() - t0) / 1000;
@@ -119,6 +134,7 @@ export function benchRealRepos(opts: { rounds: number }): RealReposResult {
     cody();
     bare();
     parts.length = 0;
+    steps.length = 0;
     for (let i = 0; i < opts.rounds; i++) {
       runs.baseline.push(bare());
       runs.cody.push(cody());
@@ -131,5 +147,5 @@ export function benchRealRepos(opts: { rounds: number }): RealReposResult {
   const baselineS = median(runs.baseline);
   const med = (k: keyof RunBreakdown) => round(median(parts.map((p) => p[k])), 0);
   const breakdown = { toSubmitMs: med("toSubmitMs"), toFirstRunnerMs: med("toFirstRunnerMs"), reposMs: med("reposMs"), afterMs: med("afterMs") };
-  return { codyS: round(codyS, 3), baselineS: round(baselineS, 3), ratio: round(codyS / baselineS, 2), breakdown, runs };
+  return { codyS: round(codyS, 3), baselineS: round(baselineS, 3), ratio: round(codyS / baselineS, 2), breakdown, runs, steps: medianSteps(steps) };
 }

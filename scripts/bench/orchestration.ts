@@ -22,11 +22,16 @@ import { median, round } from "./results.ts";
  * median) and the launcher's share (wall × concurrency / repositories − that: queueing, handing
  * the task to a worker, the job's creation and finalization).
  */
-export type OrchestrationBreakdown = { perRepoRunnerMs: number; perRepoOtherMs: number; perRepoBaselineMs: number };
-export type OrchestrationResult = { codyS: number; baselineS: number; ratio: number; breakdown: OrchestrationBreakdown; runs: { cody: number[]; baseline: number[] } };
+export type OrchestrationBreakdown = { perRepoRunnerMs: number; perRepoOtherMs: number; perRepoBaselineMs: number; /** Median ms per runner step (the rows' `timings`). */ steps: Record<string, number> };
+/** The same job with `SANDBOX_UIDS=off` (scripts as the runner's own user), measured in the same rounds. */
+export type SandboxShare = { codyS: number; ratio: number; perRepoRunnerMs: number; steps: Record<string, number>; runs: number[] };
+export type OrchestrationResult = { codyS: number; baselineS: number; ratio: number; breakdown: OrchestrationBreakdown; runs: { cody: number[]; baseline: number[] }; unsandboxed?: SandboxShare };
 
-/** Runs both sides `rounds` times, alternating, and compares medians. */
-export async function benchOrchestration(opts: { repos: number; concurrency: number; rounds: number }): Promise<OrchestrationResult> {
+/**
+ * Runs both sides `rounds` times, alternating, and compares medians. `sandboxShare`: a third side,
+ * the same job with `SANDBOX_UIDS=off`, in the same rounds (the price of the sandbox).
+ */
+export async function benchOrchestration(opts: { repos: number; concurrency: number; rounds: number; sandboxShare?: boolean }): Promise<OrchestrationResult> {
   const { names, gitBaseUrl } = ensureRemotes(opts.repos);
   // The stack runs in its own process, as DynamoDB and S3 are remote in AWS: this process is the orchestrator only.
   const stack = await startStackProcess();
@@ -42,21 +47,32 @@ export async function benchOrchestration(opts: { repos: number; concurrency: num
   };
   delete env.SLACK_BOT_TOKEN;
   const world = await openEnvironment(env, { log, concurrency: opts.concurrency, warmRunners: opts.concurrency });
+  const open = opts.sandboxShare ? await openEnvironment({ ...env, SANDBOX_UIDS: "off" }, { log, concurrency: opts.concurrency, warmRunners: opts.concurrency }) : undefined;
   const runs = { cody: [] as number[], baseline: [] as number[] };
+  const off = { runs: [] as number[], runnerMs: [] as number[], steps: {} as Record<string, number> };
   let runnerMs: number[] = [];
+  let steps: Record<string, number> = {};
   try {
     // Warm-up: module loading, SDK clients, connection pools, the page cache of the remotes.
-    await codyOnce(world, names.slice(0, Math.min(8, names.length)), log);
-    await codyOnce(world, names.slice(0, Math.min(8, names.length)), log);
-    await baselineOnce(names.slice(0, Math.min(8, names.length)), opts.concurrency);
+    const few = names.slice(0, Math.min(8, names.length));
+    for (const w of [world, open]) if (w) for (let i = 0; i < 2; i++) await codyOnce(w, few, log);
+    await baselineOnce(few, opts.concurrency);
     for (let r = 0; r < opts.rounds; r++) {
       runs.baseline.push(await baselineOnce(names, opts.concurrency));
       const c = await codyOnce(world, names, log);
       runs.cody.push(c.s);
       runnerMs = c.runnerMs;
+      steps = c.steps;
+      if (open) {
+        const o = await codyOnce(open, names, log);
+        off.runs.push(o.s);
+        off.runnerMs = o.runnerMs;
+        off.steps = o.steps;
+      }
     }
   } finally {
     await world.close();
+    await open?.close();
     await stack.stop();
   }
   const codyS = median(runs.cody);
@@ -66,8 +82,10 @@ export async function benchOrchestration(opts: { repos: number; concurrency: num
     perRepoRunnerMs: round(perRepoRunnerMs, 0),
     perRepoOtherMs: round((runs.cody.at(-1)! * 1000 * opts.concurrency) / names.length - perRepoRunnerMs, 0),
     perRepoBaselineMs: round((runs.baseline.at(-1)! * 1000 * opts.concurrency) / names.length, 0),
+    steps,
   };
-  return { codyS: round(codyS, 3), baselineS: round(baselineS, 3), ratio: round(codyS / baselineS, 3), breakdown, runs };
+  const unsandboxed = open ? { codyS: round(median(off.runs), 3), ratio: round(median(off.runs) / baselineS, 3), perRepoRunnerMs: round(median(off.runnerMs), 0), steps: off.steps, runs: off.runs } : undefined;
+  return { codyS: round(codyS, 3), baselineS: round(baselineS, 3), ratio: round(codyS / baselineS, 3), breakdown, runs, ...(unsandboxed ? { unsandboxed } : {}) };
 }
 
 function mkdirAnd(dir: string): string {
@@ -75,7 +93,7 @@ function mkdirAnd(dir: string): string {
   return dir;
 }
 
-async function codyOnce(world: Awaited<ReturnType<typeof openEnvironment>>, names: string[], log: ReturnType<typeof newLogger>): Promise<{ s: number; runnerMs: number[] }> {
+async function codyOnce(world: Awaited<ReturnType<typeof openEnvironment>>, names: string[], log: ReturnType<typeof newLogger>): Promise<{ s: number; runnerMs: number[]; steps: Record<string, number> }> {
   const checked = validateJobRequest({ type: "script", name: "Bump version", script: SCRIPT, repositories: names, createdBy: "bench" }, "any");
   if (checked.kind !== "ok") throw new Error(JSON.stringify(checked.errors));
   const jobId = newJobId();
@@ -88,15 +106,21 @@ async function codyOnce(world: Awaited<ReturnType<typeof openEnvironment>>, name
     throw new Error(`orchestration: job ${jobId} ended ${job?.status} ${JSON.stringify(job?.counters)}`);
   }
   const rows = await world.store.listRepos(jobId);
-  return { s, runnerMs: rows.map((r) => Date.parse(r.finishedAt!) - Date.parse(r.startedAt!)) };
+  return { s, runnerMs: rows.map((r) => Date.parse(r.finishedAt!) - Date.parse(r.startedAt!)), steps: medianSteps(rows.map((r) => r.timings ?? {})) };
 }
 
-/** The same work as a bare shell pipeline: clone (same flags), edit, diff into a file; `xargs -P`. */
+/** The median of each step over the rows' timings (a step missing from a row counts 0). */
+export function medianSteps(timings: readonly Record<string, number>[]): Record<string, number> {
+  const keys = [...new Set(timings.flatMap((t) => Object.keys(t)))];
+  return Object.fromEntries(keys.map((k) => [k, round(median(timings.map((t) => t[k] ?? 0)), 0)]));
+}
+
+/** The same work as a bare shell pipeline: clone (the runner's flags at depth 1), edit, diff into a file; `xargs -P`. */
 async function baselineOnce(names: string[], concurrency: number): Promise<number> {
   const work = mkdtempSync(join(BENCH_DIR, "baseline-"));
   const perRepo = [
     'd="$0/$(echo "$1" | tr / _)"',
-    `git clone -q --no-tags --single-branch --depth 1 --filter=blob:none "file://${REMOTES}/$1.git" "$d/repo"`,
+    `git clone -q --no-tags --single-branch --depth 1 "file://${REMOTES}/$1.git" "$d/repo"`,
     'cd "$d/repo"',
     SCRIPT,
     'git diff --no-color > "$d/change.diff"',

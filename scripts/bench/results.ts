@@ -36,6 +36,11 @@ export const RESULT_KEYS = [
   "job1000_lost_or_duplicated_replies",
   "claude_cached_input_share",
   "claude_baseline_cached_input_share",
+  "page1000_html_bytes",
+  "page1000_json_bytes",
+  "page1000_server_ms",
+  "page1000_first_paint_ms",
+  "page1000_baseline_first_paint_ms",
 ] as const;
 
 export type ResultKey = (typeof RESULT_KEYS)[number];
