@@ -59,7 +59,7 @@ describe("pull requests without GitHub access are refused up front", () => {
 describe("typos get a suggestion and only the command's own usage, exit 2", () => {
   it("a mistyped command", async () => {
     const r = await cody(["stauts", "j-x"]);
-    expect(r.stderr).toBe('cody: unknown command "stauts" (did you mean "status"?)\nusage:\n  cody status JOB_ID [REPO] [--wide] [--json]   a job\'s table (with REPO: that repository\'s full reason)\n');
+    expect(r.stderr).toBe('cody: unknown command "stauts" (did you mean "status"?)\nusage:\n  cody status JOB_ID [REPO] [--wide] [--json] [--timings]   a job\'s table (REPO: that repository in full; --timings: step times, slowest first)\n');
     expect(r.code).toBe(2);
   });
 
