@@ -30,6 +30,15 @@ test: $(NODE_MODULES_STAMP) ## layout check, type-check, then every test suite o
 	@echo "test: 3/3 vitest (every file below; the embedded stack starts first)…"
 	npx vitest run --reporter=default --reporter=json --outputFile.json=.cody/test-results.json
 
+# The browser test (test-browser/, its own vitest config): Debian's chromium through playwright-core.
+# As root it installs chromium with apt when missing; otherwise it says how.
+test-browser: $(NODE_MODULES_STAMP) ## the job page in headless chromium (installs Debian's chromium when root and missing)
+	@if [ ! -x "$${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
+	  else echo "test-browser: chromium is missing: sudo apt-get install -y chromium (or set CHROMIUM_PATH)" >&2; exit 2; fi; \
+	fi
+	npx vitest run -c vitest.browser.config.ts --reporter=default --reporter=json --outputFile.json=.cody/test-browser-results.json
+
 arch-check: ## the layout rules of ARCHITECTURE.md (scripts/arch-check.mjs)
 	@node scripts/arch-check.mjs
 
@@ -63,6 +72,10 @@ sbom: $(NODE_MODULES_STAMP) ## CycloneDX software bill of materials of the produ
 
 dev: $(NODE_MODULES_STAMP) ## embedded stack + the bot's HTTP server on PORT (default 3000)
 	node scripts/cody.mjs dev
+
+.PHONY: playground
+playground: $(NODE_MODULES_STAMP) ## the Slack bot with local stand-ins for Slack and GitHub and a web page (PLAYGROUND_PORT, default 3100)
+	node scripts/cody.mjs playground
 
 bench: $(NODE_MODULES_STAMP) ## the benchmarks (ratios against same-run baselines) → bench/results/latest.json
 	node --import tsx scripts/bench/main.ts

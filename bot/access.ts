@@ -99,3 +99,15 @@ export function registerTeamGuard(app: App, deps: { settings: BotSettings; log: 
     return ack();
   });
 }
+
+/**
+ * The modal error when a submission asks for pull requests and the bot has no GitHub access
+ * (`settings.githubAccess === false`): on the checkbox, or on the pasted spec. Undefined otherwise.
+ */
+export function gitHubRefusal(s: BotSettings, sub: Submission): Record<string, string> | undefined {
+  if (s.githubAccess !== false || !sub.request.createPullRequests) return undefined;
+  return {
+    [sub.fromSpec ? FIELDS.spec : FIELDS.options]:
+      "Opening pull requests needs GitHub access, and this Cody Batch has none (GITHUB_TOKEN or a GitHub App). Untick \"Open pull requests\" to preview the change.",
+  };
+}

@@ -6,7 +6,7 @@
  */
 import { HTTPReceiver } from "@slack/bolt";
 import { loadConfig } from "../core/config/index.ts";
-import { newLogger } from "../core/runtime/index.ts";
+import { logDestination, newLogger } from "../core/runtime/index.ts";
 import { secretValues } from "../core/config/index.ts";
 import { openEnvironment } from "../environment/index.ts";
 import { httpRoutes, newBoltApp, newLocalDeferred } from "./app.ts";
@@ -17,13 +17,14 @@ import { botStartProblem, githubWebhookOf, linkKeyOf, newBotDeps } from "./wirin
 /** Runs the bot until SIGINT/SIGTERM; resolves with the exit code (2 for a configuration problem). */
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const first = loadConfig(env);
-  const log = newLogger({ level: first.logLevel, secrets: secretValues(first) }).child({ program: "bot" });
   const problem = botStartProblem(first);
   if (problem) {
-    log.error(problem);
-    process.stderr.write(`cody bot: ${problem}\n`);
+    // Said once, to the person: every missing setting at once (no log line repeating it).
+    process.stderr.write(`cody dev: ${problem}\nTo try the bot without a Slack workspace: cody playground\n`);
     return 2;
   }
+  // Human lines on a terminal, JSON for programs (LOG_FORMAT=json, or not a terminal).
+  const log = newLogger({ level: first.logLevel, secrets: secretValues(first) }, logDestination(env, process.stdout)).child({ program: "bot" });
   const world = await openEnvironment(env, { log });
   const config = world.config;
   const port = Number(env.PORT ?? 3000);

@@ -16,6 +16,8 @@ export type BotSettings = {
   allowedSlackTeams?: readonly string[];
   /** DEFAULT_JOB_BUDGET_USD: the cap of a job whose request names none (issue 19). */
   defaultJobBudgetUsd?: number;
+  /** False when the bot has no GitHub settings: pull requests are refused in the modal (undefined: not checked). */
+  githubAccess?: boolean;
 };
 
 /** Lists an owner's non-archived repositories (`owner/name`); wired to core/github/github.ts by entry points. */

@@ -26,16 +26,20 @@ export type BotParts = {
 
 /**
  * Why the bot must not start with this config (server.ts exits 2 with it, lambda.ts fails its
- * cold start), or undefined: no bot token, no signing secret outside Socket Mode, or no
- * `ALLOWED_REPOSITORIES` (a bot without an allowlist would let anyone change any repository).
+ * cold start), or undefined: every missing setting at once, one a line — no bot token, no
+ * signing secret outside Socket Mode, no `ALLOWED_REPOSITORIES` (a bot without an allowlist
+ * would let anyone change any repository).
  */
 export function botStartProblem(config: Config): string | undefined {
-  if (!config.slack.botToken) return "SLACK_BOT_TOKEN is not set: create the app from bot/manifest.yml and set its bot token (see README)";
-  if (!config.slack.signingSecret && !config.slack.appToken) return "SLACK_SIGNING_SECRET is empty: refusing to start, requests could not be verified";
+  const problems: string[] = [];
+  if (!config.slack.botToken) problems.push("SLACK_BOT_TOKEN is not set: create the app from bot/manifest.yml and set its bot token (see README)");
+  if (!config.slack.signingSecret && !config.slack.appToken) problems.push("SLACK_SIGNING_SECRET is empty: requests could not be verified (the app's Basic Information page has it)");
   if (config.allowlist.length === 0) {
-    return "ALLOWED_REPOSITORIES is not set: refusing to start, the bot would let anyone change any repository (set e.g. ALLOWED_REPOSITORIES='acme/*')";
+    problems.push("ALLOWED_REPOSITORIES is not set: the bot would let anyone change any repository (set e.g. ALLOWED_REPOSITORIES='acme/*')");
   }
-  return undefined;
+  if (problems.length === 0) return undefined;
+  if (problems.length === 1) return problems[0];
+  return `${problems.length} settings are missing:\n${problems.map((p) => `  - ${p}`).join("\n")}`;
 }
 
 /** The listeners' dependencies for a config. Throws {@link BotConfigError} for a config the bot must not start with. */
@@ -93,6 +97,7 @@ export function newBotDeps(config: Config, log: Logger, parts: BotParts): BotDep
       allowedScriptUsers: config.allowedScriptUsers,
       ...(config.defaultJobBudgetUsd !== undefined ? { defaultJobBudgetUsd: config.defaultJobBudgetUsd } : {}),
       allowedSlackTeams: config.allowedSlackTeams,
+      githubAccess: Boolean(config.github.token || config.github.app || config.github.apiUrl),
     },
     tell: newTell(client, log),
     log,

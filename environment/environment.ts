@@ -116,6 +116,10 @@ export async function openEnvironment(
         } catch {
           // already gone
         }
+      } else if (stack?.started) {
+        // Said once: only the command that started the daemon says it stays.
+        const minutes = Math.round(Number(env0.CODY_STACK_IDLE_SECONDS ?? 1800) / 60);
+        process.stderr.write(`cody: the embedded stack keeps running in the background for the next commands (stops after ${minutes} min unused; now: cody stack stop)\n`);
       }
     },
   };

@@ -18,6 +18,7 @@ import { execFile } from "node:child_process";
 import { chmod, copyFile, link, lstat, mkdir, readdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { DiffStats } from "../core/jobs/index.ts";
+import { cloneReason, firstLine } from "./clone-reason.ts";
 import { isGitName } from "./agent/paths.ts";
 import { truncate } from "./repo-caps.ts";
 
@@ -149,7 +150,7 @@ export function newWorkspace(opts: { dir: string; gitDir: string; home: string; 
         await git([...args, "--", url, opts.dir], await withToken(baseEnv, url), signal, "/");
       } catch (err) {
         if (signal.aborted) throw err;
-        return { kind: "failed", reason: cloneReason(errorText(err), repository, baseBranch) };
+        return { kind: "failed", reason: cloneReason(errorText(err), repository, baseBranch, { url, token: opts.token !== undefined }) };
       }
       // Nothing has run in the checkout yet: its .git is exactly what the clone wrote. The runner
       // keeps a git directory of its own made from it (the object store hard-linked, see privateGitDir).
@@ -370,31 +371,10 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** A short human reason for a failed clone; never quotes a URL (it could hold credentials). */
-export function cloneReason(stderr: string, repository: string, baseBranch?: string): string {
-  const s = stderr.toLowerCase();
-  if (baseBranch && (s.includes("remote branch") || s.includes("not found in upstream")))
-    return `base branch ${baseBranch} does not exist in ${repository}`;
-  if (s.includes("not found") || s.includes("does not exist") || s.includes("does not appear to be a git repository"))
-    return `repository ${repository} not found (or the token cannot read it)`;
-  if (s.includes("authentication failed") || s.includes("could not read username") || s.includes("403"))
-    return `no read access to ${repository} (check GITHUB_TOKEN or the GitHub App installation)`;
-  if (s.includes("timed out") || s.includes("timeout")) return `cloning ${repository} timed out`;
-  return `clone of ${repository} failed: ${firstLine(stderr)}`;
-}
-
 function pushReason(stderr: string): string {
   const s = stderr.toLowerCase();
   if (s.includes("403") || s.includes("permission") || s.includes("denied") || s.includes("authentication failed"))
     return "token has no push access";
   if (s.includes("protected branch") || s.includes("hook declined")) return "push refused by the remote (protected branch or hook)";
   return `push failed: ${firstLine(stderr)}`;
-}
-
-function firstLine(text: string): string {
-  const line = text
-    .split("\n")
-    .map((l) => l.trim())
-    .find((l) => l && !l.startsWith("Cloning into")) ?? "unknown error";
-  return (line.length > 200 ? `${line.slice(0, 197)}...` : line).replace(/https?:\/\/[^\s]+/g, "<url>");
 }

@@ -18,7 +18,7 @@ import { newSlackNotifierFromConfig } from "../bot/slack-notifier.ts";
 import { actionSummaryMessage, actionSummaryText, burndownText } from "../bot/messages/campaign.ts";
 import { openEnvironment, type CliEnvironment } from "../environment/index.ts";
 import { printFinalTable, watchJob } from "./cli-display.ts";
-import { UsageError } from "./cli-usage-error.ts";
+import { noJob, UsageError } from "./cli-usage-error.ts";
 
 /** Commands that talk to GitHub and refuse (exit 2) without credentials. */
 const NEEDS_GITHUB = new Set(["refresh", "update", "merge", "close"]);
@@ -70,8 +70,9 @@ export async function campaignMain(command: string, args: string[], env: NodeJS.
   const world = await openEnvironment(env, { log, launcher: relaunches });
   try {
     const job = await world.store.getJob(jobId);
-    if (!job) throw new UsageError(`no job ${jobId}`, false);
+    if (!job) throw new UsageError(noJob(jobId), false);
     const by = `cli:${env.USER ?? "unknown"}`;
+    const actionStarted = new Date();
     if (command === "refresh") {
       const code = await refresh(world, config, log, job, values.json === true);
       // A job with --heal N heals what tracking found failing (issue 19, scripts/cli-heal.ts).
@@ -95,7 +96,7 @@ export async function campaignMain(command: string, args: string[], env: NodeJS.
       default:
         outcome = await chunked(deps, { jobId, by, action: "close", options: { ...(values.comment ? { comment: values.comment } : {}), keepBranch: values["keep-branch"] === true } });
     }
-    if (outcome.kind === "not_found") throw new UsageError(`no job ${jobId}`, false);
+    if (outcome.kind === "not_found") throw new UsageError(noJob(jobId), false);
     if (outcome.kind === "refused") throw new UsageError(outcome.reason, false);
     const summary = outcome.summary;
     let failed = (summary.counts.failed ?? 0) > 0;
@@ -104,7 +105,7 @@ export async function campaignMain(command: string, args: string[], env: NodeJS.
       const { job: after, rows } = await watchJob(world, job, { quiet: values.json === true });
       failed ||= rows.some((r) => launched.has(r.repositoryName) && isTerminalRepo(r.status) && r.status === "FAILED");
       if (values.json) process.stdout.write(`${JSON.stringify({ action: summary, job: { ...after, repositories: rows } }, null, 2)}\n`);
-      else await printFinalTable(world, after, rows);
+      else await printFinalTable(world, after, rows, { since: actionStarted });
     } else if (values.json) {
       process.stdout.write(`${JSON.stringify({ action: summary }, null, 2)}\n`);
     }

@@ -47,9 +47,11 @@ export function openEarly(
 }
 
 /** Ctrl-C cancels the job (a second Ctrl-C leaves it running and exits); returns the way to stop listening. */
-export async function cancelOnInterrupt(world: CliEnvironment, jobId: string, log: Logger): Promise<() => void> {
+export async function cancelOnInterrupt(world: CliEnvironment, jobId: string, log: Logger, onCancel?: () => void): Promise<() => void> {
   const [{ cancelJob }, { newConsoleNotifier }] = await Promise.all([import("../core/launch/submit.ts"), import("../core/jobs/notifier.ts")]);
   const onInt = () => {
+    // `onCancel` first: the CLI stops its log lines, so nothing comes between this line and the table.
+    onCancel?.();
     process.stderr.write(`\ncody: cancelling job ${jobId} (Ctrl-C again to leave it running)\n`);
     process.once("SIGINT", () => process.exit(130));
     void cancelJob({ store: world.store, launcher: world.launcher, notifier: newConsoleNotifier(log), log }, { jobId, by: "cli" });

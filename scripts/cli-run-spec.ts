@@ -4,9 +4,9 @@
  * `owner/*`, `search:`, `repos:`, `topic:`, always intersected with ALLOWED_REPOSITORIES) and
  * `--plan` (the blast radius: what would run, and nothing runs).
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import type { Config } from "../core/config/index.ts";
-import { formatSpecErrors, parseChangeSpec } from "../core/spec/index.ts";
+import { formatSpecErrors, MAX_SPEC_BYTES, parseChangeSpec, tooBig } from "../core/spec/index.ts";
 import { LIMITS, newJobRows, type JobRequest } from "../core/jobs/index.ts";
 import { formatPlan, needsLookup, resolveSelectors, type SelectorPlan } from "../core/github/index.ts";
 
@@ -25,6 +25,9 @@ export function requestFromSpecFile(file: string, flags: Record<string, unknown>
   if (mixed.length > 0) return { kind: "invalid", message: `with -f, put ${mixed.map((f) => `--${f}`).join(", ")} in the spec file instead` };
   let text: string;
   try {
+    // A spec is small: a huge file is refused before it is read.
+    const size = statSync(file).size;
+    if (size > MAX_SPEC_BYTES) return { kind: "invalid", message: `${file}: ${tooBig(size)}` };
     text = readFileSync(file, "utf8");
   } catch (err) {
     return { kind: "invalid", message: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}` };
@@ -64,12 +67,12 @@ export async function resolveTargets(
  * Prints the plan of `cody run --plan`: per selector, what matched after the allowlist, and the
  * job that would be created (JSON with `--json`). Writes nothing anywhere else.
  */
-export function printPlan(plan: { selectors: SelectorPlan[] }, request: JobRequest & { name: string }, json: boolean): void {
+export function printPlan(plan: { selectors: SelectorPlan[] }, request: JobRequest & { name: string }, json: boolean, unreachable: readonly unknown[] = []): void {
   if (json) {
     // The job exactly as `run` would store it, minus what only exists once it runs.
     const { job } = newJobRows("j-plan", request, new Date(0));
     const { jobId: _id, createdAt: _c, updatedAt: _u, expiresAt: _e, status: _s, counters: _n, totals: _t, ...wouldRun } = job;
-    process.stdout.write(`${JSON.stringify({ selectors: plan.selectors, job: wouldRun }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ selectors: plan.selectors, job: wouldRun, ...(unreachable.length ? { unreachable } : {}) }, null, 2)}\n`);
     return;
   }
   process.stdout.write(`plan for "${request.name}" (${request.type === "script" ? "script" : "Claude"}${request.createPullRequests ? ", pull requests" : ""}); nothing runs\n`);
@@ -92,4 +95,15 @@ export function givenTwice(selectors: readonly string[]): string[] {
     } else seen.set(key, name);
   }
   return twice;
+}
+
+/**
+ * One line for a GitHub that did not answer while selectors were expanded: the URL asked (no
+ * credentials: Octokit's request URL carries none) and the network's or GitHub's answer.
+ */
+export function unreachableGitHub(err: unknown, config: Pick<Config, "github">): string {
+  const e = err as { status?: number; message?: string; request?: { url?: string }; cause?: { code?: string; cause?: { code?: string } } };
+  const url = (e.request?.url ?? config.github.apiUrl ?? "https://api.github.com").replace(/[?#].*$/, "");
+  const why = e.status ? `HTTP ${e.status}` : (e.cause?.code ?? e.cause?.cause?.code ?? e.message ?? "no answer");
+  return `cannot reach GitHub at ${url} (${why}) to expand the selectors; check GITHUB_API_URL, GITHUB_TOKEN and the network`;
 }

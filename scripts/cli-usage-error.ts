@@ -21,3 +21,8 @@ export function positiveInt(flag: string, v: string, allowZero = false): number 
   if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) throw new UsageError(`${flag} takes a whole number${allowZero ? "" : " ≥ 1"}, got "${v}"`);
   return n;
 }
+
+/** What an unknown job id reads, with where to find the right one. */
+export function noJob(jobId: string): string {
+  return `no job ${jobId}; see cody list for the recent jobs`;
+}

@@ -52,8 +52,8 @@ export function pageLine(world: Pick<CliEnvironment, "config" | "env">, job: Pic
 }
 
 /** `cody status`'s table (scripts/cli-display.ts) followed by the {@link pageLine}. */
-export async function printStatus(world: CliEnvironment, job: Job, rows: RepoRow[]): Promise<void> {
-  await (await import("./cli-display.ts")).printFinalTable(world, job, rows);
+export async function printStatus(world: CliEnvironment, job: Job, rows: RepoRow[], opts: { wide?: boolean } = {}): Promise<void> {
+  await (await import("./cli-display.ts")).printFinalTable(world, job, rows, opts);
   process.stdout.write(`${pageLine(world, job)}\n`);
 }
 

@@ -6,6 +6,14 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, statSy
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
+// `cody --help` answers at once: no freshness check, no build, no bundle (the usage is plain JS).
+// CODY_ENSURE_BUNDLE=1 (tests' and benchmarks' setup) rebuilds first all the same.
+const argv = process.argv.slice(2);
+if (argv.length === 1 && ["--help", "-h", "help"].includes(argv[0]) && process.env.CODY_ENSURE_BUNDLE !== "1") {
+  const { USAGE } = await import("./cli-usage.mjs");
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const stamp = join(root, "dist", ".cli-stamp");

@@ -5,40 +5,15 @@
  * 1 some repository did not, 2 bad input (nothing written).
  */
 import { parseArgs } from "node:util";
+import { COMMANDS, USAGE, usageOf } from "./cli-usage.mjs";
 // Only types and node:util at the top: `cody --help` must load nothing else. Each command loads
 // what it needs with `await import()` (in the bundle, dist/cody.js, those are separate chunks).
 import type { Config } from "../core/config/index.ts";
 import type { Job, JobRequest, RepoRow } from "../core/jobs/index.ts";
 import type { Logger } from "../core/runtime/index.ts";
 import type { CliEnvironment } from "../environment/index.ts";
-import { positiveInt, UsageError } from "./cli-usage-error.ts";
+import { noJob, positiveInt, UsageError } from "./cli-usage-error.ts";
 export { UsageError }; // bad input, exit code 2 (defined in cli-usage-error.ts so cli-*.ts need not import this file)
-
-const USAGE = `usage:
-  cody run --repo OWNER/NAME [--repo …] (--prompt TEXT | --script CMD) [--name TEXT] [--pr] [--draft]
-           [--base BRANCH] [--verify CMD] [--concurrency N] [--label L] [--reviewer U] [--team-reviewer T]
-           [--assignee U] [--pr-interval SECONDS] [--json] [--plan] [--judge | --no-judge] [--budget-usd N] [--heal N]
-           [--branch NAME] [--on-conflict keep|skip|replace] [--allow-no-checks]
-      or: cody run -f change.yaml [--plan] [--concurrency N] [--json]
-           --repo also takes owner/*, "search: CODE QUERY", "repos: QUERY", "topic: NAME [owner:LOGIN]"
-           (+ include:archived / include:forks); --plan prints what matches and runs nothing
-  cody status JOB_ID [--json] [--timings]   --timings: each repository's step times (ms), slowest first · cody web JOB_ID [--port N]: the job's web page (its URL; served on 127.0.0.1 without a bot)
-  cody list [--limit N] [--json]
-  cody cancel JOB_ID
-  cody runner --job JOB_ID --index N      run one repository exactly as an AWS Batch array child
-  cody watchdog [--limit N] [--json]      fail repositories whose runner is gone, finalize stuck jobs
-  cody demo                               what \`make run\` does (REPOS, PROMPT, SCRIPT, PR from the environment)
-  cody stack status|start|stop [--json]   the embedded stack's daemon under CODY_DIR (default .cody)
-  cody refresh JOB_ID [--json]            read every PR's state, checks and review from GitHub
-  cody publish JOB_ID [--draft] [--json]  open PRs for a preview job from its stored diffs (runs nothing again)
-  cody retry JOB_ID [--failed | --repo OWNER/NAME …] [--json]   rerun the failed (or named) repositories
-  cody update JOB_ID [--all] [--json]     redo the change on the current base for PRs that conflict or are behind
-  cody merge JOB_ID [--method squash|merge|rebase] [--force] [--allow-no-checks] [--keep-branch] [--json]   merge green PRs
-  cody close JOB_ID [--comment TEXT] [--keep-branch] [--json]           close the open PRs and delete their branches
-  cody import (JOB_ID | --branch NAME) [--repo SELECTOR …] [--json]     rebuild a job from its PRs on GitHub
-  cody heal JOB_ID [--attempts N] [--json]   fix the PRs whose checks fail (agent on the PR branch, one new commit)
-  cody doctor --env dev|prod [--json]     the daily and weekly checks of OPERATIONS.md, each with its result
-  --env dev|prod                          every command above but demo, runner, stack: the deployed stack (outputs of make deploy)`;
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -62,6 +37,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         return await watchdogCommand(rest, env);
       case "dev":
         return await (await import("./cli-dev.ts")).devCommand(env);
+      case "playground":
+        return await (await import("./cli-playground.ts")).playgroundCommand(rest, env, (m) => new UsageError(m, "playground"));
+      case "logs":
+        return await (await import("./cli-logs.ts")).logsCommand(rest, () => openCli(env, { launcher: false }), (m) => new UsageError(m, false), noJob);
       case "web": return await (await import("./cli-web.ts")).webCommand(rest, env, (e) => openCli(e, { launcher: false }), (m) => new UsageError(m, false));
       case "stack":
         return await (await import("./cli-stack.ts")).stackCommand(rest, env, (m) => new UsageError(m));
@@ -78,24 +57,32 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       case "help": case "--help": case "-h": // prettier-ignore
         process.stdout.write(`${USAGE}\n`);
         return 0;
-      default:
-        throw new UsageError(command ? `unknown command "${command}"` : "no command given");
+      default: {
+        if (!command) throw new UsageError("no command given");
+        const { closest } = await import("../core/runtime/did-you-mean.ts");
+        const near = closest(command, COMMANDS);
+        throw new UsageError(`unknown command "${command}"${near ? ` (did you mean "${near}"?)` : "; see cody --help"}`, near ?? false);
+      }
     }
   } catch (err) {
     // ConfigError by name: core/config/config.ts is not loaded for every command.
     if (err instanceof UsageError || (err instanceof Error && err.name === "ConfigError")) {
-      const usage = err instanceof UsageError && err.showUsage ? `${typeof err.showUsage === "string" ? usageOf(err.showUsage) : USAGE}\n` : "";
+      // Only the command's own usage (all of it for a mistyped or missing command).
+      const usage = err instanceof UsageError && err.showUsage ? `${usageOf(typeof err.showUsage === "string" ? err.showUsage : (argv[0] ?? ""))}\n` : "";
       process.stderr.write(`cody: ${err.message}\n${usage}`);
       return 2;
     }
-    // A failure of the embedded stack: one line, exit 1 (environment/stack-errors.ts words it).
-    if (err instanceof Error && err.name === "StackError") {
+    // A failure of the embedded stack (environment/stack-errors.ts words it) or of GitHub: one line, exit 1.
+    if (err instanceof Error && (err.name === "StackError" || err.name === "OutageError")) {
       process.stderr.write(`cody: ${err.message}\n`);
       return 1;
     }
     const e = err as { code?: string; message?: string };
     if (e.code?.startsWith("ERR_PARSE_ARGS")) {
-      process.stderr.write(`cody: ${e.message}\n${USAGE}\n`);
+      // Node's parser advice ("place it after '--'") is wrong here: name the option, suggest one of the command's own.
+      const usage = usageOf(argv[0] ?? "");
+      const line = (await import("./cli-hints.ts")).parseErrorLine(e.message ?? "bad arguments", usage);
+      process.stderr.write(`cody: ${line}\n${usage}\n`);
       return 2;
     }
     throw err;
@@ -109,27 +96,22 @@ async function openCli(env: NodeJS.ProcessEnv, opts: { launcher?: boolean; runne
   return openEnvironment(env, { log: await cliLogger(env, config), ...opts });
 }
 
-/** The usage lines of one command (its first line and the continuation lines under it). */
-function usageOf(command: string): string {
-  const lines = USAGE.split("\n").slice(1);
-  const start = lines.findIndex((l) => l.startsWith(`  cody ${command} `));
-  if (start < 0) return USAGE;
-  const end = lines.findIndex((l, i) => i > start && l.startsWith("  cody "));
-  return ["usage:", ...lines.slice(start, end < 0 ? undefined : end)].join("\n");
-}
-
 function checkPositionals<R extends { positionals: string[] }>(r: R, max: number): R {
   if (r.positionals.length > max) throw new UsageError(`unexpected argument "${r.positionals[max]}"`);
   return r;
 }
 
+/** Set once Ctrl-C cancels a job: log lines stop, so nothing comes between "cancelling" and the table. */
+let interrupted = false;
+
 async function cliLogger(env: NodeJS.ProcessEnv, config?: Config): Promise<Logger> {
-  const [{ newLogger }, { secretValues }] = await Promise.all([import("../core/runtime/log.ts"), import("../core/config/config.ts")]);
+  const [{ newLogger }, { secretValues }, { logDestination }] = await Promise.all([import("../core/runtime/log.ts"), import("../core/config/config.ts"), import("../core/runtime/log-format.ts")]);
   const level = env.LOG_LEVEL ?? "warn";
-  return newLogger({ level, secrets: config ? secretValues(config) : [], base: { program: "cody" } }, { write: (s: string) => void process.stderr.write(s) });
+  // Human lines on a terminal, JSON for programs (LOG_FORMAT=json, or stderr not a terminal).
+  return newLogger({ level, secrets: config ? secretValues(config) : [], base: { program: "cody" } }, logDestination(env, process.stderr, { drop: () => interrupted }));
 }
 
-type RunInput = { request: JobRequest; concurrency?: number; json: boolean; plan?: boolean; extraEnv?: NodeJS.ProcessEnv; stopStackWhenIdle?: boolean; quality?: import("./cli-quality.ts").QualityFlags };
+type RunInput = { request: JobRequest; concurrency?: number; json: boolean; plan?: boolean; wide?: boolean; nextSteps?: boolean; extraEnv?: NodeJS.ProcessEnv; stopStackWhenIdle?: boolean; quality?: import("./cli-quality.ts").QualityFlags };
 
 async function runCommand(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { values } = checkPositionals(parseArgs({ args, options: {
@@ -151,9 +133,10 @@ async function runCommand(args: string[], env: NodeJS.ProcessEnv): Promise<numbe
     json: { type: "boolean" },
     file: { type: "string", short: "f" },
     plan: { type: "boolean" }, judge: { type: "boolean" }, "no-judge": { type: "boolean" }, "budget-usd": { type: "string" }, heal: { type: "string" },
+    wide: { type: "boolean" },
   }, allowPositionals: true, strict: true }), 0);
   const concurrency = values.concurrency === undefined ? undefined : positiveInt("--concurrency", values.concurrency);
-  const common = { ...(concurrency ? { concurrency } : {}), json: values.json ?? false, plan: values.plan ?? false, quality: values };
+  const common = { ...(concurrency ? { concurrency } : {}), json: values.json ?? false, plan: values.plan ?? false, wide: values.wide ?? false, quality: values };
   if (values.file !== undefined) {
     const spec = await (await import("./cli-run-spec.ts")).requestFromSpecFile(values.file, values, `cli:${env.USER ?? "unknown"}`);
     if (spec.kind === "invalid") throw new UsageError(spec.message, false);
@@ -215,7 +198,7 @@ async function demoCommand(env: NodeJS.ProcessEnv): Promise<number> {
     createdBy: `cli:${env.USER ?? "unknown"}`,
   };
   // `make run` leaves no daemon behind: one it started stops once idle (another program's use keeps it).
-  return runJob({ request, json: false, extraEnv, stopStackWhenIdle: true }, env);
+  return runJob({ request, json: false, extraEnv, stopStackWhenIdle: true, nextSteps: true }, env);
 }
 
 async function runJob(input: RunInput, env0: NodeJS.ProcessEnv): Promise<number> {
@@ -230,21 +213,29 @@ async function runJob(input: RunInput, env0: NodeJS.ProcessEnv): Promise<number>
       false,
     );
   }
+  if (!input.plan && input.request.createPullRequests && !(config.github.token || config.github.app || config.github.apiUrl)) {
+    throw new UsageError((await import("../core/campaign/campaign.ts")).NO_GITHUB_FOR_PRS, false);
+  }
   // The environment (stack, runner workers) opens while the job is validated (scripts/cli-run-early.ts).
   const early = input.plan ? undefined : (await import("./cli-run-early.ts")).openEarly(env, config, input, await cliLogger(env, config));
   try {
     const targeting = await import("./cli-run-spec.ts");
     for (const name of targeting.givenTwice(input.request.repositories)) process.stderr.write(`cody: warning: ${name} given twice; it runs once\n`);
-    const targets = await targeting.resolveTargets(input.request.repositories, config);
+    const targets = await targeting.resolveTargets(input.request.repositories, config).catch((err: unknown) => {
+      throw Object.assign(new Error(targeting.unreachableGitHub(err, config)), { name: "OutageError" });
+    });
     if (targets.kind === "invalid") throw new UsageError(`repositories: ${targets.message}`, false);
     // With no ALLOWED_REPOSITORIES, the CLI (an operator on their own machine) may name any
     // repository; the bot refuses to start without an allowlist.
     const checked = validateJobRequest({ ...input.request, repositories: targets.repositories }, config.allowlist.length > 0 ? config.allowlist : "any");
     if (checked.kind === "invalid") throw new UsageError(checked.errors.map((e) => `${e.field}: ${e.message}`).join("\n"), false);
     if (input.plan) {
-      targeting.printPlan(targets, checked.request, input.json);
+      // Names typed outright are asked for (selectors' matches come from GitHub already); exit 1 when one cannot be reached.
+      const unreachable = await (await import("./cli-plan-reach.ts")).planReach(targets.selectors, config, input.json);
+      targeting.printPlan(targets, checked.request, input.json, unreachable.list);
       if (!input.json) for (const l of await (await import("./cli-quality.ts")).budgetPlanLines(checked.request, async () => { const w = await openCli(env, { launcher: false }); try { return await w.store.listJobs(50); } finally { await w.close(); } })) process.stdout.write(`${l}\n`);
-      return 0;
+      unreachable.print();
+      return unreachable.list.length > 0 ? 1 : 0;
     }
     return await runValidated(checked.request, input, env, config, early);
   } catch (err) {
@@ -273,12 +264,14 @@ async function runValidated(
       { store: world.store, launcher: world.launcher, notifier: newConsoleNotifier(log), log },
       { jobId, request },
     );
-    if (!input.json) process.stderr.write(`cody: job ${jobId} started: ${request.name} (${request.repositories.length} repositories)\n`);
-    const stopCancel = await (await import("./cli-run-early.ts")).cancelOnInterrupt(world, jobId, log);
-    const { job, rows } = await watchJob(world, created.job, { quiet: input.json });
+    const n = request.repositories.length;
+    if (!input.json) process.stderr.write(`cody: job ${jobId} started: ${request.name} (${n} repositor${n === 1 ? "y" : "ies"})\n`);
+    const stopCancel = await (await import("./cli-run-early.ts")).cancelOnInterrupt(world, jobId, log, () => (interrupted = true));
+    const { job, rows } = await watchJob(world, created.job, { quiet: input.json, hush: () => interrupted });
     stopCancel();
     if (input.json) process.stdout.write(`${JSON.stringify({ ...job, repositories: rows }, null, 2)}\n`);
-    else await printFinalTable(world, job, rows);
+    else await printFinalTable(world, job, rows, { wide: input.wide === true });
+    if (input.nextSteps && !input.json) process.stdout.write((await import("./cli-hints.ts")).nextSteps(job.jobId, rows));
     return exitCodeFor(rows);
   } finally {
     await world.close();
@@ -291,17 +284,19 @@ export function exitCodeFor(rows: readonly RepoRow[]): number {
 }
 
 async function statusCommand(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const { values, positionals } = checkPositionals(parseArgs({ args, options: { json: { type: "boolean" }, timings: { type: "boolean" } }, allowPositionals: true, strict: true }), 1);
-  const jobId = positionals[0];
+  const { values, positionals } = checkPositionals(parseArgs({ args, options: { json: { type: "boolean" }, wide: { type: "boolean" }, timings: { type: "boolean" } }, allowPositionals: true, strict: true }), 2);
+  const [jobId, repo] = positionals;
   if (!jobId) throw new UsageError("status needs a job id");
   const world = await openCli(env, { launcher: false });
   try {
     const job = await world.store.getJob(jobId);
-    if (!job) throw new UsageError(`no job ${jobId}`);
+    if (!job) throw new UsageError(noJob(jobId), false);
     const rows = await world.store.listRepos(jobId);
+    const display = await import("./cli-display.ts");
+    if (repo !== undefined) return exitCodeFor([await display.printRepoStatus(world, job, rows, repo, values.json === true)]);
     if (values.json) process.stdout.write(`${JSON.stringify({ ...job, repositories: rows }, null, 2)}\n`);
     else if (values.timings) process.stdout.write((await import("./cli-timings.ts")).timingsTable(rows));
-    else await (await import("./cli-web.ts")).printStatus(world, job, rows);
+    else await (await import("./cli-web.ts")).printStatus(world, job, rows, { wide: values.wide === true });
     return exitCodeFor(rows);
   } finally {
     await world.close();
@@ -342,7 +337,7 @@ async function cancelCommand(args: string[], env: NodeJS.ProcessEnv): Promise<nu
   const [{ cancelJob }, { newConsoleNotifier }] = await Promise.all([import("../core/launch/submit.ts"), import("../core/jobs/notifier.ts")]);
   try {
     const r = await cancelJob({ store: world.store, launcher: world.launcher, notifier: newConsoleNotifier(log), log }, { jobId, by: `cli:${env.USER ?? "unknown"}` });
-    if (r.kind === "not_found") throw new UsageError(`no job ${jobId}`);
+    if (r.kind === "not_found") throw new UsageError(noJob(jobId), false);
     if (r.kind === "already_finished") process.stdout.write(`job ${jobId} had already finished (${r.job.status})\n`);
     else process.stdout.write(`job ${jobId} cancelled: ${r.pendingCancelled} pending repositories will not run; running ones stop at their next step\n`);
     return 0;

@@ -83,7 +83,7 @@ describe("a job through the CLI", () => {
     expect((JSON.parse(status.stdout) as { jobId: string }).jobId).toBe(job.jobId);
 
     const table = await cody(["status", job.jobId]);
-    expect(table.stdout).toMatch(/acme\/one\s+COMPLETED\s+1\s+\+1 −1/);
+    expect(table.stdout).toMatch(/acme\/one\s+COMPLETED\s+1 file \+1 −1/);
     expect(table.stdout).toContain("script exited with code 4");
 
     const list = await cody(["list", "--json"]);

@@ -4,7 +4,7 @@
  * hands the creation to `deferred`, keyed by the view id so a repeated submission makes one job.
  */
 import type { App } from "@slack/bolt";
-import { commandRefusal } from "../access.ts";
+import { commandRefusal, gitHubRefusal } from "../access.ts";
 import { checkSubmission, isAllowedUser, jobIdForView, NOT_ALLOWED, readSubmission } from "../jobs.ts";
 import { FIELDS, JOB_MODAL_CALLBACK, type ModalMetadata } from "../messages/modal.ts";
 import type { BotDeps } from "../task-types.ts";
@@ -22,7 +22,7 @@ export function registerJobModal(app: App, deps: BotDeps): void {
       return ack({ response_action: "errors", errors: { [FIELDS.name]: "This form is out of date; close it and type /cody again." } });
     }
     const submission = await readSubmission(view.state.values as never, meta, userId);
-    const errors = { ...checkSubmission(submission, deps.settings.allowlist, meta), ...commandRefusal(deps.settings, submission) };
+    const errors = { ...checkSubmission(submission, deps.settings.allowlist, meta), ...commandRefusal(deps.settings, submission), ...gitHubRefusal(deps.settings, submission) };
     if (Object.keys(errors).length > 0) return ack({ response_action: "errors", errors });
     await ack();
     await deps.deferred({ kind: "create_job", jobId: jobIdForView(view.id), submission });

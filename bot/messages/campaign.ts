@@ -9,15 +9,32 @@ import { cut, escapeMrkdwn, SLACK_LIMITS, type Block, type SlackMessage } from "
 
 /**
  * `Campaign: 12 merged · 5 open (3 passing, 1 failing, 1 pending, 1 no checks · 2 awaiting review · 1 edited by others) · 3 closed`,
- * `· done` when nothing is open. PRs on which no check ran are counted apart, never as passing.
+ * `· done` when nothing is open, `· as of 05:31 UTC` (the last refresh; in Slack, the reader's
+ * own time), then the failing PRs: a few named, then "and N more". `slack`: mrkdwn with links.
+ * PRs on which no check ran are counted apart, never as passing.
  */
-export function burndownText(s: CampaignSummary): string {
+export function burndownText(s: CampaignSummary, opts: { slack?: boolean } = {}): string {
   const none = s.noChecks ? `, ${s.noChecks} no checks` : "";
   const edited = s.editedByOthers ? ` · ${s.editedByOthers} edited by others` : "";
   const open = s.open > 0
     ? `${s.open} open (${s.passing} passing, ${s.failing} failing, ${s.pending} pending${none} · ${s.awaitingReview} awaiting review${s.conflicting ? ` · ${s.conflicting} conflicting` : ""}${edited})`
     : "0 open";
-  return `Campaign: ${s.merged} merged · ${open} · ${s.closed} closed${isCampaignDone(s) ? " · done ✔" : ""}`;
+  let line = `Campaign: ${s.merged} merged · ${open} · ${s.closed} closed${isCampaignDone(s) ? " · done ✔" : ""}`;
+  if (s.refreshedAt && !Number.isNaN(Date.parse(s.refreshedAt))) {
+    const hhmm = `${s.refreshedAt.slice(11, 16)} UTC`;
+    line += ` · as of ${opts.slack ? `<!date^${Math.floor(Date.parse(s.refreshedAt) / 1000)}^{time}|${hhmm}>` : hhmm}`;
+  }
+  const failing = s.failingPrs ?? [];
+  if (s.open > 0 && failing.length > 0) {
+    const shown = failing.slice(0, 3).map((f) => {
+      const name = `${f.repository}${f.number ? ` #${f.number}` : ""}`;
+      const label = opts.slack ? (f.url ? `<${f.url}|${escapeMrkdwn(name)}>` : escapeMrkdwn(name)) : name;
+      return `${label}${f.checks.length ? ` (${(opts.slack ? escapeMrkdwn(f.checks.join(", ")) : f.checks.join(", "))})` : ""}`;
+    });
+    const more = s.failing - shown.length;
+    line += `\n${opts.slack ? "Failing: " : "failing: "}${shown.join(", ")}${more > 0 ? ` and ${more} more` : ""}`;
+  }
+  return line;
 }
 
 const KIND_EMOJI: Record<string, string> = { launched: "🔁", merged: "🟣", closed: "⚫", up_to_date: "✅", skipped: "⏭️", failed: "❌" };

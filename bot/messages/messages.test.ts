@@ -202,3 +202,62 @@ describe("escaping before cutting", () => {
     expect(JSON.stringify(m.blocks)).toContain("Showing the start of 6000 characters");
   });
 });
+
+describe("Slack polish (issue 21)", () => {
+  const campaign = (over: Partial<CampaignSummary> = {}): CampaignSummary => ({
+    prs: 18, merged: 6, closed: 1, open: 11, passing: 5, failing: 4, pending: 2, awaitingReview: 7, approved: 4, conflicting: 0, refreshedAt: "2026-01-05T11:31:00Z", ...over,
+  });
+  const ended = (c: CampaignSummary, failed = 2) =>
+    job({ status: "FAILED", counters: { total: 20, completed: 18, noChanges: 0, failed, cancelled: 0 }, totals: { prsOpened: 18, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costMicroUsd: 0 }, finishedAt: at(14).toISOString(), campaign: c });
+  const texts = (m: { blocks: Array<Record<string, unknown>> }) => m.blocks.map((b) => (b.text as { text?: string } | undefined)?.text ?? "").join("\n");
+  const actionBlocks = (m: { blocks: Array<Record<string, unknown>> }) =>
+    m.blocks.filter((b) => b.type === "actions").map((b) => ({ id: b.block_id, labels: (b.elements as Array<{ text: { text: string } }>).map((e) => e.text.text) }));
+
+  it("draws the progress bar as plain text, not inline code", () => {
+    const t = texts(rootMessage(job({ status: "RUNNING", counters: { total: 36, completed: 18, noChanges: 0, failed: 0, cancelled: 0 } }), at(3)));
+    expect(t).toContain("▓▓▓▓▓▓░░░░░░  18 / 36");
+    expect(t).not.toMatch(/`[▓░]+`/);
+  });
+
+  it("puts Close PRs apart from the constructive buttons", () => {
+    expect(actionBlocks(rootMessage(ended(campaign()), at(70)))).toEqual([
+      { id: "campaign_actions", labels: ["Retry failed", "Merge green", "Update PRs", "Heal failing", "Refresh"] },
+      { id: "campaign_destructive", labels: ["Close PRs"] },
+    ]);
+  });
+
+  it("offers only Refresh once the campaign is done, even with failed repositories", () => {
+    expect(actionBlocks(rootMessage(ended(campaign({ merged: 15, closed: 3, open: 0, passing: 0, failing: 0, pending: 0, awaitingReview: 0, approved: 0 })), at(700)))).toEqual([
+      { id: "campaign_actions", labels: ["Refresh"] },
+    ]);
+  });
+
+  it("gives the burndown its as-of time and the first failing PRs, then how many more", () => {
+    const failingPrs = ["a", "b", "c", "d"].map((n, i) => ({ repository: `acme/${n}`, number: 10 + i, url: `https://github.com/acme/${n}/pull/${10 + i}`, checks: ["lint"] }));
+    const t = texts(rootMessage(ended(campaign({ failingPrs })), at(70)));
+    expect(t).toContain(
+      "Campaign: 6 merged · 11 open (5 passing, 4 failing, 2 pending · 7 awaiting review) · 1 closed · as of <!date^1767612660^{time}|11:31 UTC>\n" +
+        "Failing: <https://github.com/acme/a/pull/10|acme/a #10> (lint), <https://github.com/acme/b/pull/11|acme/b #11> (lint), <https://github.com/acme/c/pull/12|acme/c #12> (lint) and 1 more",
+    );
+  });
+
+  it("mentions who cancelled, and offers one way to the diff", () => {
+    const cancelled = replyLine({ repo: row({ status: "CANCELLED", error: "cancelled by UDANA" }) });
+    expect(cancelled).toBe("🚫 *acme/billing* — cancelled by <@UDANA>");
+    const withLink = replyMessages([{ repo: row({ diffKey: "diffs/x", diffStats: { files: 1, additions: 1, deletions: 0 } }), diffUrl: "https://bot.example.com/links/d" }]);
+    expect(withLink[0]!.blocks[0]!.accessory).toBeUndefined();
+    expect(texts(withLink[0]!)).toContain("<https://bot.example.com/links/d|diff>");
+    const withButton = replyMessages([{ repo: row({ diffKey: "diffs/x", diffStats: { files: 1, additions: 1, deletions: 0 } }) }]);
+    expect((withButton[0]!.blocks[0]!.accessory as { text: { text: string } }).text.text).toBe("View diff");
+    expect(texts(withButton[0]!)).not.toContain("|diff>");
+  });
+
+  it("says in the modal which fields are required", () => {
+    const allow = parseAllowlist("acme/*");
+    if (allow.kind !== "ok") throw new Error("allowlist");
+    const view = jobModal({ channel: "C1", teamId: "T1" }, allow.patterns) as { blocks: Array<{ block_id?: string; hint?: { text: string } }> };
+    const hint = (id: string) => view.blocks.find((b) => b.block_id === id)?.hint?.text ?? "";
+    expect(hint("instructions")).toMatch(/^Required unless you paste a change spec below\./);
+    expect(hint("repositories")).toMatch(/^Required unless you paste a change spec below\. Allowed: acme\/\*\./);
+  });
+});

@@ -62,7 +62,7 @@ export function jobModal(meta: ModalMetadata, allowlist: readonly AllowPattern[]
     label: { type: "plain_text", text: label },
     element: { action_id: "value", ...element },
     ...(opts.optional ? { optional: true } : {}),
-    ...(opts.hint ? { hint: { type: "plain_text", text: cut(opts.hint, 150) } } : {}),
+    ...(opts.hint ? { hint: { type: "plain_text", text: cut(opts.hint, 300) } } : {}),
   });
   const text = (placeholder: string, extra: Block = {}, key?: keyof ModalValues): Block => ({
     type: "plain_text_input",
@@ -90,10 +90,10 @@ export function jobModal(meta: ModalMetadata, allowlist: readonly AllowPattern[]
       input(FIELDS.instructions, "Instructions or script", text("Replace every call of fetchJson(url) with await http.get(url).json() and update tests", {
         multiline: true,
         max_length: SLACK_LIMITS.inputMaxLength,
-      }, "instructions"), { optional: true, hint: "For Claude: what to change, in plain words. For a shell script: the commands, run in the repository root." }),
+      }, "instructions"), { optional: true, hint: "Required unless you paste a change spec below. For Claude: what to change, in plain words; for a script: commands run in the repository root." }),
       input(FIELDS.repositories, "Repositories", text("acme/billing\nacme/*\nsearch: fetchJson( org:acme", { multiline: true, max_length: SLACK_LIMITS.inputMaxLength }, "repositories"), {
         optional: true,
-        hint: `One per line: owner/name, owner/*, search: <code query>, repos: <query>, topic: <name> [owner:<login>]. ${allowed ? `Allowed: ${allowed}` : "No repositories are allowed yet (ALLOWED_REPOSITORIES)."}`,
+        hint: `Required unless you paste a change spec below. ${allowed ? `Allowed: ${allowed}.` : "None allowed yet (ALLOWED_REPOSITORIES)."} One per line: owner/name, owner/*, search: <code query>, repos: <query>, topic: <name>`,
       }),
       {
         type: "actions",
@@ -101,7 +101,7 @@ export function jobModal(meta: ModalMetadata, allowlist: readonly AllowPattern[]
         elements: [{ type: "button", action_id: PREVIEW_TARGETS_ACTION, text: { type: "plain_text", text: "Preview targets" }, value: "preview" }],
       },
       ...(state.preview ? previewBlocks(state.preview) : []),
-      input(FIELDS.baseBranch, "Base branch", text("default branch", { max_length: 200 }, "base_branch"), { optional: true }),
+      input(FIELDS.baseBranch, "Base branch", text("default branch", { max_length: 200 }, "base_branch"), { optional: true, hint: "Empty: each repository's default branch." }),
       input(FIELDS.verify, "Verify with", text("npm test", { max_length: 2000 }, "verify"), { optional: true, hint: "Must pass before a PR is opened." }),
       input(FIELDS.options, "Pull requests", {
         type: "checkboxes",

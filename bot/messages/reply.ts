@@ -26,8 +26,9 @@ export function replyLine(item: ReplyItem, max: number = SLACK_LIMITS.sectionTex
     const s = repo.diffStats;
     what.push(`${s.files} ${s.files === 1 ? "file" : "files"}, +${s.additions} −${s.deletions}`);
   }
-  if (repo.status === "FAILED" || repo.status === "CANCELLED") what.push(escapeCut(repo.error ?? repo.status.toLowerCase(), 500));
+  if (repo.status === "FAILED" || repo.status === "CANCELLED") what.push(mentionCanceller(escapeCut(repo.error ?? repo.status.toLowerCase(), 500)));
   const links: string[] = [];
+  // One way to the diff: the stable link when there is one, else the "View diff" button.
   if (item.diffUrl) links.push(link(item.diffUrl, "diff"));
   if (repo.prUrl) links.push(link(repo.prUrl, repo.prNumber ? `PR #${repo.prNumber}` : "PR"));
   if (item.transcriptUrl) links.push(link(item.transcriptUrl, "Claude transcript"));
@@ -60,7 +61,7 @@ export function replyMessages(items: readonly ReplyItem[]): SlackMessage[] {
     const chunk = items.slice(i, i + SLACK_LIMITS.messageBlocks);
     const blocks: Block[] = chunk.map((item) => {
       const block: Block = { type: "section", text: { type: "mrkdwn", text: replyLine(item) } };
-      if (item.repo.diffKey && item.repo.status !== "NO_CHANGES") {
+      if (item.repo.diffKey && item.repo.status !== "NO_CHANGES" && !item.diffUrl) {
         block.accessory = {
           type: "button",
           action_id: VIEW_DIFF_ACTION,
@@ -73,6 +74,11 @@ export function replyMessages(items: readonly ReplyItem[]): SlackMessage[] {
     out.push({ text: fallback(chunk), blocks });
   }
   return out;
+}
+
+/** `cancelled by UDANA` (a Slack user id) as a mention, `cancelled by <@UDANA>`; other names stay text. */
+export function mentionCanceller(escaped: string): string {
+  return escaped.replace(/^cancelled by ([UW][A-Z0-9]{2,})$/, "cancelled by <@$1>");
 }
 
 function fallback(chunk: readonly ReplyItem[]): string {

@@ -58,12 +58,13 @@ export function rootMessage(job: Job, now: Date, opts: { dashboardUrl?: string }
 
   const blocks: Block[] = [{ type: "section", text: { type: "mrkdwn", text: header } }];
   if (quote) blocks.push({ type: "section", text: { type: "mrkdwn", text: quote } });
-  blocks.push({ type: "section", text: { type: "mrkdwn", text: `\`${progressBar(done, c.total)}\`  ${counts}` } });
+  // Not inline code: Slack draws code in red, and a healthy job must not look like an error.
+  blocks.push({ type: "section", text: { type: "mrkdwn", text: `${progressBar(done, c.total)}  ${counts}` } });
   if (totals) blocks.push({ type: "section", text: { type: "mrkdwn", text: totals } });
   const spend = spendLine(job);
   if (spend) blocks.push({ type: "section", text: { type: "mrkdwn", text: `💰 ${spend}` } });
   if (job.systematic?.length) blocks.push({ type: "section", text: { type: "mrkdwn", text: escapeCut(`🚨 Systematic: ${job.systematic.map((s) => `"${s.check}" fails with "${s.firstLine}" on ${s.repositories.length} PRs`).join("; ")}`, 2900) } });
-  if (job.campaign && job.campaign.prs > 0) blocks.push({ type: "section", text: { type: "mrkdwn", text: burndownText(job.campaign) } });
+  if (job.campaign && job.campaign.prs > 0) blocks.push({ type: "section", text: { type: "mrkdwn", text: burndownText(job.campaign, { slack: true }) } });
   blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: extras.join(" · ") }] });
   if (!ended) {
     blocks.push({
@@ -87,8 +88,12 @@ export function rootMessage(job: Job, now: Date, opts: { dashboardUrl?: string }
     });
   }
   if (ended) {
+    // Destructive actions (Close PRs) in a block of their own, under the constructive ones.
     const buttons = campaignButtons(job);
-    if (buttons.length > 0) blocks.push({ type: "actions", block_id: "campaign_actions", elements: buttons });
+    const constructive = buttons.filter((b) => b.style !== "danger");
+    const destructive = buttons.filter((b) => b.style === "danger");
+    if (constructive.length > 0) blocks.push({ type: "actions", block_id: "campaign_actions", elements: constructive });
+    if (destructive.length > 0) blocks.push({ type: "actions", block_id: "campaign_destructive", elements: destructive });
   }
   if (opts.dashboardUrl) {
     blocks.push({ type: "actions", block_id: "dashboard", elements: [{ type: "button", action_id: DASHBOARD_ACTION, text: { type: "plain_text", text: "Open dashboard" }, url: opts.dashboardUrl }] });
@@ -158,6 +163,8 @@ export function campaignButtons(job: Job): Block[] {
   if (!job.createPullRequests && c.completed > 0) {
     out.push(button("publish", "Open PRs", "Open the pull requests?", `Opens one PR per changed repository (${c.completed}) from the stored diffs. Nothing runs again.`, "primary"));
   }
+  // A finished campaign (every PR merged or closed) has nothing left to retry, merge or close.
+  if (isCampaignDone(job.campaign)) return hasPrs ? [button("refresh", "Refresh", "Refresh the PRs?", "Reads every PR's state, checks and reviews from GitHub now.")] : [];
   if (c.failed > 0) out.push(button("retry", "Retry failed", "Retry the failed repositories?", `Runs the ${c.failed} failed repositories again in this job, on the same branch and PRs.`));
   if (open > 0) {
     out.push(button("merge", "Merge green", "Merge the green PRs?", mergeConfirmText(job), "primary"));

@@ -42,6 +42,9 @@ export type CampaignDeps = {
   now?: () => Date;
 };
 
+/** Why opening pull requests is refused without GitHub settings (publish, `--pr`, the modal's checkbox). */
+export const NO_GITHUB_FOR_PRS = "opening pull requests needs GitHub access: set GITHUB_TOKEN (or a GitHub App); without it, run a preview (no --pr) and publish it once GitHub is set";
+
 /** Results kept on the job row per action (the thread reply carries them all). */
 const RECORDED_RESULTS = 50;
 
@@ -129,6 +132,8 @@ export async function relaunch(
 export async function publishJob(deps: CampaignDeps, input: { jobId: string; by: string; draft?: boolean }, signal?: AbortSignal): Promise<ActionOutcome> {
   const job = await deps.store.getJob(input.jobId, signal);
   if (!job) return { kind: "not_found" };
+  // Without GitHub the runner could only push branches: refused up front, not COMPLETED without a PR.
+  if (!deps.forge) return { kind: "refused", reason: NO_GITHUB_FOR_PRS };
   const rows = await deps.store.listRepos(job.jobId, signal);
   const picks = rows.map((row): Pick_ => {
     if (row.prNumber !== undefined) return { row, relaunch: false, kind: "skipped", reason: `has PR #${row.prNumber} already` };

@@ -313,7 +313,12 @@ export type CampaignSummary = {
   approved: number;
   conflicting: number;
   refreshedAt?: string;
+  /** The first open PRs with failing checks (at most {@link FAILING_PRS_KEPT}; `failing` has the count). */
+  failingPrs?: Array<{ repository: string; number?: number; url?: string; checks: string[] }>;
 };
+
+/** Failing PRs a campaign summary names (the burndown line lists a few, then "and N more"). */
+export const FAILING_PRS_KEPT = 5;
 
 /** One bulk action as recorded on the job: who, when, what, and how each repository came out. */
 export type CampaignActionRecord = {
@@ -332,7 +337,7 @@ export type CampaignAction = "publish" | "retry" | "update" | "merge" | "close" 
  * The burndown over a job's repository rows: merged / closed / open (passing, failing, pending;
  * approved or awaiting review; conflicting). Rows without a pull request are left out. Pure.
  */
-export function campaignSummary(rows: readonly Pick<RepoRow, "prUrl" | "pr" | "pushedSha" | "editedByOthers">[], refreshedAt?: string): CampaignSummary {
+export function campaignSummary(rows: readonly (Pick<RepoRow, "prUrl" | "pr" | "pushedSha" | "editedByOthers"> & Partial<Pick<RepoRow, "repositoryName">>)[], refreshedAt?: string): CampaignSummary {
   const s: CampaignSummary = { prs: 0, merged: 0, closed: 0, open: 0, passing: 0, failing: 0, pending: 0, awaitingReview: 0, approved: 0, conflicting: 0 };
   for (const r of rows) {
     if (!r.prUrl && !r.pr) continue;
@@ -346,6 +351,9 @@ export function campaignSummary(rows: readonly Pick<RepoRow, "prUrl" | "pr" | "p
       if (checks === "none") s.noChecks = (s.noChecks ?? 0) + 1;
       else s[checks] += 1;
       if (editedByOthers(r)) s.editedByOthers = (s.editedByOthers ?? 0) + 1;
+      if (checks === "failing" && r.repositoryName && (s.failingPrs ??= []).length < FAILING_PRS_KEPT) {
+        s.failingPrs.push({ repository: r.repositoryName, ...(pr?.number ? { number: pr.number } : {}), ...(r.prUrl ? { url: r.prUrl } : {}), checks: pr?.failingChecks ?? [] });
+      }
       if (pr?.review === "approved") s.approved += 1;
       else s.awaitingReview += 1;
       if (pr?.conflicting) s.conflicting += 1;

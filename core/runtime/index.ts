@@ -5,3 +5,5 @@
 export * from "./log.ts";
 export * from "./process-alive.ts";
 export * from "./sleep.ts";
+export * from "./log-format.ts";
+export * from "./did-you-mean.ts";

@@ -61,3 +61,27 @@ describe("schema/change-spec.schema.json", () => {
     expect(JSON.parse(changeSpecSchemaFile())).toMatchObject({ title: "Cody Batch change spec", required: ["on", "change"], additionalProperties: false });
   });
 });
+
+describe("parseChangeSpec: what a newcomer types (issue 21)", () => {
+  it("takes on: as a single string", () => {
+    const r = parseChangeSpec("on: acme/api\nchange:\n  script: echo hi\n");
+    expect(r.kind === "ok" && r.selectors).toEqual(["acme/api"]);
+  });
+
+  it("suggests the field meant for a typo", () => {
+    const r = parseChangeSpec("on: [acme/api]\nchange:\n  script: echo hi\npullRequest:\n  reviewrs: [dana]\n");
+    expect(r).toEqual({ kind: "invalid", errors: [{ field: "pullRequest.reviewrs", line: 5, message: 'unknown field (did you mean "reviewers"?)' }] });
+  });
+
+  it("refuses an alias bomb in one error", () => {
+    const lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+    for (let i = 1; i < 9; i++) lines.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(",")}]`);
+    const r = parseChangeSpec(`${lines.join("\n")}\non: [acme/api]\nchange:\n  script: echo hi\n`);
+    expect(r).toEqual({ kind: "invalid", errors: [{ field: "(yaml)", line: 1, message: "too many aliases (more than 50); write the spec out without anchors" }] });
+  });
+
+  it("refuses a text over 1 MB unparsed", () => {
+    const r = parseChangeSpec(`# ${"x".repeat(1_100_000)}\n`);
+    expect(r).toEqual({ kind: "invalid", errors: [{ field: "(document)", line: 1, message: "1.1 MB is too large for a change spec (at most 1 MB)" }] });
+  });
+});

@@ -22,6 +22,12 @@
 import * as z from "zod/mini";
 import { LineCounter, parseDocument, isNode, type Node } from "yaml";
 import type { JobRequest } from "../jobs/index.ts";
+import { didYouMean } from "../runtime/index.ts";
+
+/** Spec files larger than this are refused unread (a spec is a few hundred bytes). */
+export const MAX_SPEC_BYTES = 1_000_000;
+/** Aliases a spec may expand (yaml's `maxAliasCount`): a "billion laughs" document is refused. */
+const MAX_ALIASES = 50;
 
 const text = (description: string, max: number) => z.string().check(z.minLength(1), z.maxLength(max), z.describe(description));
 const names = (description: string) => z.array(z.string().check(z.minLength(1), z.maxLength(50))).check(z.maxLength(20), z.describe(description));
@@ -42,16 +48,16 @@ const selectorObject = z.union(
   { error: "expected one of search:, repos: or topic: (with owner: and include: where they apply)" },
 );
 
+/** One `on:` entry: a string line or a selector object. */
+const onEntry = z.union([text("owner/name, owner/* or a selector line such as \"search: fetchJson org:acme\".", 300), selectorObject], {
+  error: "expected owner/name, owner/*, or a search:, repos: or topic: selector",
+});
+
 /** The zod schema of a change spec; {@link changeSpecJsonSchema} is its JSON Schema. */
 export const ChangeSpecSchema = z.strictObject({
   name: z.optional(text("What the change is called (job name, default PR title and commit subject).", 120)),
-  on: z
-    .array(
-      z.union([text("owner/name, owner/* or a selector line such as \"search: fetchJson org:acme\".", 300), selectorObject], {
-        error: "expected owner/name, owner/*, or a search:, repos: or topic: selector",
-      }),
-    )
-    .check(z.minLength(1), z.describe("Where to make the change: repositories and selectors, intersected with ALLOWED_REPOSITORIES.")),
+  // A single entry (`on: acme/api`) is read as a list of one before validation (parseChangeSpec).
+  on: z.array(onEntry).check(z.minLength(1), z.describe("Where to make the change: repositories and selectors, intersected with ALLOWED_REPOSITORIES. One entry may be written without the list.")),
   change: z.union(
     [
       z.strictObject({ prompt: text("Instructions for Claude, in plain words.", 20_000) }),
@@ -91,8 +97,11 @@ export type ChangeSpec = z.infer<typeof ChangeSpecSchema>;
 
 /** The JSON Schema editors use (draft 2020-12), generated from {@link ChangeSpecSchema}. */
 export function changeSpecJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(ChangeSpecSchema) as { properties: Record<string, { items?: unknown; description?: string }> };
+  const on = schema.properties.on!;
+  schema.properties.on = { anyOf: [on, on.items], description: on.description } as never;
   return {
-    ...z.toJSONSchema(ChangeSpecSchema),
+    ...schema,
     $id: "https://github.com/cody-batch/cody-batch/schema/change-spec.schema.json",
     title: "Cody Batch change spec",
     description: "One batch change: where (on), what (change), checks (verify) and pull requests. See README, 'Change spec files'.",
@@ -112,16 +121,24 @@ export type SpecParse =
  * come from resolving the selectors), or every error with field and line. Never throws.
  */
 export function parseChangeSpec(yamlText: string): SpecParse {
+  if (yamlText.length > MAX_SPEC_BYTES) return { kind: "invalid", errors: [{ field: "(document)", line: 1, message: tooBig(yamlText.length) }] };
   const lineCounter = new LineCounter();
   const doc = parseDocument(yamlText, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const lineAt = (offset: number) => lineCounter.linePos(offset).line;
   if (doc.errors.length > 0) {
     return { kind: "invalid", errors: doc.errors.map((e) => ({ field: "(yaml)", line: lineAt(e.pos[0]), message: e.message.split("\n")[0]! })) };
   }
-  const value: unknown = doc.toJS();
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch {
+    return { kind: "invalid", errors: [{ field: "(yaml)", line: 1, message: `too many aliases (more than ${MAX_ALIASES}); write the spec out without anchors` }] };
+  }
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     return { kind: "invalid", errors: [{ field: "(document)", line: 1, message: "a change spec is a mapping with at least on: and change:" }] };
   }
+  const on = (value as { on?: unknown }).on;
+  if (on !== undefined && on !== null && !Array.isArray(on)) (value as { on: unknown[] }).on = [on];
   const parsed = ChangeSpecSchema.safeParse(value);
   if (!parsed.success) {
     const nodeLine = (path: PropertyKey[]): number => {
@@ -209,7 +226,7 @@ function messageOf(issue: Issue, actual: unknown): string {
     case "too_small":
       return issue.origin === "string" ? "must not be empty" : issue.origin === "array" ? `at least ${issue.minimum} entr${issue.minimum === 1 ? "y" : "ies"}` : `at least ${issue.minimum}`;
     case "unrecognized_keys":
-      return `unknown field${issue.keys.length > 1 ? `s ${issue.keys.join(", ")}` : ""}`;
+      return `unknown field${issue.keys.length > 1 ? `s ${issue.keys.join(", ")}` : ""}${issue.keys.length === 1 ? didYouMean(issue.keys[0]!, SPEC_FIELDS) : ""}`;
     case "invalid_value":
       return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
     case "not_multiple_of":
@@ -218,6 +235,15 @@ function messageOf(issue: Issue, actual: unknown): string {
     default:
       return issue.message === "Invalid input" ? `invalid (${issue.code})` : issue.message;
   }
+}
+
+/** Every field name a spec knows, for "did you mean". */
+const SPEC_FIELDS = ["name", "on", "change", "prompt", "script", "verify", "pullRequest", "open", "title", "body", "labels", "reviewers", "teamReviewers",
+  "reviewersFromCodeOwners", "assignees", "draft", "base", "commitMessage", "minIntervalSeconds", "search", "repos", "topic", "owner", "include"];
+
+/** The one-line refusal of a spec over {@link MAX_SPEC_BYTES}. */
+export function tooBig(bytes: number): string {
+  return `${(bytes / 1_000_000).toFixed(1)} MB is too large for a change spec (at most ${MAX_SPEC_BYTES / 1_000_000} MB)`;
 }
 
 /** Errors as people read them: `file:line: field: message`, one per line. */

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { benchAck } from "./ack.ts";
 import { benchClaudeCache } from "./claude-cache.ts";
 import { benchCliStart, benchRealRepos, REAL_PACKAGES } from "./cli.ts";
+import { benchTypedHelp } from "./cli-typed.ts";
 import { benchColdStart } from "./cold-start.ts";
 import { benchJob1000 } from "./job1000.ts";
 import { benchLatency } from "./latency.ts";
@@ -28,7 +29,7 @@ const wants = (name: string) => only.length === 0 || only.includes(name);
 // The CLI and the local launcher run dist/cody.js and dist/runner.js: rebuild them first when stale.
 {
   const { spawnSync } = await import("node:child_process");
-  const r = spawnSync(process.execPath, [join(ROOT, "scripts", "cody.mjs"), "--help"], { stdio: ["ignore", "ignore", "inherit"] });
+  const r = spawnSync(process.execPath, [join(ROOT, "scripts", "cody.mjs"), "--help"], { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, CODY_ENSURE_BUNDLE: "1" } });
   if (r.status !== 0) throw new Error("bench: scripts/cody.mjs --help failed");
 }
 
@@ -75,6 +76,13 @@ if (wants("history")) {
   const b = h.breakdown;
   say(`history repos   ${h.ratio.toFixed(2)}× bare loop (goal ≤ 3×, ${goal(h.ratio <= 3)}): \`${entry === "npx" ? "npx cody" : "node scripts/cody.mjs"} run\` ${h.codyS.toFixed(2)} s (as README tells users, CLI start included, stack running) vs git clone --depth 1 + script + git diff loop ${h.baselineS.toFixed(2)} s over ${count} repositories of ${HISTORY.commits} commits and ${HISTORY.files} files (runs cody ${h.runs.cody.map((x) => x.toFixed(2)).join("/")}, bare ${h.runs.baseline.map((x) => x.toFixed(2)).join("/")})`);
   say(`                breakdown (medians): start → job written ${b.toSubmitMs} ms, → first runner working ${b.toFirstRunnerMs} ms, repositories ${b.reposMs} ms, last done → exit ${b.afterMs} ms; runner steps: ${Object.entries(h.steps).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+}
+
+if (wants("cli") || wants("typed")) {
+  process.stderr.write(`${stamp()} ./cody --help as README says to type it, on a fresh clone\n`);
+  const t = benchTypedHelp({ runs: num("BENCH_CLI_RUNS", 9) });
+  Object.assign(results, { cli_typed_help_ms_over_node: t.overMs });
+  say(`typed --help    ./cody --help on a fresh clone ${t.typedMs} ms = node + ${t.overMs} ms (goal ≤ +150 ms, ${goal(t.overMs <= 150)}); node -e 0 ${t.nodeMs} ms`);
 }
 
 if (wants("cli")) {

@@ -13,6 +13,7 @@ export const RESULT_KEYS = [
   "cli_help_ms_over_node",
   "cli_list_ms_over_node",
   "cli_node_ms",
+  "cli_typed_help_ms_over_node",
   "real_repos_ratio",
   "real_repos_cody_s",
   "real_repos_baseline_s",
