@@ -4,10 +4,9 @@
  * root message, every request signed as Slack signs it, the bot on Bolt's HTTP receiver, runners
  * in this process through the local launcher, the Slack and GitHub fakes, dynalite and s3rver.
  */
-import { chmodSync, rmSync, writeFileSync, mkdtempSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HTTPReceiver } from "@slack/bolt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -21,6 +20,7 @@ import { runRepo } from "../runner/run-repo.ts";
 import { newRunnerDeps } from "../runner/wiring.ts";
 import { startFakeGitHub, type FakeGitHub } from "./fakes/github.ts";
 import { signSlackRequest, startFakeSlack, type FakeSlack } from "./fakes/slack.ts";
+import { sharedDir, type SharedDir } from "./support/shared-dir.ts";
 import { startTestStack, tempRemotes, type TestRemotes, type TestStack } from "./support/stack.ts";
 
 const SECRET = "campaign-signing-secret-0123456789";
@@ -39,13 +39,14 @@ let base: string;
 let launcher: LocalLauncher;
 let local: ReturnType<typeof newLocalDeferred>;
 let config: Config;
+let shared: SharedDir;
 let flags: string;
 
 beforeAll(async () => {
   remotes = tempRemotes();
-  flags = mkdtempSync(join(tmpdir(), "cody-campaign-slack-"));
-  // Scripts may run as an unprivileged sandbox uid (runner/sandbox.ts): let them read the flags and write the log.
-  chmodSync(flags, 0o777);
+  // Not under /tmp: a sandboxed script sees its own empty /tmp (runner/sandbox-box.ts); see test/support/shared-dir.ts.
+  shared = sharedDir("cody-campaign-slack-");
+  flags = shared.path;
   for (const r of REPOS) remotes.make(r, { "src/app.js": UNCHANGED.has(r) ? "export const version = 9;\n" : "export const version = 1;\n" });
   for (const r of FLAKY) writeFileSync(join(flags, r.replace("/", "_")), "fail\n");
   slack = await startFakeSlack();
@@ -83,7 +84,7 @@ afterAll(async () => {
   await github?.close();
   await stack?.stop();
   remotes?.cleanup();
-  rmSync(flags, { recursive: true, force: true });
+  shared?.cleanup();
 });
 
 async function post(body: string): Promise<number> {

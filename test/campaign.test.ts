@@ -5,12 +5,13 @@
  * at each step.
  */
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeGitHub, type FakeGitHub } from "./fakes/github.ts";
 import { runCli } from "./support/cli.ts";
+import { sharedDir, type SharedDir } from "./support/shared-dir.ts";
 import { startTestStack, tempRemotes, type TestRemotes, type TestStack } from "./support/stack.ts";
 
 const GH_TOKEN = "ghp_" + "c".repeat(36);
@@ -24,13 +25,14 @@ const RED = ["acme/svc-01", "acme/svc-02", "acme/svc-05", "acme/svc-11"];
 let stack: TestStack;
 let remotes: TestRemotes;
 let github: FakeGitHub;
+let shared: SharedDir;
 let flags: string;
 
 beforeAll(async () => {
   remotes = tempRemotes();
-  flags = mkdtempSync(join(tmpdir(), "cody-campaign-flags-"));
-  // Scripts may run as an unprivileged sandbox uid (runner/sandbox.ts): let them read the flags and write the log.
-  chmodSync(flags, 0o777);
+  // Not under /tmp: a sandboxed script sees its own empty /tmp (runner/sandbox-box.ts); see test/support/shared-dir.ts.
+  shared = sharedDir("cody-campaign-flags-");
+  flags = shared.path;
   for (const r of REPOS) {
     remotes.make(r, { "src/app.js": UNCHANGED.has(r) ? "export const version = 9;\n" : "export const version = 1;\n" });
   }
@@ -44,7 +46,7 @@ afterAll(async () => {
   await github?.close();
   await stack?.stop();
   remotes?.cleanup();
-  rmSync(flags, { recursive: true, force: true });
+  shared?.cleanup();
 });
 
 const env = () => ({
@@ -85,9 +87,8 @@ function accountedFor(a: ActionJson) {
 
 describe("a 20-repository campaign through the CLI", () => {
   it("goes preview → publish → checks fail → retry failed → merge green → close rest", async () => {
-    const ran = join(flags, "ran.log");
-    writeFileSync(ran, "", { mode: 0o666 });
-    chmodSync(ran, 0o666);
+    const ranLog = shared.log("ran.log");
+    const ran = ranLog.path;
     // 1. Preview: no PRs. 16 change, 2 need no change, 2 fail.
     const preview = await cody(["run", ...REPOS.flatMap((r) => ["--repo", r]), "--script", SCRIPT(ran), "--name", "Bump to 2", "--json"]);
     expect(preview.code, preview.stderr).toBe(1);
@@ -95,7 +96,7 @@ describe("a 20-repository campaign through the CLI", () => {
     const jobId = job.jobId;
     expect(job.counters).toMatchObject({ total: 20, completed: 16, noChanges: 2, failed: 2 });
     expect(REPOS.every((r) => github.pulls(r).length === 0)).toBe(true);
-    expect(readFileSync(ran, "utf8").trim().split("\n")).toHaveLength(20);
+    expect(ranLog.read().trim().split("\n")).toHaveLength(20);
 
     // 2. Publish: exactly one PR per changed repository, from the stored diffs; no script runs.
     const pub = await cody(["publish", jobId, "--json"]);
@@ -103,7 +104,7 @@ describe("a 20-repository campaign through the CLI", () => {
     const published = JSON.parse(pub.stdout) as ActionJson;
     accountedFor(published);
     expect(published.action.counts).toEqual({ launched: 16, skipped: 4 });
-    expect(readFileSync(ran, "utf8").trim().split("\n")).toHaveLength(20);
+    expect(ranLog.read().trim().split("\n")).toHaveLength(20);
     const changed = REPOS.filter((r) => !UNCHANGED.has(r) && !FLAKY.includes(r));
     for (const r of REPOS) {
       const pulls = github.pulls(r);
@@ -133,7 +134,7 @@ describe("a 20-repository campaign through the CLI", () => {
     const retried = JSON.parse(retry.stdout) as ActionJson;
     accountedFor(retried);
     expect(retried.action.counts).toEqual({ launched: 2, skipped: 18 });
-    expect(readFileSync(ran, "utf8").trim().split("\n").slice(20).sort()).toEqual(FLAKY);
+    expect(ranLog.read().trim().split("\n").slice(20).sort()).toEqual(FLAKY);
     const after = retried.job!;
     expect(after.counters).toMatchObject({ total: 20, completed: 18, noChanges: 2, failed: 0 });
     expect(after.status).toBe("COMPLETED");
@@ -184,9 +185,8 @@ describe("a 20-repository campaign through the CLI", () => {
     const repo = "acme/upd-1";
     remotes.make(repo, { "src/app.js": "export const version = 1;\n", "README": "a\n" });
     github.addRepo(repo);
-    const ran = join(flags, "upd.log");
-    writeFileSync(ran, "", { mode: 0o666 });
-    chmodSync(ran, 0o666);
+    const ranLog = shared.log("upd.log");
+    const ran = ranLog.path;
     const run = await cody(["run", "--repo", repo, "--script", SCRIPT(ran), "--pr", "--json"]);
     expect(run.code, run.stderr).toBe(0);
     const jobId = (JSON.parse(run.stdout) as JobJson).jobId;
@@ -206,7 +206,7 @@ describe("a 20-repository campaign through the CLI", () => {
     expect(upd.code, upd.stderr).toBe(0);
     const updated = JSON.parse(upd.stdout) as ActionJson;
     expect(updated.action.all).toEqual([{ repository: repo, kind: "launched" }]);
-    expect(readFileSync(ran, "utf8").trim().split("\n")).toHaveLength(2);
+    expect(ranLog.read().trim().split("\n")).toHaveLength(2);
     expect(github.pulls(repo)).toHaveLength(1);
     expect(github.pulls(repo)[0]!.number).toBe(pr.number);
     const parent = execFileSync("git", ["rev-parse", `cody/${jobId}^`], { cwd: bare, encoding: "utf8" }).trim();

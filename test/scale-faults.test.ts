@@ -19,12 +19,14 @@ import { newSlackClient, newSlackNotifier } from "../bot/slack-notifier.ts";
 import { cancelJob, submitJob } from "../core/launch/index.ts";
 import { runRepo, type RunRepoDeps } from "../runner/run-repo.ts";
 import { startFakeSlack, type FakeSlack } from "./fakes/slack.ts";
+import { sharedDir, type SharedDir } from "./support/shared-dir.ts";
 import { startTestStack, tempRemotes, type TestRemotes, type TestStack } from "./support/stack.ts";
 
 const N = 200;
 let stack: TestStack;
 let remotes: TestRemotes;
 let workDir: string;
+let shared: SharedDir;
 let slack: FakeSlack | undefined;
 const names = Array.from({ length: N }, (_, i) => `fleet/svc-${String(i).padStart(3, "0")}`);
 
@@ -32,6 +34,8 @@ beforeAll(async () => {
   remotes = tempRemotes();
   stack = await startTestStack({ GIT_BASE_URL: remotes.gitBaseUrl });
   workDir = mkdtempSync(join(tmpdir(), "cody-scale-"));
+  // The gate file the scripts wait for: not under /tmp, which a sandboxed script sees as its own empty tmpfs.
+  shared = sharedDir("cody-scale-gate-");
   // One real remote, copied: a bare repository is just files.
   const template = remotes.make("fleet/template", { "VERSION": "1\n", "README.md": "# svc\n" });
   for (const n of names) cpSync(template, join(remotes.root, `${n}.git`), { recursive: true });
@@ -42,6 +46,7 @@ afterAll(async () => {
   await stack?.stop();
   remotes?.cleanup();
   rmSync(workDir, { recursive: true, force: true });
+  shared?.cleanup();
 });
 
 function runnerDeps(notifier: Notifier): RunRepoDeps {
@@ -88,7 +93,7 @@ describe("a 200-repository job", () => {
     const notifier = newConsoleNotifier(stack.log);
     // The first 20 repositories change at once; the others wait in their script for a gate file,
     // so at the cancel some runners are certainly mid-way (RUNNING) and cannot have pushed.
-    const gate = join(workDir, "gate");
+    const gate = join(shared.path, "gate");
     const script = `case "$CODY_REPOSITORY" in fleet/svc-00?|fleet/svc-01?) ;; *) i=0; while [ ! -f ${gate} ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done;; esac; echo 2 > VERSION`;
     const { jobId, launcher } = await start({ type: "script", name: "Bump", script, createPullRequests: true }, notifier, 8);
     let beforeCancel: RepoRow[] = [];
