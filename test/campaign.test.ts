@@ -123,7 +123,8 @@ describe("a 20-repository campaign through the CLI", () => {
     const refreshed = await cody(["refresh", jobId, "--json"]);
     expect(refreshed.code, refreshed.stderr).toBe(0);
     expect(JSON.parse(refreshed.stdout).summary).toMatchObject({ prs: 16, open: 16, passing: 12, failing: 4, approved: 12 });
-    const table = await cody(["status", jobId]);
+    // --wide: PR STATE, CHECKS and REVIEW in their own columns (the default table joins them in one cell, scripts/cli-display.ts).
+    const table = await cody(["status", jobId, "--wide"]);
     expect(table.stdout).toMatch(/acme\/svc-01\s+COMPLETED.*open\s+failing: lint\s+review required/);
 
     // 4. Retry the failed ones: only those two rows move, in the same job, and they get PRs.
