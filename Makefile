@@ -42,15 +42,6 @@ test-browser: $(NODE_MODULES_STAMP) ## the job page in headless chromium (instal
 arch-check: ## the layout rules of ARCHITECTURE.md (scripts/arch-check.mjs)
 	@node scripts/arch-check.mjs
 
-# The browser test (test-browser/, its own vitest config): Debian's chromium through playwright-core.
-# As root it installs chromium with apt when missing; otherwise it says how.
-test-browser: $(NODE_MODULES_STAMP) ## the job page in headless chromium (installs Debian's chromium when root and missing)
-	@if [ ! -x "$${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
-	  else echo "test-browser: chromium is missing: sudo apt-get install -y chromium (or set CHROMIUM_PATH)" >&2; exit 2; fi; \
-	fi
-	npx vitest run -c vitest.browser.config.ts --reporter=default --reporter=json --outputFile.json=.cody/test-browser-results.json
-
 build: $(NODE_MODULES_STAMP) ## bundle dist/bot.js, dist/runner.js and the CLI (dist/cody.js) with esbuild
 	node scripts/build.mjs
 

@@ -72,6 +72,8 @@ export function settleHeal(outcome: Outcome, row: RepoRow, at: Date): Outcome {
     fields: {
       ...kept,
       ...(outcome.kind === "completed" && f.commitSha ? { commitSha: f.commitSha } : {}),
+      // The healing commit is Cody's newest on the branch (issue 24): not an edit by others.
+      ...(outcome.kind === "completed" && f.pushedSha ? { pushedSha: f.pushedSha } : {}),
       ...(f.usage ? { usage: f.usage } : {}),
       ...(f.costUsd !== undefined ? { costUsd: f.costUsd } : {}),
       ...(f.scopeCheck ? { scopeCheck: f.scopeCheck } : {}),

@@ -292,7 +292,9 @@ async function changeRepo(deps: RunRepoDeps, ctx: Ctx, signal: AbortSignal): Pro
   const tooBig = await timings.time("clone", () => checkoutTooBig(checkout, deps.settings.maxRepoBytes ?? DEFAULT_MAX_REPO_BYTES));
   if (tooBig) return { kind: "failed", reason: tooBig };
   const branch = jobBranch(job);
-  if (branch === cloned.baseBranch) return { kind: "failed", reason: `the branch ${truncate(branch, 100)} is the base branch of ${repository}; choose another --branch` };
+  // Healing clones the PR's branch itself: the base branch to guard against is the PR's base.
+  const guardedBase = healing ? (row.pr?.baseRef ?? job.baseBranch) : cloned.baseBranch;
+  if (branch === guardedBase) return { kind: "failed", reason: `the branch ${truncate(branch, 100)} is the base branch of ${repository}; choose another --branch` };
   // No local branch is needed: the commit is pushed as HEAD:refs/heads/<branch>.
   deps.crashPoint?.("clone", row);
 

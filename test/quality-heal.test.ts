@@ -124,6 +124,8 @@ describe("healing a PR whose checks fail", () => {
     expect(git("acme/h2", "rev-parse", `${head}^`)).toBe(before);
     const row = (await stack.store.listRepos(jobId))[0]!;
     expect(row.heals).toEqual([expect.objectContaining({ outcome: "pushed", commitSha: head })]);
+    // The healing commit is recorded as Cody's last push: the PR is not "edited by others".
+    expect(row.pushedSha).toBe(head);
     // The fix did not make CI green.
     github.setCheckRuns("acme/h2", branch, [failingTest("AssertionError: VERSION_LABEL should be \"2\"")]);
     const requests = anthropic.messageRequests().length;
