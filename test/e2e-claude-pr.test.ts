@@ -91,7 +91,8 @@ describe("verification", () => {
     remotes.make("acme/v1", { "src/app.js": "export const version = 1;\n" });
     const r = await runCli(
       ["run", "--repo", "acme/v1", "--prompt", "Bump the version", "--verify", "echo checking; echo 'expected version 3' >&2; grep -q 'version = 3' src/app.js", "--pr", "--json"],
-      cliEnv({ ANTHROPIC_BASE_URL: anthropic.url, ANTHROPIC_API_KEY: API_KEY }),
+      // --pr needs GitHub access up front (issue 21): the fake GitHub, which must see no pull request.
+      cliEnv({ ANTHROPIC_BASE_URL: anthropic.url, ANTHROPIC_API_KEY: API_KEY, GITHUB_API_URL: github.url, GITHUB_TOKEN: GH_TOKEN }),
     );
     expect(r.code).toBe(1);
     const row = (JSON.parse(r.stdout) as JobJson).repositories[0]!;

@@ -61,7 +61,8 @@ describe("GitHub's refusal is the repository's reason", () => {
     const replies = slack.replies(thread!.channel, thread!.threadTs!);
     expect(JSON.stringify(replies.map((m) => m.blocks))).toContain(tc.want);
     expect(statusText((await stack.store.getJob(jobId))!, [row], new Date())).toContain(tc.want);
-    const status = await runCli(["status", jobId], { ...process.env, ...env, LOG_LEVEL: "silent" });
+    // The table cuts reasons to one line (issue 21); the repository's own status prints it whole.
+    const status = await runCli(["status", jobId, row.repositoryName], { ...process.env, ...env, LOG_LEVEL: "silent" });
     expect(status.stdout).toContain(tc.want);
     expect(status.stdout + JSON.stringify(replies)).not.toContain("internal error");
     expect(status.stdout + JSON.stringify(replies) + row.error).not.toContain(GH_TOKEN);

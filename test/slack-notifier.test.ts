@@ -183,8 +183,9 @@ describe("slack notifier", () => {
     expect(replies.map((r) => r.blocks!.length)).toEqual([1, 1, 1, 1, 1]);
     expect(replies[0]!.blocks![0]).toMatchObject({
       text: { text: expect.stringContaining("✅ *acme/repo-0000* — 4 files, +38 −21 · <https://bot.example.com/links/") },
-      accessory: { action_id: "view_diff" },
     });
+    // One diff affordance per reply (issue 21): the link, and no View diff button beside it.
+    expect(replies[0]!.blocks![0]).not.toHaveProperty("accessory");
     expect((replies[2]!.blocks![0] as { text: { text: string } }).text.text).toContain("❌ *acme/repo-0002* — verify failed: 2 tests failing");
     const root = slack.messages.find((m) => m.ts === job.slack!.threadTs)!;
     const rootText = JSON.stringify(root.blocks);
