@@ -1,7 +1,8 @@
 /**
  * A directory a sandboxed script can see (runner/sandbox-box.ts): not under /tmp (a script gets
  * its own empty tmpfs there), not under CODY_DIR (0700), readable by the sandbox uids. It lives
- * under the repository's working tree in `.test-tmp/` (gitignored) and is removed by `cleanup`.
+ * under /run (visible, read-only, inside the box wherever the repository is cloned, /tmp included),
+ * else under the repository's working tree in `.test-tmp/` (gitignored); `cleanup` removes it.
  *
  * A sandboxed script sees every mount read-only but its own checkout, so it can READ flag files
  * here but cannot write a regular file. For a script that must report back, `log` makes a FIFO:
@@ -9,7 +10,7 @@
  * test holds it open read-write so writers never block; `read()` drains what arrived so far.
  */
 import { execFileSync } from "node:child_process";
-import { chmodSync, closeSync, constants, mkdirSync, mkdtempSync, openSync, readSync, rmSync } from "node:fs";
+import { accessSync, chmodSync, closeSync, constants, mkdirSync, mkdtempSync, openSync, readSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -19,9 +20,18 @@ export type SharedLog = { path: string; read: () => string };
 /** A directory visible to sandboxed scripts, with FIFO logs inside; `cleanup` removes it. */
 export type SharedDir = { path: string; log: (name: string) => SharedLog; cleanup: () => void };
 
-const ROOT = join(resolve(dirname(fileURLToPath(import.meta.url)), "..", ".."), ".test-tmp");
+const ROOT = isWritableDir("/run") ? "/run/cody-test-shared" : join(resolve(dirname(fileURLToPath(import.meta.url)), "..", ".."), ".test-tmp");
 
-/** Makes a fresh shared directory (0755) under `<repo>/.test-tmp/`. */
+function isWritableDir(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Makes a fresh shared directory (0755) under /run/cody-test-shared/ (or `<repo>/.test-tmp/`). */
 export function sharedDir(prefix: string): SharedDir {
   mkdirSync(ROOT, { recursive: true, mode: 0o755 });
   chmodSync(ROOT, 0o755);
