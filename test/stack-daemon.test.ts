@@ -53,6 +53,17 @@ const alive = (pid: number) => {
 const SLOW = { timeout: 240_000 };
 
 describe("the stack daemon", () => {
+  it("says once, from the command that started it, that the stack keeps running and how to stop it (issue 21)", SLOW, async () => {
+    const dir = freshDir();
+    const notice = "cody: the embedded stack keeps running in the background for the next commands (stops after 5 min unused; now: cody stack stop)\n";
+    const first = await runCli(["list"], localEnv(dir), 120_000);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr.split(notice).length - 1).toBe(1);
+    const second = await runCli(["list"], localEnv(dir), 120_000);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).not.toContain("keeps running");
+  });
+
   it("ten concurrent `cody list` on a fresh directory all succeed against one daemon", SLOW, async () => {
     const dir = freshDir();
     const results = await Promise.all(Array.from({ length: 10 }, () => runCli(["list"], localEnv(dir), 120_000)));
