@@ -23,14 +23,8 @@ export function utc(iso: string | undefined): string {
   return `${d.toISOString().slice(0, 16).replace("T", " ")} UTC`;
 }
 
-/** `45 s`, `6 min`, `1 h 5 min`. */
-export function duration(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 60) return `${s} s`;
-  const min = Math.round(s / 60);
-  if (min < 60) return `${min} min`;
-  return `${Math.floor(min / 60)} h ${min % 60} min`;
-}
+/** `45 s`, `6 min`, `1 h 5 min`: the same words as in Slack. */
+export { duration } from "../messages/text.ts";
 
 /** Cuts `s` to at most `max` characters, ending with `…` when cut. */
 export function cut(s: string, max: number): string {
